@@ -1,0 +1,211 @@
+/**
+ * The storage engine's narrow interface. The S3 layer talks only to `Store`;
+ * `engine.ts` implements it on SQLite metadata plus immutable blob files.
+ *
+ * Keys and bucket names are plain JS strings; ordering everywhere is S3's:
+ * by the UTF-8 bytes of the key (what SQLite's BINARY collation does on TEXT).
+ */
+import type { Readable } from 'node:stream';
+
+export type CannedAcl = 'private' | 'public-read' | 'public-read-write' | 'authenticated-read' | 'bucket-owner-read' | 'bucket-owner-full-control' | 'aws-exec-read' | 'log-delivery-write';
+
+/** An explicit ACL grant, as in AccessControlPolicy XML. */
+export interface Grant {
+  grantee: { type: 'CanonicalUser'; id: string; displayName?: string } | { type: 'Group'; uri: string };
+  permission: 'FULL_CONTROL' | 'READ' | 'WRITE' | 'READ_ACP' | 'WRITE_ACP';
+}
+
+/** Either a canned ACL or the full list of grants (the owner is the resource's owner). */
+export type Acl = { canned: CannedAcl } | { grants: Grant[] };
+
+export type ChecksumAlgorithm = 'CRC32' | 'CRC32C' | 'CRC64NVME' | 'SHA1' | 'SHA256';
+
+export interface Checksum {
+  algorithm: ChecksumAlgorithm;
+  /** Base64 of the digest, exactly as S3 returns it in `x-amz-checksum-*`. */
+  value: string;
+  /** FULL_OBJECT or COMPOSITE (multipart); single PUTs are FULL_OBJECT. */
+  type: 'FULL_OBJECT' | 'COMPOSITE';
+}
+
+/** The headers S3 stores with an object and returns on GET/HEAD. */
+export interface ObjectHeaders {
+  contentType?: string;
+  contentEncoding?: string;
+  contentDisposition?: string;
+  contentLanguage?: string;
+  cacheControl?: string;
+  expires?: string;
+  /** `x-amz-website-redirect-location` */
+  websiteRedirectLocation?: string;
+  /** User metadata without the `x-amz-meta-` prefix, names lower-cased. */
+  userMeta: Record<string, string>;
+}
+
+export interface ObjectMeta extends ObjectHeaders {
+  bucket: string;
+  key: string;
+  size: number;
+  /** Quoted, as sent in the ETag header: `"<md5 hex>"` or `"<hex>-N"` for multipart. */
+  etag: string;
+  /** Milliseconds since the epoch. */
+  lastModified: number;
+  owner: string;
+  acl: Acl;
+  checksum?: Checksum;
+  /** Object tags (key -> value). */
+  tags: Record<string, string>;
+  /** For multipart objects: size of each part in order (for partNumber reads); absent for single PUTs. */
+  partSizes?: number[];
+  /** Opaque to callers: the blobs the bytes live in, in order. */
+  segments: Segment[];
+}
+
+/** A stretch of an object's bytes stored in one immutable blob file. */
+export interface Segment {
+  blobId: string;
+  size: number;
+}
+
+export interface BucketInfo {
+  name: string;
+  owner: string;
+  createdAt: number;
+  region: string;
+  acl: Acl;
+}
+
+/** Arbitrary per-bucket configuration documents (policy JSON, CORS XML, website, cache rules, ...). */
+export type BucketConfigKind = 'policy' | 'cors' | 'website' | 'tagging' | 'cache-rules' | 'logging' | 'ownership' | 'encryption' | 'lifecycle';
+
+export interface PutObjectInput extends ObjectHeaders {
+  bucket: string;
+  key: string;
+  /** The decoded body. If it emits 'error' the write is abandoned and nothing is committed. */
+  body: Readable;
+  owner: string;
+  acl: Acl;
+  tags?: Record<string, string>;
+  checksum?: Checksum;
+  /**
+   * Called after every byte is durable on disk and before the metadata commit, with the
+   * MD5 and size the engine computed. Throwing here (e.g. S3Error BadDigest) abandons the write.
+   */
+  beforeCommit?: (written: { md5: Buffer; size: number }) => void | Promise<void>;
+  /**
+   * Checked inside the commit transaction against the current version of the key
+   * (undefined when absent): the place for If-None-Match / If-Match on writes, so
+   * that two racing writers cannot both pass. Throwing abandons the write.
+   */
+  precondition?: (current: ObjectMeta | undefined) => void;
+}
+
+/** An open, pinned view of one object version: reading it gives exactly these bytes even if the key is overwritten meanwhile. */
+export interface ObjectReader {
+  meta: ObjectMeta;
+  /** A stream of bytes [start, end] inclusive (default whole object). May be called more than once. */
+  stream(range?: { start: number; end: number }): Readable;
+  /** Releases the pinned version (file descriptors). Safe to call twice; streams already open finish first. */
+  close(): void;
+}
+
+export interface ListInput {
+  bucket: string;
+  prefix?: string;
+  delimiter?: string;
+  /** Return only keys (and common prefixes) strictly after this one (marker / start-after / continuation). */
+  after?: string;
+  maxKeys: number;
+}
+
+export interface ListResult {
+  /** Objects and common prefixes interleaved in key order, at most maxKeys of them together. */
+  objects: ObjectMeta[];
+  commonPrefixes: string[];
+  isTruncated: boolean;
+  /** The last key or common prefix returned: the marker for the next page when truncated. */
+  lastReturned?: string;
+}
+
+export interface MultipartUpload {
+  uploadId: string;
+  bucket: string;
+  key: string;
+  initiated: number;
+  owner: string;
+  /** Headers, ACL, tags and checksum algorithm given at CreateMultipartUpload, applied on completion. */
+  headers: ObjectHeaders;
+  acl: Acl;
+  tags: Record<string, string>;
+  checksumAlgorithm?: ChecksumAlgorithm;
+  checksumType?: 'FULL_OBJECT' | 'COMPOSITE';
+}
+
+export interface PartInfo {
+  partNumber: number;
+  size: number;
+  /** Quoted MD5 of the part. */
+  etag: string;
+  lastModified: number;
+  checksum?: Checksum;
+  segment: Segment;
+}
+
+/** The engine. Every method that changes state resolves only once the change is durable. */
+export interface Store {
+  // Buckets
+  createBucket(input: { name: string; owner: string; region: string; acl: Acl }): Promise<BucketInfo>;
+  getBucket(name: string): BucketInfo | undefined;
+  listBuckets(): BucketInfo[];
+  /** Throws StoreError 'BucketNotEmpty' when objects or uploads remain. */
+  deleteBucket(name: string): Promise<void>;
+  setBucketAcl(name: string, acl: Acl): Promise<void>;
+  getBucketConfig(name: string, kind: BucketConfigKind): string | undefined;
+  /** undefined deletes. */
+  setBucketConfig(name: string, kind: BucketConfigKind, value: string | undefined): Promise<void>;
+  /** Whether the bucket holds at least one object. */
+  bucketHasObjects(name: string): boolean;
+
+  // Objects
+  putObject(input: PutObjectInput): Promise<ObjectMeta>;
+  headObject(bucket: string, key: string): ObjectMeta | undefined;
+  /** Pins the current version for reading; undefined when absent. */
+  openObject(bucket: string, key: string): Promise<ObjectReader | undefined>;
+  /** Returns the deleted version's meta, or undefined when there was none (not an error in S3). */
+  deleteObject(bucket: string, key: string): Promise<ObjectMeta | undefined>;
+  /** Replaces headers/ACL/tags of the current version without touching its bytes; precondition as in putObject. */
+  updateObjectMeta(bucket: string, key: string, change: (current: ObjectMeta) => Partial<Pick<ObjectMeta, keyof ObjectHeaders | 'acl' | 'tags'>>): Promise<ObjectMeta>;
+  /**
+   * CopyObject without copying bytes: the new object shares the source version's blobs
+   * (blobs are immutable and reclaimed only when nothing references them). Throws
+   * StoreError NoSuchKey when the source is gone. precondition as in putObject.
+   */
+  copyObject(input: { source: ObjectMeta; bucket: string; key: string; headers: ObjectHeaders; owner: string; acl: Acl; tags: Record<string, string>; precondition?: PutObjectInput['precondition'] }): Promise<ObjectMeta>;
+  listObjects(input: ListInput): ListResult;
+
+  // Multipart
+  createMultipartUpload(input: Omit<MultipartUpload, 'uploadId' | 'initiated'>): Promise<MultipartUpload>;
+  getMultipartUpload(bucket: string, uploadId: string): MultipartUpload | undefined;
+  /** Streams one part to disk (replacing an earlier part with the same number). */
+  putPart(input: { uploadId: string; partNumber: number; body: Readable; checksum?: Checksum; beforeCommit?: PutObjectInput['beforeCommit'] }): Promise<PartInfo>;
+  listParts(uploadId: string, input: { after?: number; maxParts: number }): { parts: PartInfo[]; isTruncated: boolean };
+  listMultipartUploads(bucket: string, input: { prefix?: string; keyMarker?: string; uploadIdMarker?: string; maxUploads: number }): { uploads: MultipartUpload[]; isTruncated: boolean };
+  /**
+   * Makes the object from the chosen parts (whole parts, in order) without copying bytes:
+   * the object's segments are the parts' blobs. Atomic: either the complete object or nothing.
+   */
+  completeMultipartUpload(input: { uploadId: string; parts: { partNumber: number; size: number; segment: Segment }[]; etag: string; checksum?: Checksum; precondition?: PutObjectInput['precondition'] }): Promise<ObjectMeta>;
+  abortMultipartUpload(uploadId: string): Promise<void>;
+
+  /** Closes the database; pending writes finish first. */
+  close(): Promise<void>;
+}
+
+export type StoreErrorCode = 'NoSuchBucket' | 'NoSuchKey' | 'NoSuchUpload' | 'BucketNotEmpty' | 'BucketAlreadyExists' | 'InvalidPart';
+
+/** Engine-level failures; the S3 layer maps them to S3Error with the same code. */
+export class StoreError extends Error {
+  constructor(readonly code: StoreErrorCode, message?: string) {
+    super(message ?? code);
+  }
+}
