@@ -86,6 +86,10 @@ export interface PutObjectInput extends ObjectHeaders {
   owner: string;
   acl: Acl;
   tags?: Record<string, string>;
+  /**
+   * Read only after the body has ended and `beforeCommit` has run: the S3 layer may define it
+   * as a getter, because a trailing checksum is known only at the end of the body.
+   */
   checksum?: Checksum;
   /**
    * Called after every byte is durable on disk and before the metadata commit, with the

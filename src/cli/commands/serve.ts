@@ -1,8 +1,45 @@
-import { Command } from 'commander';
+/** `offload serve`: flags, environment defaults, the start-up banner and signal handling. */
+import { Command, Option } from 'commander';
+import { startServer } from '../../server/index.js';
 
-/** `offload serve`: owned by the server work; registered by main.ts. */
 export function serveCommand(): Command {
-  return new Command('serve').description('Run the S3-compatible media server').action(() => {
-    throw new Error('not built yet');
-  });
+  return new Command('serve')
+    .description('Run the S3-compatible media server on a local data folder')
+    .addOption(new Option('--host <host>', 'address to listen on').env('OFFLOAD_HOST').default('127.0.0.1'))
+    .addOption(new Option('--port <port>', 'port to listen on (0 picks a free one)').env('OFFLOAD_PORT').default('9000'))
+    .addOption(new Option('--data <dir>', 'data folder (metadata database and object files)').env('OFFLOAD_DATA').default('./data'))
+    .addOption(new Option('--domain <name>', 'base domain for virtual-hosted-style requests (bucket.<domain>)').env('OFFLOAD_DOMAIN').default('localhost'))
+    .addOption(new Option('--region <region>', 'region reported to clients').env('OFFLOAD_REGION').default('us-east-1'))
+    .addHelpText('after', `
+Examples:
+  offload serve                          # http://127.0.0.1:9000, data in ./data
+  offload serve --host 0.0.0.0 --port 9000 --data /srv/media --domain media.example.com
+  OFFLOAD_ROOT_ACCESS_KEY=AK OFFLOAD_ROOT_SECRET_KEY=SK offload serve`)
+    .action(async (opts: { host: string; port: string; data: string; domain: string; region: string }) => {
+      const port = Number(opts.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a number from 0 to 65535, got "${opts.port}"`);
+      const running = await startServer({ host: opts.host, port, dataDir: opts.data, domain: opts.domain, region: opts.region });
+      const { root } = running;
+      if (root.generated) {
+        console.log(`Root access key:  ${root.accessKeyId}`);
+        console.log(`Root secret key:  ${root.secretAccessKey}`);
+        console.log(`(generated now and kept in ${root.file}; it is shown only this once)`);
+      } else {
+        console.log(`Root access key:  ${root.accessKeyId}  (secret in ${root.file} or OFFLOAD_ROOT_SECRET_KEY)`);
+      }
+      console.log(`Region: ${running.config.region}  Data: ${running.config.dataDir}`);
+      console.log(`offload listening on ${running.url}`);
+      const shutdown = (signal: string) => {
+        console.log(`offload: ${signal}, finishing in-flight requests`);
+        running.stop().then(
+          () => process.exit(0),
+          (err: unknown) => {
+            console.error(`offload: shutdown failed: ${(err as Error).message}`);
+            process.exit(1);
+          },
+        );
+      };
+      process.once('SIGTERM', () => shutdown('SIGTERM'));
+      process.once('SIGINT', () => shutdown('SIGINT'));
+    });
 }

@@ -1,0 +1,77 @@
+/**
+ * Who may do what. Root keys may do anything; a bucket's owner may do anything to it;
+ * everyone else gets what the ACL grants (canned ACLs expand to S3's documented grants).
+ * Bucket policies (a later layer) plug in at `authorize`: an explicit Deny beats all.
+ */
+import { S3Error } from './errors.js';
+import type { Principal } from '../auth/types.js';
+import type { Acl, BucketInfo, Grant } from '../storage/types.js';
+
+export const ALL_USERS = 'http://acs.amazonaws.com/groups/global/AllUsers';
+export const AUTHENTICATED_USERS = 'http://acs.amazonaws.com/groups/global/AuthenticatedUsers';
+
+export type Permission = Grant['permission'];
+
+/** The grants a canned ACL stands for, given the resource owner (and the bucket owner, for objects). */
+export function expandAcl(acl: Acl, owner: string, bucketOwner = owner): Grant[] {
+  if ('grants' in acl) return acl.grants;
+  const ownerFull: Grant = { grantee: { type: 'CanonicalUser', id: owner }, permission: 'FULL_CONTROL' };
+  const group = (uri: string, permission: Permission): Grant => ({ grantee: { type: 'Group', uri }, permission });
+  switch (acl.canned) {
+    case 'public-read': return [ownerFull, group(ALL_USERS, 'READ')];
+    case 'public-read-write': return [ownerFull, group(ALL_USERS, 'READ'), group(ALL_USERS, 'WRITE')];
+    case 'authenticated-read': return [ownerFull, group(AUTHENTICATED_USERS, 'READ')];
+    case 'bucket-owner-read': return [ownerFull, { grantee: { type: 'CanonicalUser', id: bucketOwner }, permission: 'READ' }];
+    case 'bucket-owner-full-control': return [ownerFull, { grantee: { type: 'CanonicalUser', id: bucketOwner }, permission: 'FULL_CONTROL' }];
+    default: return [ownerFull];
+  }
+}
+
+/** Whether the grants give `principal` the permission (FULL_CONTROL implies all). */
+export function grantsAllow(grants: Grant[], principal: Principal, permission: Permission): boolean {
+  return grants.some((g) => {
+    if (g.permission !== permission && g.permission !== 'FULL_CONTROL') return false;
+    const who = g.grantee;
+    if (who.type === 'Group') {
+      if (who.uri === ALL_USERS) return true;
+      return who.uri === AUTHENTICATED_USERS && principal.kind === 'user';
+    }
+    return principal.kind === 'user' && principal.credential.owner === who.id;
+  });
+}
+
+export interface AccessRequest {
+  principal: Principal;
+  rootOwner: string;
+  bucket: BucketInfo;
+  /** The permission the operation needs on the bucket or object. */
+  permission: Permission;
+  /** For object operations that read/modify an existing object: its ACL and owner. */
+  object?: { acl: Acl; owner: string };
+  /** Operations only the owner may do (bucket configuration). */
+  ownerOnly?: boolean;
+}
+
+export function isOwnerOrRoot(principal: Principal, owner: string, rootOwner: string): boolean {
+  if (principal.kind !== 'user') return false;
+  return principal.credential.owner === rootOwner || principal.credential.owner === owner;
+}
+
+/** Throws AccessDenied unless the request is allowed. */
+export function authorize(req: AccessRequest): void {
+  if (isOwnerOrRoot(req.principal, req.bucket.owner, req.rootOwner)) return;
+  if (req.ownerOnly) throw new S3Error('AccessDenied');
+  if (req.object) {
+    if (req.principal.kind === 'user' && req.principal.credential.owner === req.object.owner) return;
+    if (grantsAllow(expandAcl(req.object.acl, req.object.owner, req.bucket.owner), req.principal, req.permission)) return;
+    // A public-read bucket makes its objects readable too (what media buckets are made for).
+    if (req.permission === 'READ' && grantsAllow(bucketGrants(req.bucket), req.principal, 'READ')) return;
+    throw new S3Error('AccessDenied');
+  }
+  if (grantsAllow(bucketGrants(req.bucket), req.principal, req.permission)) return;
+  throw new S3Error('AccessDenied');
+}
+
+function bucketGrants(bucket: BucketInfo): Grant[] {
+  return expandAcl(bucket.acl, bucket.owner);
+}

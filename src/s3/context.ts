@@ -1,0 +1,60 @@
+/** The typed request context built once after authentication and passed to every handler. */
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
+import type { AuthResult, Principal, PayloadMode } from '../auth/types.js';
+import type { Store } from '../storage/types.js';
+import type { BucketOpName, ObjectOpName, OpName, Operation, ServiceOpName } from './router.js';
+
+export interface ServerConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** Base domain for virtual-hosted-style requests (`bucket.<domain>`). */
+  domain: string;
+  region: string;
+  /** Canonical id and display name of the root account (owner of buckets made with the root keys). */
+  rootOwner: { id: string; displayName: string };
+}
+
+export interface RequestContext<O extends Operation = Operation> {
+  requestId: string;
+  req: IncomingMessage;
+  op: O;
+  principal: Principal;
+  payload: PayloadMode;
+  auth: AuthResult;
+  query: URLSearchParams;
+  headers: IncomingHttpHeaders;
+  store: Store;
+  config: ServerConfig;
+  /** Reads a small request body whole (XML documents), at most `limit` bytes, verified as the signature requires. */
+  readBody(limit?: number): Promise<Buffer>;
+}
+
+/** What a handler returns; `respond.ts` writes it. */
+export interface Reply {
+  status: number;
+  headers?: Record<string, string | number | undefined>;
+  body?: string | Buffer | Readable;
+  /** Runs once the response is finished or the connection closed (releases pinned reads). */
+  onDone?: () => void;
+}
+
+export type OpOf<K extends OpName> = K extends ServiceOpName
+  ? { op: K }
+  : K extends BucketOpName
+    ? { op: K; bucket: string }
+    : K extends ObjectOpName
+      ? { op: K; bucket: string; key: string }
+      : { op: K; bucket: string; key?: string };
+export type Handler<K extends OpName> = (ctx: RequestContext<OpOf<K>>) => Promise<Reply>;
+/** One handler per operation name: adding an operation to the router without a handler is a type error. */
+export type HandlerTable = { [K in OpName]: Handler<K> };
+
+export const xmlReply = (body: string, status = 200, headers: Reply['headers'] = {}): Reply => ({
+  status,
+  headers: { 'Content-Type': 'application/xml', ...headers },
+  body,
+});
+
+export const emptyReply = (status = 200, headers: Reply['headers'] = {}): Reply => ({ status, headers });

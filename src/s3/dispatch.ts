@@ -1,0 +1,105 @@
+/**
+ * One handler per operation. The table's type requires an entry for every operation the
+ * router can produce; those not built yet answer NotImplemented with their name.
+ */
+import { S3Error } from './errors.js';
+import type { Handler, HandlerTable, RequestContext, Reply } from './context.js';
+import type { OpName, Operation } from './router.js';
+import { createBucket, deleteBucket, getBucketLocation, getBucketVersioning, headBucket, listBuckets } from './ops/bucket.js';
+import { getObject, headObject } from './ops/object-get.js';
+import { putObject } from './ops/object-put.js';
+import { deleteObject, deleteObjects } from './ops/object-delete.js';
+import { listObjects, listObjectsV2, listObjectVersions } from './ops/list.js';
+
+function notImplemented<K extends OpName>(name: K): Handler<K> {
+  return async () => {
+    throw new S3Error('NotImplemented', `${name} is not implemented by this server`, { Operation: name });
+  };
+}
+
+export const HANDLERS: HandlerTable = {
+  ListBuckets: listBuckets,
+  CreateBucket: createBucket,
+  HeadBucket: headBucket,
+  DeleteBucket: deleteBucket,
+  GetBucketLocation: getBucketLocation,
+  GetBucketVersioning: getBucketVersioning,
+  ListObjects: listObjects,
+  ListObjectsV2: listObjectsV2,
+  ListObjectVersions: listObjectVersions,
+  PutObject: putObject,
+  GetObject: getObject,
+  HeadObject: headObject,
+  DeleteObject: deleteObject,
+  DeleteObjects: deleteObjects,
+  CorsPreflight: notImplemented('CorsPreflight'),
+  ListMultipartUploads: notImplemented('ListMultipartUploads'),
+  PostObject: notImplemented('PostObject'),
+  GetBucketAcl: notImplemented('GetBucketAcl'),
+  PutBucketAcl: notImplemented('PutBucketAcl'),
+  GetBucketPolicy: notImplemented('GetBucketPolicy'),
+  PutBucketPolicy: notImplemented('PutBucketPolicy'),
+  DeleteBucketPolicy: notImplemented('DeleteBucketPolicy'),
+  GetBucketPolicyStatus: notImplemented('GetBucketPolicyStatus'),
+  GetBucketCors: notImplemented('GetBucketCors'),
+  PutBucketCors: notImplemented('PutBucketCors'),
+  DeleteBucketCors: notImplemented('DeleteBucketCors'),
+  GetBucketWebsite: notImplemented('GetBucketWebsite'),
+  PutBucketWebsite: notImplemented('PutBucketWebsite'),
+  DeleteBucketWebsite: notImplemented('DeleteBucketWebsite'),
+  GetBucketTagging: notImplemented('GetBucketTagging'),
+  PutBucketTagging: notImplemented('PutBucketTagging'),
+  DeleteBucketTagging: notImplemented('DeleteBucketTagging'),
+  PutBucketVersioning: notImplemented('PutBucketVersioning'),
+  GetBucketLifecycleConfiguration: notImplemented('GetBucketLifecycleConfiguration'),
+  PutBucketLifecycleConfiguration: notImplemented('PutBucketLifecycleConfiguration'),
+  DeleteBucketLifecycle: notImplemented('DeleteBucketLifecycle'),
+  GetBucketLogging: notImplemented('GetBucketLogging'),
+  PutBucketLogging: notImplemented('PutBucketLogging'),
+  GetBucketEncryption: notImplemented('GetBucketEncryption'),
+  PutBucketEncryption: notImplemented('PutBucketEncryption'),
+  DeleteBucketEncryption: notImplemented('DeleteBucketEncryption'),
+  GetBucketOwnershipControls: notImplemented('GetBucketOwnershipControls'),
+  PutBucketOwnershipControls: notImplemented('PutBucketOwnershipControls'),
+  DeleteBucketOwnershipControls: notImplemented('DeleteBucketOwnershipControls'),
+  GetPublicAccessBlock: notImplemented('GetPublicAccessBlock'),
+  PutPublicAccessBlock: notImplemented('PutPublicAccessBlock'),
+  DeletePublicAccessBlock: notImplemented('DeletePublicAccessBlock'),
+  GetBucketNotificationConfiguration: notImplemented('GetBucketNotificationConfiguration'),
+  PutBucketNotificationConfiguration: notImplemented('PutBucketNotificationConfiguration'),
+  GetObjectLockConfiguration: notImplemented('GetObjectLockConfiguration'),
+  PutObjectLockConfiguration: notImplemented('PutObjectLockConfiguration'),
+  GetBucketReplication: notImplemented('GetBucketReplication'),
+  PutBucketReplication: notImplemented('PutBucketReplication'),
+  DeleteBucketReplication: notImplemented('DeleteBucketReplication'),
+  GetBucketAccelerateConfiguration: notImplemented('GetBucketAccelerateConfiguration'),
+  PutBucketAccelerateConfiguration: notImplemented('PutBucketAccelerateConfiguration'),
+  GetBucketRequestPayment: notImplemented('GetBucketRequestPayment'),
+  PutBucketRequestPayment: notImplemented('PutBucketRequestPayment'),
+  BucketSubresource: notImplemented('BucketSubresource'),
+  CopyObject: notImplemented('CopyObject'),
+  GetObjectAcl: notImplemented('GetObjectAcl'),
+  PutObjectAcl: notImplemented('PutObjectAcl'),
+  GetObjectTagging: notImplemented('GetObjectTagging'),
+  PutObjectTagging: notImplemented('PutObjectTagging'),
+  DeleteObjectTagging: notImplemented('DeleteObjectTagging'),
+  GetObjectAttributes: notImplemented('GetObjectAttributes'),
+  CreateMultipartUpload: notImplemented('CreateMultipartUpload'),
+  UploadPart: notImplemented('UploadPart'),
+  UploadPartCopy: notImplemented('UploadPartCopy'),
+  CompleteMultipartUpload: notImplemented('CompleteMultipartUpload'),
+  AbortMultipartUpload: notImplemented('AbortMultipartUpload'),
+  ListParts: notImplemented('ListParts'),
+  GetObjectRetention: notImplemented('GetObjectRetention'),
+  PutObjectRetention: notImplemented('PutObjectRetention'),
+  GetObjectLegalHold: notImplemented('GetObjectLegalHold'),
+  PutObjectLegalHold: notImplemented('PutObjectLegalHold'),
+  RestoreObject: notImplemented('RestoreObject'),
+  SelectObjectContent: notImplemented('SelectObjectContent'),
+  GetObjectTorrent: notImplemented('GetObjectTorrent'),
+};
+
+export function dispatch(ctx: RequestContext): Promise<Reply> {
+  const handler = HANDLERS[ctx.op.op] as (ctx: RequestContext<Operation>) => Promise<Reply>;
+  return handler(ctx);
+}

@@ -1,0 +1,100 @@
+/**
+ * The request pipeline: parse (router) -> authenticate -> build one context -> dispatch ->
+ * write. Every response carries a request id; every failure becomes an S3 error document.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { S3Error } from './errors.js';
+import type { RequestContext, ServerConfig } from './context.js';
+import { dispatch } from './dispatch.js';
+import { header } from './headers.js';
+import { writeError, writeReply } from './respond.js';
+import { bucketFromHost, route } from './router.js';
+import { authenticate, checksumRequestFromHeaders, decodeBody, verifyContentMd5 } from '../auth/index.js';
+import type { CredentialLookup } from '../auth/types.js';
+import type { Store } from '../storage/types.js';
+
+export interface S3HandlerDeps {
+  store: Store;
+  config: ServerConfig;
+  lookup: CredentialLookup;
+  /** Requests under `/_offload/` (the server's own namespace). */
+  admin: (req: IncomingMessage, res: ServerResponse, path: string) => void;
+}
+
+const ID_PREFIX = randomBytes(4).toString('hex').toUpperCase();
+let counter = 0;
+
+/** Unique, cheap, sortable enough to find in logs. */
+function nextRequestId(): string {
+  counter = (counter + 1) >>> 0;
+  return ID_PREFIX + counter.toString(16).toUpperCase().padStart(8, '0');
+}
+
+export function createS3Handler(deps: S3HandlerDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  const { store, config } = deps;
+  const isBucket = (name: string) => store.getBucket(name) !== undefined;
+  return (req, res) => {
+    const requestId = nextRequestId();
+    res.setHeader('x-amz-request-id', requestId);
+    res.setHeader('x-amz-id-2', requestId);
+    res.setHeader('Server', 'Offload');
+    const target = req.url ?? '/';
+    const q = target.indexOf('?');
+    const rawPath = q < 0 ? target : target.slice(0, q);
+    const rawQuery = q < 0 ? '' : target.slice(q + 1);
+    if (rawPath.startsWith('/_offload/')) {
+      deps.admin(req, res, rawPath);
+      return;
+    }
+    let resource = rawPath;
+    handle().catch((err: unknown) => writeError(req, res, err, resource, requestId));
+
+    async function handle(): Promise<void> {
+      const query = new URLSearchParams(rawQuery);
+      const hostBucket = bucketFromHost(header(req.headers, 'host'), config.domain, isBucket);
+      if (hostBucket !== undefined) resource = `/${hostBucket}${rawPath}`;
+      const op = route({ method: req.method ?? 'GET', rawPath, query, hostBucket, copySource: header(req.headers, 'x-amz-copy-source') });
+      const auth = authenticate(
+        { method: req.method ?? 'GET', rawPath, rawQuery, headers: req.headers, virtualHostBucket: hostBucket },
+        { region: config.region, lookup: deps.lookup },
+      );
+      const ctx: RequestContext = {
+        requestId,
+        req,
+        op,
+        principal: auth.principal,
+        payload: auth.payload,
+        auth,
+        query,
+        headers: req.headers,
+        store,
+        config,
+        readBody: (limit = 1024 * 1024) => readWholeBody(ctx, limit),
+      };
+      const reply = await dispatch(ctx);
+      writeReply(req, res, reply);
+    }
+  };
+}
+
+/** Small bodies (XML documents) read whole, through the same verification as object bodies. */
+async function readWholeBody(ctx: RequestContext, limit: number): Promise<Buffer> {
+  const decoded = decodeBody(ctx.req, ctx.payload, { headers: ctx.headers, checksum: checksumRequestFromHeaders(ctx.headers) });
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of decoded.stream) {
+    size += (chunk as Buffer).length;
+    if (size > limit) {
+      decoded.stream.destroy();
+      throw new S3Error('MaxMessageLengthExceeded');
+    }
+    chunks.push(chunk as Buffer);
+  }
+  const body = Buffer.concat(chunks);
+  const contentMd5 = header(ctx.headers, 'content-md5');
+  if (contentMd5 !== undefined) {
+    verifyContentMd5(contentMd5, createHash('md5').update(body).digest());
+  }
+  return body;
+}

@@ -1,0 +1,101 @@
+/** Object headers in (from a PUT) and out (on GET/HEAD), and the HTTP date format. */
+import type { IncomingHttpHeaders } from 'node:http';
+import { S3Error } from './errors.js';
+import type { Acl, CannedAcl, ObjectHeaders, ObjectMeta } from '../storage/types.js';
+
+/** RFC 7231 IMF-fixdate, as in Last-Modified. */
+export function httpDate(ms: number): string {
+  return new Date(ms).toUTCString();
+}
+
+export function header(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value.join(',') : value;
+}
+
+const USER_META_LIMIT = 2048;
+
+/** The stored headers a PUT (or CreateMultipartUpload, or a REPLACE copy) carries. */
+export function objectHeadersFromRequest(headers: IncomingHttpHeaders): ObjectHeaders {
+  const userMeta: Record<string, string> = {};
+  let metaSize = 0;
+  for (const [name, raw] of Object.entries(headers)) {
+    if (!name.startsWith('x-amz-meta-') || raw === undefined) continue;
+    const metaName = name.slice('x-amz-meta-'.length);
+    const value = Array.isArray(raw) ? raw.join(',') : raw;
+    userMeta[metaName] = value;
+    metaSize += Buffer.byteLength(metaName) + Buffer.byteLength(value);
+  }
+  if (metaSize > USER_META_LIMIT) {
+    throw new S3Error('MetadataTooLarge', undefined, { Size: String(metaSize), MaxSizeAllowed: String(USER_META_LIMIT) });
+  }
+  return {
+    contentType: header(headers, 'content-type'),
+    contentEncoding: stripAwsChunked(header(headers, 'content-encoding')),
+    contentDisposition: header(headers, 'content-disposition'),
+    contentLanguage: header(headers, 'content-language'),
+    cacheControl: header(headers, 'cache-control'),
+    expires: header(headers, 'expires'),
+    websiteRedirectLocation: header(headers, 'x-amz-website-redirect-location'),
+    userMeta,
+  };
+}
+
+/** `aws-chunked` is transfer framing, not a stored encoding (S3 drops it). */
+function stripAwsChunked(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const kept = value.split(',').map((v) => v.trim()).filter((v) => v !== '' && v.toLowerCase() !== 'aws-chunked');
+  return kept.length ? kept.join(', ') : undefined;
+}
+
+const CANNED: readonly CannedAcl[] = ['private', 'public-read', 'public-read-write', 'authenticated-read', 'bucket-owner-read', 'bucket-owner-full-control', 'aws-exec-read', 'log-delivery-write'];
+
+/** The canned ACL named by `x-amz-acl`, defaulting to private. */
+export function cannedAclFromHeaders(headers: IncomingHttpHeaders): Acl {
+  const value = header(headers, 'x-amz-acl');
+  if (value === undefined) return { canned: 'private' };
+  const canned = value.trim() as CannedAcl;
+  if (!CANNED.includes(canned)) throw new S3Error('InvalidArgument', undefined, { ArgumentName: 'x-amz-acl', ArgumentValue: value });
+  return { canned };
+}
+
+/** Response headers for GET/HEAD of an object (without Content-Length/Range, which depend on the request). */
+export function objectResponseHeaders(meta: ObjectMeta): Record<string, string | number | undefined> {
+  const out: Record<string, string | number | undefined> = {
+    'Content-Type': meta.contentType ?? 'binary/octet-stream',
+    ETag: meta.etag,
+    'Last-Modified': httpDate(meta.lastModified),
+    'Accept-Ranges': 'bytes',
+    'Content-Encoding': meta.contentEncoding,
+    'Content-Disposition': meta.contentDisposition,
+    'Content-Language': meta.contentLanguage,
+    'Cache-Control': meta.cacheControl,
+    Expires: meta.expires,
+    'x-amz-website-redirect-location': meta.websiteRedirectLocation,
+  };
+  for (const [name, value] of Object.entries(meta.userMeta)) out[`x-amz-meta-${name}`] = value;
+  const tagCount = Object.keys(meta.tags).length;
+  if (tagCount > 0) out['x-amz-tagging-count'] = tagCount;
+  return out;
+}
+
+/** Parses S3's tag-set query string form (`x-amz-tagging: a=1&b=2`). */
+export function tagsFromHeader(value: string | undefined): Record<string, string> {
+  if (value === undefined || value === '') return {};
+  const tags: Record<string, string> = {};
+  for (const [k, v] of new URLSearchParams(value)) {
+    if (k in tags) throw new S3Error('InvalidTag', 'Cannot provide multiple Tags with the same key');
+    tags[k] = v;
+  }
+  validateTags(tags);
+  return tags;
+}
+
+export function validateTags(tags: Record<string, string>): void {
+  const entries = Object.entries(tags);
+  if (entries.length > 10) throw new S3Error('InvalidTag', 'Object tags cannot be greater than 10');
+  for (const [k, v] of entries) {
+    if (k.length === 0 || k.length > 128) throw new S3Error('InvalidTag', 'The TagKey you have provided is invalid');
+    if (v.length > 256) throw new S3Error('InvalidTag', 'The TagValue you have provided is invalid');
+  }
+}

@@ -1,0 +1,75 @@
+/** Small pieces every operation group uses: bucket lookup, access checks, owner XML. */
+import { S3Error } from '../errors.js';
+import { authorize, type Permission } from '../access.js';
+import type { RequestContext } from '../context.js';
+import { el, text } from '../xml.js';
+import { StoreError, type BucketInfo, type ObjectMeta } from '../../storage/types.js';
+
+type BucketCtx = RequestContext & { op: { bucket: string } };
+
+export function requireBucket(ctx: BucketCtx): BucketInfo {
+  const bucket = ctx.store.getBucket(ctx.op.bucket);
+  if (!bucket) throw new S3Error('NoSuchBucket', undefined, { BucketName: ctx.op.bucket });
+  return bucket;
+}
+
+/** Looks the bucket up and checks the caller may use it with `permission` (or owner-only). */
+export function bucketFor(ctx: BucketCtx, permission: Permission, ownerOnly = false): BucketInfo {
+  const bucket = requireBucket(ctx);
+  authorize({ principal: ctx.principal, rootOwner: ctx.config.rootOwner.id, bucket, permission, ownerOnly });
+  return bucket;
+}
+
+/**
+ * Checks access to an existing object. When the caller may not list the bucket, a missing key
+ * is AccessDenied rather than NoSuchKey, as S3 does, so that existence does not leak.
+ */
+export function objectAccess(ctx: BucketCtx & { op: { key: string } }, bucket: BucketInfo, meta: ObjectMeta | undefined, permission: Permission): ObjectMeta {
+  if (!meta) {
+    try {
+      authorize({ principal: ctx.principal, rootOwner: ctx.config.rootOwner.id, bucket, permission: 'READ' });
+    } catch {
+      throw new S3Error('AccessDenied');
+    }
+    throw new S3Error('NoSuchKey', undefined, { Key: ctx.op.key });
+  }
+  authorize({ principal: ctx.principal, rootOwner: ctx.config.rootOwner.id, bucket, permission, object: { acl: meta.acl, owner: meta.owner } });
+  return meta;
+}
+
+/** The caller's canonical id (anonymous callers own nothing). */
+export function callerId(ctx: RequestContext): string {
+  if (ctx.principal.kind !== 'user') throw new S3Error('AccessDenied');
+  return ctx.principal.credential.owner;
+}
+
+export function ownerXml(ctx: RequestContext, id: string): string {
+  return el('Owner', text('ID', id), text('DisplayName', displayName(ctx, id)));
+}
+
+export function displayName(ctx: RequestContext, id: string): string {
+  if (id === ctx.config.rootOwner.id) return ctx.config.rootOwner.displayName;
+  return ctx.principal.kind === 'user' && ctx.principal.credential.owner === id ? ctx.principal.credential.displayName : id;
+}
+
+/** Turns engine errors into the S3 errors of the same name, with the resource named. */
+export function fromStoreError(err: unknown, ctx: BucketCtx & { op: { key?: string } }): unknown {
+  if (!(err instanceof StoreError)) return err;
+  switch (err.code) {
+    case 'NoSuchBucket': return new S3Error('NoSuchBucket', undefined, { BucketName: ctx.op.bucket });
+    case 'NoSuchKey': return new S3Error('NoSuchKey', undefined, ctx.op.key === undefined ? {} : { Key: ctx.op.key });
+    case 'NoSuchUpload': return new S3Error('NoSuchUpload');
+    case 'BucketNotEmpty': return new S3Error('BucketNotEmpty', undefined, { BucketName: ctx.op.bucket });
+    case 'BucketAlreadyExists': return new S3Error('BucketAlreadyExists', undefined, { BucketName: ctx.op.bucket });
+    case 'InvalidPart': return new S3Error('InvalidPart');
+  }
+}
+
+/** Runs an engine call, translating its errors. */
+export async function storeCall<T>(ctx: BucketCtx & { op: { key?: string } }, fn: () => Promise<T> | T): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw fromStoreError(err, ctx);
+  }
+}

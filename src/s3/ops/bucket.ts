@@ -1,0 +1,76 @@
+/** Bucket lifecycle: ListBuckets, CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation, GetBucketVersioning. */
+import { S3Error } from '../errors.js';
+import { emptyReply, xmlReply, type Handler } from '../context.js';
+import { cannedAclFromHeaders } from '../headers.js';
+import { child, childText, doc, el, escapeXml, isoDate, parseXml, text } from '../xml.js';
+import { bucketFor, callerId, ownerXml, storeCall } from './_common.js';
+
+/**
+ * S3's bucket naming rules (general purpose buckets). Underscores are refused, which also
+ * keeps `/_offload/` free for the server's own endpoints.
+ */
+export function validateBucketName(name: string): void {
+  const bad = (why: string) => new S3Error('InvalidBucketName', `The specified bucket is not valid: ${why}`, { BucketName: name });
+  if (name.length < 3 || name.length > 63) throw bad('names must be 3 to 63 characters long');
+  if (!/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(name)) throw bad('use lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit');
+  if (name.includes('..') || name.includes('.-') || name.includes('-.')) throw bad('no adjacent dots, or dots next to hyphens');
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(name)) throw bad('names must not look like an IP address');
+  if (name.startsWith('xn--') || name.startsWith('sthree-') || name.endsWith('-s3alias') || name.endsWith('--ol-s3')) throw bad('reserved prefix or suffix');
+}
+
+export const listBuckets: Handler<'ListBuckets'> = async (ctx) => {
+  const owner = callerId(ctx);
+  const isRoot = owner === ctx.config.rootOwner.id;
+  const buckets = ctx.store.listBuckets().filter((b) => isRoot || b.owner === owner);
+  const body = doc(
+    'ListAllMyBucketsResult',
+    ownerXml(ctx, owner),
+    el('Buckets', buckets.map((b) => el('Bucket', text('Name', b.name), text('CreationDate', isoDate(b.createdAt)), text('BucketRegion', b.region)))),
+  );
+  return xmlReply(body);
+};
+
+export const createBucket: Handler<'CreateBucket'> = async (ctx) => {
+  const name = ctx.op.bucket;
+  validateBucketName(name);
+  const owner = callerId(ctx);
+  const acl = cannedAclFromHeaders(ctx.headers);
+  const body = await ctx.readBody(64 * 1024);
+  if (body.length > 0) {
+    const config = child(parseXml(body.toString('utf8')), 'CreateBucketConfiguration');
+    if (!config) throw new S3Error('MalformedXML');
+    const location = childText(config, 'LocationConstraint');
+    if (location && location !== ctx.config.region) {
+      throw new S3Error('IllegalLocationConstraintException', `The ${location} location constraint is incompatible for the region specific endpoint this request was sent to.`);
+    }
+  }
+  const existing = ctx.store.getBucket(name);
+  if (existing) {
+    throw new S3Error(existing.owner === owner ? 'BucketAlreadyOwnedByYou' : 'BucketAlreadyExists', undefined, { BucketName: name });
+  }
+  await storeCall(ctx, () => ctx.store.createBucket({ name, owner, region: ctx.config.region, acl }));
+  return emptyReply(200, { Location: `/${name}` });
+};
+
+export const headBucket: Handler<'HeadBucket'> = async (ctx) => {
+  const bucket = bucketFor(ctx, 'READ');
+  return emptyReply(200, { 'x-amz-bucket-region': bucket.region, 'x-amz-access-point-alias': 'false' });
+};
+
+export const deleteBucket: Handler<'DeleteBucket'> = async (ctx) => {
+  bucketFor(ctx, 'WRITE', true);
+  await storeCall(ctx, () => ctx.store.deleteBucket(ctx.op.bucket));
+  return emptyReply(204);
+};
+
+export const getBucketLocation: Handler<'GetBucketLocation'> = async (ctx) => {
+  const bucket = bucketFor(ctx, 'READ', true);
+  // us-east-1 is reported as an empty constraint, for historical reasons clients rely on.
+  const region = bucket.region === 'us-east-1' ? '' : bucket.region;
+  return xmlReply(doc('LocationConstraint', escapeXml(region)));
+};
+
+export const getBucketVersioning: Handler<'GetBucketVersioning'> = async (ctx) => {
+  bucketFor(ctx, 'READ', true);
+  return xmlReply(doc('VersioningConfiguration'));
+};

@@ -1,0 +1,155 @@
+/** ListObjects (v1), ListObjectsV2 and ListObjectVersions over the engine's ordered listing. */
+import { S3Error } from '../errors.js';
+import { xmlReply, type Handler, type RequestContext } from '../context.js';
+import { doc, el, isoDate, text } from '../xml.js';
+import { bucketFor, ownerXml } from './_common.js';
+import type { ListResult, ObjectMeta } from '../../storage/types.js';
+
+const MAX_KEYS = 1000;
+
+function maxKeys(q: URLSearchParams): number {
+  const raw = q.get('max-keys');
+  if (raw === null) return MAX_KEYS;
+  if (!/^\d+$/.test(raw)) throw new S3Error('InvalidArgument', 'Provided max-keys not an integer or within integer range', { ArgumentName: 'max-keys', ArgumentValue: raw });
+  return Math.min(Number(raw), MAX_KEYS);
+}
+
+/** With `encoding-type=url`, names go out percent-encoded (clients decode them as form values). */
+function encoder(q: URLSearchParams): (value: string) => string {
+  const type = q.get('encoding-type');
+  if (type === null) return (v) => v;
+  if (type.toLowerCase() !== 'url') throw new S3Error('InvalidArgument', 'Invalid Encoding Method specified in Request', { ArgumentName: 'encoding-type', ArgumentValue: type });
+  return (v) => encodeURIComponent(v).replace(/%2F/g, '/');
+}
+
+function listPage(ctx: RequestContext & { op: { bucket: string } }, after: string | undefined, limit: number): ListResult {
+  const prefix = ctx.query.get('prefix') ?? undefined;
+  const delimiter = ctx.query.get('delimiter') || undefined;
+  if (limit === 0) return { objects: [], commonPrefixes: [], isTruncated: false };
+  return ctx.store.listObjects({ bucket: ctx.op.bucket, prefix, delimiter, after, maxKeys: limit });
+}
+
+function contentsXml(ctx: RequestContext, o: ObjectMeta, enc: (v: string) => string, withOwner: boolean): string {
+  return el(
+    'Contents',
+    text('Key', enc(o.key)),
+    text('LastModified', isoDate(o.lastModified)),
+    text('ETag', o.etag),
+    o.checksum ? text('ChecksumAlgorithm', o.checksum.algorithm) + text('ChecksumType', o.checksum.type) : '',
+    text('Size', o.size),
+    withOwner ? ownerXml(ctx, o.owner) : '',
+    text('StorageClass', 'STANDARD'),
+  );
+}
+
+function prefixesXml(prefixes: string[], enc: (v: string) => string): string[] {
+  return prefixes.map((p) => el('CommonPrefixes', text('Prefix', enc(p))));
+}
+
+export const listObjectsV2: Handler<'ListObjectsV2'> = async (ctx) => {
+  bucketFor(ctx, 'READ');
+  const q = ctx.query;
+  const enc = encoder(q);
+  const limit = maxKeys(q);
+  const token = q.get('continuation-token');
+  const startAfter = q.get('start-after') ?? undefined;
+  let after = startAfter;
+  if (token !== null) {
+    const decoded = decodeToken(token);
+    if (decoded === undefined) throw new S3Error('InvalidArgument', 'The continuation token provided is incorrect', { ArgumentName: 'continuation-token' });
+    after = decoded;
+  }
+  const page = listPage(ctx, after, limit);
+  const fetchOwner = q.get('fetch-owner') === 'true';
+  const delimiter = q.get('delimiter') || undefined;
+  const body = doc(
+    'ListBucketResult',
+    text('Name', ctx.op.bucket),
+    text('Prefix', enc(q.get('prefix') ?? '')),
+    delimiter === undefined ? '' : text('Delimiter', enc(delimiter)),
+    text('MaxKeys', limit),
+    q.get('encoding-type') === null ? '' : text('EncodingType', 'url'),
+    text('KeyCount', page.objects.length + page.commonPrefixes.length),
+    text('IsTruncated', page.isTruncated),
+    token === null ? '' : text('ContinuationToken', token),
+    page.isTruncated && page.lastReturned !== undefined ? text('NextContinuationToken', encodeToken(page.lastReturned)) : '',
+    startAfter === undefined ? '' : text('StartAfter', enc(startAfter)),
+    page.objects.map((o) => contentsXml(ctx, o, enc, fetchOwner)),
+    prefixesXml(page.commonPrefixes, enc),
+  );
+  return xmlReply(body);
+};
+
+export const listObjects: Handler<'ListObjects'> = async (ctx) => {
+  bucketFor(ctx, 'READ');
+  const q = ctx.query;
+  const enc = encoder(q);
+  const limit = maxKeys(q);
+  const marker = q.get('marker') ?? '';
+  const page = listPage(ctx, marker === '' ? undefined : marker, limit);
+  const delimiter = q.get('delimiter') || undefined;
+  const body = doc(
+    'ListBucketResult',
+    text('Name', ctx.op.bucket),
+    text('Prefix', enc(q.get('prefix') ?? '')),
+    text('Marker', enc(marker)),
+    // S3 sends NextMarker only with a delimiter; without one, clients continue from the last key.
+    page.isTruncated && delimiter !== undefined && page.lastReturned !== undefined ? text('NextMarker', enc(page.lastReturned)) : '',
+    text('MaxKeys', limit),
+    delimiter === undefined ? '' : text('Delimiter', enc(delimiter)),
+    q.get('encoding-type') === null ? '' : text('EncodingType', 'url'),
+    text('IsTruncated', page.isTruncated),
+    page.objects.map((o) => contentsXml(ctx, o, enc, true)),
+    prefixesXml(page.commonPrefixes, enc),
+  );
+  return xmlReply(body);
+};
+
+/** Buckets here are unversioned: every object is its one version, with VersionId "null". */
+export const listObjectVersions: Handler<'ListObjectVersions'> = async (ctx) => {
+  bucketFor(ctx, 'READ');
+  const q = ctx.query;
+  const enc = encoder(q);
+  const limit = maxKeys(q);
+  const keyMarker = q.get('key-marker') ?? '';
+  const versionIdMarker = q.get('version-id-marker') ?? '';
+  // A version-id marker of "null" means the marker key's only version was already returned.
+  const page = listPage(ctx, keyMarker === '' ? undefined : keyMarker, limit);
+  const delimiter = q.get('delimiter') || undefined;
+  const body = doc(
+    'ListVersionsResult',
+    text('Name', ctx.op.bucket),
+    text('Prefix', enc(q.get('prefix') ?? '')),
+    text('KeyMarker', enc(keyMarker)),
+    text('VersionIdMarker', versionIdMarker),
+    page.isTruncated && page.lastReturned !== undefined ? text('NextKeyMarker', enc(page.lastReturned)) + text('NextVersionIdMarker', 'null') : '',
+    text('MaxKeys', limit),
+    delimiter === undefined ? '' : text('Delimiter', enc(delimiter)),
+    q.get('encoding-type') === null ? '' : text('EncodingType', 'url'),
+    text('IsTruncated', page.isTruncated),
+    page.objects.map((o) =>
+      el(
+        'Version',
+        text('Key', enc(o.key)),
+        text('VersionId', 'null'),
+        text('IsLatest', true),
+        text('LastModified', isoDate(o.lastModified)),
+        text('ETag', o.etag),
+        text('Size', o.size),
+        ownerXml(ctx, o.owner),
+        text('StorageClass', 'STANDARD'),
+      ),
+    ),
+    prefixesXml(page.commonPrefixes, enc),
+  );
+  return xmlReply(body);
+};
+
+function encodeToken(key: string): string {
+  return Buffer.from(`k:${key}`, 'utf8').toString('base64url');
+}
+
+function decodeToken(token: string): string | undefined {
+  const raw = Buffer.from(token, 'base64url').toString('utf8');
+  return raw.startsWith('k:') ? raw.slice(2) : undefined;
+}

@@ -1,0 +1,147 @@
+/** GetObject and HeadObject: ranges, conditional requests, response overrides, checksums, partNumber. */
+import type { IncomingHttpHeaders } from 'node:http';
+import { S3Error } from '../errors.js';
+import type { Handler, Reply, RequestContext } from '../context.js';
+import { header, httpDate, objectResponseHeaders } from '../headers.js';
+import { objectAccess, requireBucket } from './_common.js';
+import type { ObjectMeta } from '../../storage/types.js';
+
+type ByteRange = { start: number; end: number };
+
+/**
+ * S3 honours one `bytes=` range. Syntax it cannot use is ignored (the whole object is sent);
+ * a range that starts past the end is 416.
+ */
+export function parseRange(value: string | undefined, size: number): ByteRange | 'unsatisfiable' | undefined {
+  if (value === undefined) return undefined;
+  const m = /^\s*bytes=(\d*)-(\d*)\s*$/.exec(value);
+  if (!m) return undefined;
+  const [, first = '', last = ''] = m;
+  if (first === '' && last === '') return undefined;
+  if (first === '') {
+    const suffix = Number(last);
+    if (suffix === 0 || size === 0) return 'unsatisfiable';
+    return { start: Math.max(0, size - suffix), end: size - 1 };
+  }
+  const start = Number(first);
+  const end = last === '' ? size - 1 : Math.min(Number(last), size - 1);
+  if (last !== '' && Number(last) < start) return undefined;
+  if (start >= size) return 'unsatisfiable';
+  return { start, end };
+}
+
+function etagMatches(list: string, etag: string): boolean {
+  const bare = etag.replace(/^"|"$/g, '');
+  return list.split(',').some((raw) => {
+    const candidate = raw.trim().replace(/^W\//, '').replace(/^"|"$/g, '');
+    return candidate === '*' || candidate === bare;
+  });
+}
+
+function parseHttpDate(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+/** RFC 9110 section 13.2.2 order, which is what S3 follows: If-Match, If-Unmodified-Since, If-None-Match, If-Modified-Since. */
+export function checkConditions(headers: IncomingHttpHeaders, meta: ObjectMeta): void {
+  const lastModifiedSec = Math.floor(meta.lastModified / 1000) * 1000;
+  const ifMatch = header(headers, 'if-match');
+  if (ifMatch !== undefined) {
+    if (!etagMatches(ifMatch, meta.etag)) throw new S3Error('PreconditionFailed', undefined, { Condition: 'If-Match' });
+  } else {
+    const since = parseHttpDate(header(headers, 'if-unmodified-since'));
+    if (since !== undefined && lastModifiedSec > since) throw new S3Error('PreconditionFailed', undefined, { Condition: 'If-Unmodified-Since' });
+  }
+  const notModified = () => new S3Error('NotModified', undefined, {}, { ETag: meta.etag, 'Last-Modified': httpDate(meta.lastModified) });
+  const ifNoneMatch = header(headers, 'if-none-match');
+  if (ifNoneMatch !== undefined) {
+    if (etagMatches(ifNoneMatch, meta.etag)) throw notModified();
+  } else {
+    const since = parseHttpDate(header(headers, 'if-modified-since'));
+    if (since !== undefined && lastModifiedSec <= since) throw notModified();
+  }
+}
+
+const OVERRIDES: Record<string, string> = {
+  'response-content-type': 'Content-Type',
+  'response-content-language': 'Content-Language',
+  'response-expires': 'Expires',
+  'response-cache-control': 'Cache-Control',
+  'response-content-disposition': 'Content-Disposition',
+  'response-content-encoding': 'Content-Encoding',
+};
+
+function applyOverrides(ctx: RequestContext, headers: Record<string, string | number | undefined>): void {
+  for (const [param, name] of Object.entries(OVERRIDES)) {
+    const value = ctx.query.get(param);
+    if (value === null) continue;
+    if (ctx.principal.kind !== 'user') throw new S3Error('InvalidRequest', 'Request specific response headers cannot be used for anonymous GET requests.');
+    headers[name] = value;
+  }
+}
+
+/** The byte range a `partNumber` query selects, plus the part count to report. */
+function partRange(ctx: RequestContext, meta: ObjectMeta): { range?: ByteRange; partsCount?: number } {
+  const raw = ctx.query.get('partNumber');
+  if (raw === null) return {};
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < 1 || n > 10000) throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive', { ArgumentName: 'partNumber', ArgumentValue: raw });
+  const sizes = meta.partSizes ?? [meta.size];
+  if (n > sizes.length) throw new S3Error('InvalidPartNumber');
+  let start = 0;
+  for (let i = 0; i < n - 1; i++) start += sizes[i]!;
+  const size = sizes[n - 1]!;
+  const partsCount = meta.partSizes ? sizes.length : undefined;
+  return { range: size === 0 ? undefined : { start, end: start + size - 1 }, partsCount };
+}
+
+function readReply(ctx: RequestContext & { op: { key: string } }, meta: ObjectMeta): { reply: Reply; range?: ByteRange } {
+  checkConditions(ctx.headers, meta);
+  const headers = objectResponseHeaders(meta);
+  applyOverrides(ctx, headers);
+  const part = partRange(ctx, meta);
+  if (part.partsCount !== undefined) headers['x-amz-mp-parts-count'] = part.partsCount;
+  let range = part.range;
+  const rangeHeader = header(ctx.headers, 'range');
+  if (range === undefined && rangeHeader !== undefined && ctx.query.get('partNumber') === null) {
+    const parsed = parseRange(rangeHeader, meta.size);
+    if (parsed === 'unsatisfiable') {
+      throw new S3Error('InvalidRange', undefined, { RangeRequested: rangeHeader, ActualObjectSize: String(meta.size) }, { 'Content-Range': `bytes */${meta.size}` });
+    }
+    range = parsed;
+  }
+  if (meta.checksum && range === undefined && header(ctx.headers, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED') {
+    headers[`x-amz-checksum-${meta.checksum.algorithm.toLowerCase()}`] = meta.checksum.value;
+    headers['x-amz-checksum-type'] = meta.checksum.type;
+  }
+  if (range) {
+    headers['Content-Range'] = `bytes ${range.start}-${range.end}/${meta.size}`;
+    headers['Content-Length'] = range.end - range.start + 1;
+    return { reply: { status: 206, headers }, range };
+  }
+  headers['Content-Length'] = meta.size;
+  return { reply: { status: 200, headers } };
+}
+
+export const getObject: Handler<'GetObject'> = async (ctx) => {
+  const bucket = requireBucket(ctx);
+  const reader = await ctx.store.openObject(ctx.op.bucket, ctx.op.key);
+  try {
+    objectAccess(ctx, bucket, reader?.meta, 'READ');
+    const { reply, range } = readReply(ctx, reader!.meta);
+    const meta = reader!.meta;
+    const empty = meta.size === 0 || (range !== undefined && range.end < range.start);
+    return { ...reply, body: empty ? undefined : reader!.stream(range), onDone: () => reader!.close() };
+  } catch (err) {
+    reader?.close();
+    throw err;
+  }
+};
+
+export const headObject: Handler<'HeadObject'> = async (ctx) => {
+  const bucket = requireBucket(ctx);
+  const meta = objectAccess(ctx, bucket, ctx.store.headObject(ctx.op.bucket, ctx.op.key), 'READ');
+  return readReply(ctx, meta).reply;
+};

@@ -1,0 +1,86 @@
+/** The one place that writes responses: replies, S3 error documents, request ids. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import { S3Error, isS3Error } from './errors.js';
+import type { Reply } from './context.js';
+import { text } from './xml.js';
+
+export function writeReply(req: IncomingMessage, res: ServerResponse, reply: Reply): void {
+  res.statusCode = reply.status;
+  for (const [name, value] of Object.entries(reply.headers ?? {})) {
+    if (value !== undefined) res.setHeader(name, value);
+  }
+  const { body } = reply;
+  if (reply.onDone) {
+    const done = once(reply.onDone);
+    res.once('close', done);
+    res.once('finish', done);
+  }
+  if (body instanceof Readable) {
+    if (req.method === 'HEAD') {
+      body.destroy();
+      res.end();
+      return;
+    }
+    body.once('error', (err) => {
+      // Headers are gone already: the only honest signal left is a cut connection.
+      console.error(`offload: read failed mid-response: ${(err as Error).message}`);
+      res.destroy(err as Error);
+    });
+    res.once('close', () => body.destroy());
+    body.pipe(res);
+    return;
+  }
+  if (body === undefined) {
+    res.end();
+    return;
+  }
+  if (!res.hasHeader('Content-Length')) res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+/** S3's error document; HEAD responses carry no body, as S3 does. */
+export function writeError(req: IncomingMessage, res: ServerResponse, err: unknown, resource: string, requestId: string): void {
+  const s3err = toS3Error(err);
+  if (s3err.code === 'InternalError') console.error('offload: internal error:', err);
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = errorDocument(s3err, resource, requestId);
+  res.statusCode = s3err.status;
+  for (const [name, value] of Object.entries(s3err.headers)) res.setHeader(name, value);
+  if (s3err.status === 304) {
+    res.end();
+    return;
+  }
+  res.setHeader('Content-Type', 'application/xml');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  // A request whose body we will not read must not poison the keep-alive connection.
+  if (!req.complete) res.setHeader('Connection', 'close');
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+export function errorDocument(err: S3Error, resource: string, requestId: string): string {
+  const details = Object.entries(err.details).map(([name, value]) => text(name, value));
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<Error>${text('Code', err.code)}${text('Message', err.message)}${details.join('')}${text('Resource', resource)}${text('RequestId', requestId)}</Error>`;
+}
+
+export function toS3Error(err: unknown): S3Error {
+  if (isS3Error(err)) return err;
+  if (err && typeof err === 'object' && 'code' in err) {
+    const code = (err as { code: unknown }).code;
+    if (code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ECONNRESET') return new S3Error('IncompleteBody');
+  }
+  return new S3Error('InternalError');
+}
+
+function once(fn: () => void): () => void {
+  let called = false;
+  return () => {
+    if (called) return;
+    called = true;
+    fn();
+  };
+}
+

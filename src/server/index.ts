@@ -1,0 +1,111 @@
+/** `offload serve`: the HTTP server around the S3 handler, its lifecycle and its clean shutdown. */
+import { createServer, type Server } from 'node:http';
+import type { Socket } from 'node:net';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createS3Handler } from '../s3/handler.js';
+import type { ServerConfig } from '../s3/context.js';
+import { errorDocument } from '../s3/respond.js';
+import { S3Error } from '../s3/errors.js';
+import { createAdminHandler } from './admin.js';
+import { loadRootCredentials, type RootCredentials } from './root-credentials.js';
+import { openStore } from '../storage/engine.js';
+import { openKeyStore } from '../storage/keys.js';
+import type { Credential } from '../auth/types.js';
+import type { Store } from '../storage/types.js';
+
+export interface ServeOptions {
+  host: string;
+  port: number;
+  dataDir: string;
+  domain: string;
+  region: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface RunningServer {
+  server: Server;
+  store: Store;
+  config: ServerConfig;
+  root: RootCredentials;
+  /** The address actually bound (port 0 picks a free one). */
+  url: string;
+  /** Stops accepting, lets in-flight requests finish (at most `graceMs`), closes the store. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export async function startServer(opts: ServeOptions): Promise<RunningServer> {
+  const dataDir = resolve(opts.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const root = loadRootCredentials(dataDir, opts.env);
+  const store = await openStore(dataDir);
+  const keys = openKeyStore(dataDir);
+  const rootCredential: Credential = { accessKeyId: root.accessKeyId, secretAccessKey: root.secretAccessKey, owner: root.ownerId, displayName: 'root' };
+  const config: ServerConfig = {
+    host: opts.host,
+    port: opts.port,
+    dataDir,
+    domain: opts.domain.toLowerCase(),
+    region: opts.region,
+    rootOwner: { id: root.ownerId, displayName: 'root' },
+  };
+  let accepting = true;
+  const handler = createS3Handler({
+    store,
+    config,
+    lookup: (id) => (id === root.accessKeyId ? rootCredential : keys.lookupKey(id)),
+    admin: createAdminHandler({ ready: () => accepting }),
+  });
+  const server = createServer({ keepAliveTimeout: 30_000, headersTimeout: 60_000, requestTimeout: 0 }, handler);
+  // Big uploads on slow links must not hit a whole-request deadline; an idle socket still times out.
+  server.setTimeout(300_000);
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(err, socket));
+
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      resolveListen();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : opts.port;
+  config.port = port;
+  const hostForUrl = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+
+  let stopping: Promise<void> | undefined;
+  const stop = (graceMs = 10_000): Promise<void> => {
+    stopping ??= (async () => {
+      accepting = false;
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      server.closeIdleConnections();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([closed, new Promise<void>((r) => { timer = setTimeout(r, graceMs); })]);
+      clearTimeout(timer);
+      server.closeAllConnections();
+      await store.close();
+      keys.close();
+    })();
+    return stopping;
+  };
+  return { server, store, config, root, url: `http://${hostForUrl}:${port}`, stop };
+}
+
+/**
+ * Requests Node's parser refuses never reach the handler: answer them as S3 would, with an
+ * XML error, instead of Node's bare 400/431.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const s3err =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? new S3Error('RequestHeaderSectionTooLarge', 'Your request header section exceeds the maximum allowed size.', { MaxSizeAllowed: '16384' })
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? new S3Error('RequestTimeout')
+        : new S3Error('InvalidRequest', 'The request could not be parsed as HTTP.');
+  const body = errorDocument(s3err, '', 'client-error');
+  socket.end(`HTTP/1.1 ${s3err.status} Bad Request\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}

@@ -1,0 +1,68 @@
+/**
+ * The root account: its canonical id is made once and kept in the data folder; its keys come
+ * from OFFLOAD_ROOT_ACCESS_KEY / OFFLOAD_ROOT_SECRET_KEY or are generated on first start and
+ * kept in the same file (mode 0600), like the two codes a new S3 account gets.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface RootCredentials {
+  ownerId: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  /** True when the keys were generated just now (the only time the secret is printed). */
+  generated: boolean;
+  /** Where they are kept. */
+  file: string;
+}
+
+interface RootFile {
+  ownerId: string;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+}
+
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+
+export function randomAccessKeyId(prefix = 'OFL'): string {
+  const bytes = randomBytes(20);
+  let id = prefix;
+  for (let i = 0; id.length < 20; i++) id += ALNUM[bytes[i]! % ALNUM.length];
+  return id;
+}
+
+export function randomSecret(): string {
+  return randomBytes(30).toString('base64').replace(/[+/]/g, (c) => (c === '+' ? 'x' : 'Z'));
+}
+
+export function loadRootCredentials(dataDir: string, env: NodeJS.ProcessEnv = process.env): RootCredentials {
+  const file = join(dataDir, 'root.json');
+  const stored: RootFile | undefined = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as RootFile) : undefined;
+  const ownerId = stored?.ownerId ?? randomBytes(32).toString('hex');
+  const envKey = env.OFFLOAD_ROOT_ACCESS_KEY;
+  const envSecret = env.OFFLOAD_ROOT_SECRET_KEY;
+  if ((envKey === undefined) !== (envSecret === undefined)) {
+    throw new Error('set both OFFLOAD_ROOT_ACCESS_KEY and OFFLOAD_ROOT_SECRET_KEY, or neither');
+  }
+  if (envKey !== undefined && envSecret !== undefined) {
+    if (!stored) writeSecretFile(file, { ownerId });
+    return { ownerId, accessKeyId: envKey, secretAccessKey: envSecret, generated: false, file };
+  }
+  if (stored?.accessKeyId && stored.secretAccessKey) {
+    return { ownerId, accessKeyId: stored.accessKeyId, secretAccessKey: stored.secretAccessKey, generated: false, file };
+  }
+  const fresh = { ownerId, accessKeyId: randomAccessKeyId(), secretAccessKey: randomSecret() };
+  writeSecretFile(file, fresh);
+  return { ...fresh, generated: true, file };
+}
+
+/** Written whole to a temp file, fsynced and renamed, so a crash never leaves half a key. */
+function writeSecretFile(file: string, content: RootFile): void {
+  const tmp = `${file}.tmp`;
+  writeFileSync(tmp, JSON.stringify(content, null, 2) + '\n', { mode: 0o600 });
+  const fd = openSync(tmp, 'r');
+  fsyncSync(fd);
+  closeSync(fd);
+  renameSync(tmp, file);
+}
