@@ -1,11 +1,12 @@
 /**
  * Who may do what. Root keys may do anything; a bucket's owner may do anything to it;
  * everyone else gets what the ACL grants (canned ACLs expand to S3's documented grants).
- * Bucket policies (a later layer) plug in at `authorize`: an explicit Deny beats all.
+ * A bucket policy's explicit Deny beats everything but the root keys; its Allow adds to the ACLs.
  */
 import { S3Error } from './errors.js';
 import type { Principal } from '../auth/types.js';
 import type { Acl, BucketInfo, Grant } from '../storage/types.js';
+import type { Decision } from './policy.js';
 
 export const ALL_USERS = 'http://acs.amazonaws.com/groups/global/AllUsers';
 export const AUTHENTICATED_USERS = 'http://acs.amazonaws.com/groups/global/AuthenticatedUsers';
@@ -50,6 +51,8 @@ export interface AccessRequest {
   object?: { acl: Acl; owner: string };
   /** Operations only the owner may do (bucket configuration). */
   ownerOnly?: boolean;
+  /** What the bucket policy says about this request ('Default' when there is none). */
+  policy?: Decision;
 }
 
 export function isOwnerOrRoot(principal: Principal, owner: string, rootOwner: string): boolean {
@@ -59,8 +62,12 @@ export function isOwnerOrRoot(principal: Principal, owner: string, rootOwner: st
 
 /** Throws AccessDenied unless the request is allowed. */
 export function authorize(req: AccessRequest): void {
+  // The root keys are the administrator's: no policy can lock them out of their own server.
+  if (req.principal.kind === 'user' && req.principal.credential.owner === req.rootOwner) return;
+  if (req.policy === 'Deny') throw new S3Error('AccessDenied');
   if (isOwnerOrRoot(req.principal, req.bucket.owner, req.rootOwner)) return;
   if (req.ownerOnly) throw new S3Error('AccessDenied');
+  if (req.policy === 'Allow') return;
   if (req.object) {
     if (req.principal.kind === 'user' && req.principal.credential.owner === req.object.owner) return;
     if (grantsAllow(expandAcl(req.object.acl, req.object.owner, req.bucket.owner), req.principal, req.permission)) return;

@@ -10,6 +10,7 @@ import { getObject, headObject } from './ops/object-get.js';
 import { putObject } from './ops/object-put.js';
 import { deleteObject, deleteObjects } from './ops/object-delete.js';
 import { listObjects, listObjectsV2, listObjectVersions } from './ops/list.js';
+import { deleteBucketPolicy, getBucketPolicy, getBucketPolicyStatus, putBucketPolicy } from './ops/policy.js';
 
 function notImplemented<K extends OpName>(name: K): Handler<K> {
   return async () => {
@@ -37,10 +38,10 @@ export const HANDLERS: HandlerTable = {
   PostObject: notImplemented('PostObject'),
   GetBucketAcl: notImplemented('GetBucketAcl'),
   PutBucketAcl: notImplemented('PutBucketAcl'),
-  GetBucketPolicy: notImplemented('GetBucketPolicy'),
-  PutBucketPolicy: notImplemented('PutBucketPolicy'),
-  DeleteBucketPolicy: notImplemented('DeleteBucketPolicy'),
-  GetBucketPolicyStatus: notImplemented('GetBucketPolicyStatus'),
+  GetBucketPolicy: getBucketPolicy,
+  PutBucketPolicy: putBucketPolicy,
+  DeleteBucketPolicy: deleteBucketPolicy,
+  GetBucketPolicyStatus: getBucketPolicyStatus,
   GetBucketCors: notImplemented('GetBucketCors'),
   PutBucketCors: notImplemented('PutBucketCors'),
   DeleteBucketCors: notImplemented('DeleteBucketCors'),

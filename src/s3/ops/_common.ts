@@ -1,6 +1,10 @@
 /** Small pieces every operation group uses: bucket lookup, access checks, owner XML. */
 import { S3Error } from '../errors.js';
 import { authorize, type Permission } from '../access.js';
+import { ACTIONS } from '../actions.js';
+import { header } from '../headers.js';
+import { evaluatePolicy, type Decision } from '../policy.js';
+import { bucketPolicy } from '../policy-cache.js';
 import type { RequestContext } from '../context.js';
 import { el, text } from '../xml.js';
 import { StoreError, type BucketInfo, type ObjectMeta } from '../../storage/types.js';
@@ -14,10 +18,30 @@ export function requireBucket(ctx: BucketCtx): BucketInfo {
 }
 
 /** Looks the bucket up and checks the caller may use it with `permission` (or owner-only). */
-export function bucketFor(ctx: BucketCtx, permission: Permission, ownerOnly = false): BucketInfo {
+export function bucketFor(ctx: BucketCtx & { op: { key?: string } }, permission: Permission, ownerOnly = false): BucketInfo {
   const bucket = requireBucket(ctx);
-  authorize({ principal: ctx.principal, rootOwner: ctx.config.rootOwner.id, bucket, permission, ownerOnly });
+  const policy = policyDecision(ctx, bucket, ctx.op.key);
+  authorize({ principal: ctx.principal, rootOwner: ctx.config.rootOwner.id, bucket, permission, ownerOnly, policy });
   return bucket;
+}
+
+/** The bucket policy's verdict on this request for the bucket or one of its keys. */
+export function policyDecision(ctx: RequestContext, bucket: BucketInfo, key: string | undefined, action = ACTIONS[ctx.op.op]): Decision {
+  const policy = bucketPolicy(ctx.store, bucket.name);
+  if (!policy) return 'Default';
+  const remote = ctx.req.socket.remoteAddress;
+  return evaluatePolicy(policy, {
+    caller: ctx.principal.kind === 'user' ? ctx.principal.credential.owner : undefined,
+    action,
+    resource: key === undefined ? `arn:aws:s3:::${bucket.name}` : `arn:aws:s3:::${bucket.name}/${key}`,
+    sourceIp: remote?.startsWith('::ffff:') ? remote.slice(7) : remote,
+    referer: header(ctx.headers, 'referer'),
+    userAgent: header(ctx.headers, 'user-agent'),
+    secureTransport: false,
+    prefix: ctx.query.get('prefix') ?? undefined,
+    delimiter: ctx.query.get('delimiter') ?? undefined,
+    maxKeys: ctx.query.get('max-keys') ?? undefined,
+  });
 }
 
 /**
@@ -25,15 +49,17 @@ export function bucketFor(ctx: BucketCtx, permission: Permission, ownerOnly = fa
  * is AccessDenied rather than NoSuchKey, as S3 does, so that existence does not leak.
  */
 export function objectAccess(ctx: BucketCtx & { op: { key: string } }, bucket: BucketInfo, meta: ObjectMeta | undefined, permission: Permission): ObjectMeta {
+  const rootOwner = ctx.config.rootOwner.id;
   if (!meta) {
     try {
-      authorize({ principal: ctx.principal, rootOwner: ctx.config.rootOwner.id, bucket, permission: 'READ' });
+      authorize({ principal: ctx.principal, rootOwner, bucket, permission: 'READ', policy: policyDecision(ctx, bucket, undefined, 's3:ListBucket') });
     } catch {
       throw new S3Error('AccessDenied');
     }
     throw new S3Error('NoSuchKey', undefined, { Key: ctx.op.key });
   }
-  authorize({ principal: ctx.principal, rootOwner: ctx.config.rootOwner.id, bucket, permission, object: { acl: meta.acl, owner: meta.owner } });
+  const policy = policyDecision(ctx, bucket, ctx.op.key);
+  authorize({ principal: ctx.principal, rootOwner, bucket, permission, object: { acl: meta.acl, owner: meta.owner }, policy });
   return meta;
 }
 
