@@ -10,6 +10,8 @@ import { getObject, headObject } from './ops/object-get.js';
 import { putObject } from './ops/object-put.js';
 import { deleteObject, deleteObjects } from './ops/object-delete.js';
 import { listObjects, listObjectsV2, listObjectVersions } from './ops/list.js';
+import { getBucketAcl, getObjectAcl, putBucketAcl, putObjectAcl } from './ops/acl.js';
+import { corsPreflight, deleteBucketCors, getBucketCors, putBucketCors } from './ops/cors.js';
 import { deleteBucketPolicy, getBucketPolicy, getBucketPolicyStatus, putBucketPolicy } from './ops/policy.js';
 
 function notImplemented<K extends OpName>(name: K): Handler<K> {
@@ -33,18 +35,18 @@ export const HANDLERS: HandlerTable = {
   HeadObject: headObject,
   DeleteObject: deleteObject,
   DeleteObjects: deleteObjects,
-  CorsPreflight: notImplemented('CorsPreflight'),
+  CorsPreflight: corsPreflight,
   ListMultipartUploads: notImplemented('ListMultipartUploads'),
   PostObject: notImplemented('PostObject'),
-  GetBucketAcl: notImplemented('GetBucketAcl'),
-  PutBucketAcl: notImplemented('PutBucketAcl'),
+  GetBucketAcl: getBucketAcl,
+  PutBucketAcl: putBucketAcl,
   GetBucketPolicy: getBucketPolicy,
   PutBucketPolicy: putBucketPolicy,
   DeleteBucketPolicy: deleteBucketPolicy,
   GetBucketPolicyStatus: getBucketPolicyStatus,
-  GetBucketCors: notImplemented('GetBucketCors'),
-  PutBucketCors: notImplemented('PutBucketCors'),
-  DeleteBucketCors: notImplemented('DeleteBucketCors'),
+  GetBucketCors: getBucketCors,
+  PutBucketCors: putBucketCors,
+  DeleteBucketCors: deleteBucketCors,
   GetBucketWebsite: notImplemented('GetBucketWebsite'),
   PutBucketWebsite: notImplemented('PutBucketWebsite'),
   DeleteBucketWebsite: notImplemented('DeleteBucketWebsite'),
@@ -79,8 +81,8 @@ export const HANDLERS: HandlerTable = {
   PutBucketRequestPayment: notImplemented('PutBucketRequestPayment'),
   BucketSubresource: notImplemented('BucketSubresource'),
   CopyObject: notImplemented('CopyObject'),
-  GetObjectAcl: notImplemented('GetObjectAcl'),
-  PutObjectAcl: notImplemented('PutObjectAcl'),
+  GetObjectAcl: getObjectAcl,
+  PutObjectAcl: putObjectAcl,
   GetObjectTagging: notImplemented('GetObjectTagging'),
   PutObjectTagging: notImplemented('PutObjectTagging'),
   DeleteObjectTagging: notImplemented('DeleteObjectTagging'),

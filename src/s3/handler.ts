@@ -11,7 +11,8 @@ import { header } from './headers.js';
 import { writeError, writeReply } from './respond.js';
 import { bucketFromHost, route } from './router.js';
 import { authenticate, checksumRequestFromHeaders, decodeBody, verifyContentMd5 } from '../auth/index.js';
-import type { CredentialLookup } from '../auth/types.js';
+import type { AuthResult, CredentialLookup } from '../auth/types.js';
+import { applyCors } from './ops/cors.js';
 import type { Store } from '../storage/types.js';
 
 export interface S3HandlerDeps {
@@ -21,6 +22,8 @@ export interface S3HandlerDeps {
   /** Requests under `/_offload/` (the server's own namespace). */
   admin: (req: IncomingMessage, res: ServerResponse, path: string) => void;
 }
+
+const ANONYMOUS: AuthResult = { principal: { kind: 'anonymous' }, payload: { kind: 'unsigned' } };
 
 const ID_PREFIX = randomBytes(4).toString('hex').toUpperCase();
 let counter = 0;
@@ -55,7 +58,8 @@ export function createS3Handler(deps: S3HandlerDeps): (req: IncomingMessage, res
       const hostBucket = bucketFromHost(header(req.headers, 'host'), config.domain, isBucket);
       if (hostBucket !== undefined) resource = `/${hostBucket}${rawPath}`;
       const op = route({ method: req.method ?? 'GET', rawPath, query, hostBucket, copySource: header(req.headers, 'x-amz-copy-source') });
-      const auth = authenticate(
+      if ('bucket' in op && op.op !== 'CorsPreflight') applyCors(store, op.bucket, req.method ?? 'GET', req.headers, res);
+      const auth = op.op === 'CorsPreflight' ? ANONYMOUS : authenticate(
         { method: req.method ?? 'GET', rawPath, rawQuery, headers: req.headers, virtualHostBucket: hostBucket },
         { region: config.region, lookup: deps.lookup },
       );

@@ -1,7 +1,7 @@
 /** Object headers in (from a PUT) and out (on GET/HEAD), and the HTTP date format. */
 import type { IncomingHttpHeaders } from 'node:http';
 import { S3Error } from './errors.js';
-import type { Acl, CannedAcl, ObjectHeaders, ObjectMeta } from '../storage/types.js';
+import type { ObjectHeaders, ObjectMeta } from '../storage/types.js';
 
 /** RFC 7231 IMF-fixdate, as in Last-Modified. */
 export function httpDate(ms: number): string {
@@ -46,17 +46,6 @@ function stripAwsChunked(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   const kept = value.split(',').map((v) => v.trim()).filter((v) => v !== '' && v.toLowerCase() !== 'aws-chunked');
   return kept.length ? kept.join(', ') : undefined;
-}
-
-const CANNED: readonly CannedAcl[] = ['private', 'public-read', 'public-read-write', 'authenticated-read', 'bucket-owner-read', 'bucket-owner-full-control', 'aws-exec-read', 'log-delivery-write'];
-
-/** The canned ACL named by `x-amz-acl`, defaulting to private. */
-export function cannedAclFromHeaders(headers: IncomingHttpHeaders): Acl {
-  const value = header(headers, 'x-amz-acl');
-  if (value === undefined) return { canned: 'private' };
-  const canned = value.trim() as CannedAcl;
-  if (!CANNED.includes(canned)) throw new S3Error('InvalidArgument', undefined, { ArgumentName: 'x-amz-acl', ArgumentValue: value });
-  return { canned };
 }
 
 /** Response headers for GET/HEAD of an object (without Content-Length/Range, which depend on the request). */

@@ -1,7 +1,7 @@
 /** Bucket lifecycle: ListBuckets, CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation, GetBucketVersioning. */
 import { S3Error } from '../errors.js';
+import { aclFromHeaders } from '../acl.js';
 import { emptyReply, xmlReply, type Handler } from '../context.js';
-import { cannedAclFromHeaders } from '../headers.js';
 import { child, childText, doc, el, escapeXml, isoDate, parseXml, text } from '../xml.js';
 import { bucketFor, callerId, ownerXml, storeCall } from './_common.js';
 
@@ -34,7 +34,7 @@ export const createBucket: Handler<'CreateBucket'> = async (ctx) => {
   const name = ctx.op.bucket;
   validateBucketName(name);
   const owner = callerId(ctx);
-  const acl = cannedAclFromHeaders(ctx.headers);
+  const acl = aclFromHeaders(ctx.headers) ?? { canned: 'private' };
   const body = await ctx.readBody(64 * 1024);
   if (body.length > 0) {
     const config = child(parseXml(body.toString('utf8')), 'CreateBucketConfiguration');

@@ -2,8 +2,9 @@
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { S3Error } from '../errors.js';
+import { aclFromHeaders } from '../acl.js';
 import type { Handler, RequestContext } from '../context.js';
-import { cannedAclFromHeaders, header, objectHeadersFromRequest, tagsFromHeader } from '../headers.js';
+import { header, objectHeadersFromRequest, tagsFromHeader } from '../headers.js';
 import { bucketFor, storeCall } from './_common.js';
 import { checksumRequestFromHeaders, decodeBody, verifyContentMd5 } from '../../auth/index.js';
 import type { ObjectMeta } from '../../storage/types.js';
@@ -73,7 +74,7 @@ export const putObject: Handler<'PutObject'> = async (ctx) => {
   validateKey(key);
   const size = declaredSize(ctx.headers);
   const headers = objectHeadersFromRequest(ctx.headers);
-  const acl = cannedAclFromHeaders(ctx.headers);
+  const acl = aclFromHeaders(ctx.headers) ?? { canned: 'private' };
   const tags = tagsFromHeader(header(ctx.headers, 'x-amz-tagging'));
   const precondition = writePrecondition(ctx.headers);
   const { decoded, checksum, beforeCommit } = verifiedBody(ctx, size);

@@ -1,0 +1,47 @@
+/** ACL sub-resources: Get/PutBucketAcl and Get/PutObjectAcl. */
+import { S3Error } from '../errors.js';
+import { emptyReply, xmlReply, type Handler, type RequestContext } from '../context.js';
+import { expandAcl } from '../access.js';
+import { aclFromHeaders, aclXml, parseAclXml } from '../acl.js';
+import { bucketFor, displayName, objectAccess, requireBucket, storeCall } from './_common.js';
+import type { Acl } from '../../storage/types.js';
+
+/** The new ACL from the headers or the XML body (exactly one of them). */
+async function requestedAcl(ctx: RequestContext): Promise<Acl> {
+  const fromHeaders = aclFromHeaders(ctx.headers);
+  const body = await ctx.readBody(64 * 1024);
+  if (body.length > 0) {
+    if (fromHeaders) throw new S3Error('UnexpectedContent', 'This request does not support content when an ACL header is given');
+    return { grants: parseAclXml(body.toString('utf8')) };
+  }
+  if (!fromHeaders) throw new S3Error('MissingSecurityHeader', 'Your request was missing a required header', { MissingHeaderName: 'x-amz-acl' });
+  return fromHeaders;
+}
+
+export const getBucketAcl: Handler<'GetBucketAcl'> = async (ctx) => {
+  const bucket = bucketFor(ctx, 'READ_ACP');
+  const names = (id: string) => displayName(ctx, id);
+  return xmlReply(aclXml({ id: bucket.owner, displayName: names(bucket.owner) }, expandAcl(bucket.acl, bucket.owner), names));
+};
+
+export const putBucketAcl: Handler<'PutBucketAcl'> = async (ctx) => {
+  bucketFor(ctx, 'WRITE_ACP');
+  const acl = await requestedAcl(ctx);
+  await storeCall(ctx, () => ctx.store.setBucketAcl(ctx.op.bucket, acl));
+  return emptyReply(200);
+};
+
+export const getObjectAcl: Handler<'GetObjectAcl'> = async (ctx) => {
+  const bucket = requireBucket(ctx);
+  const meta = objectAccess(ctx, bucket, ctx.store.headObject(ctx.op.bucket, ctx.op.key), 'READ_ACP');
+  const names = (id: string) => displayName(ctx, id);
+  return xmlReply(aclXml({ id: meta.owner, displayName: names(meta.owner) }, expandAcl(meta.acl, meta.owner, bucket.owner), names));
+};
+
+export const putObjectAcl: Handler<'PutObjectAcl'> = async (ctx) => {
+  const bucket = requireBucket(ctx);
+  objectAccess(ctx, bucket, ctx.store.headObject(ctx.op.bucket, ctx.op.key), 'WRITE_ACP');
+  const acl = await requestedAcl(ctx);
+  await storeCall(ctx, () => ctx.store.updateObjectMeta(ctx.op.bucket, ctx.op.key, () => ({ acl })));
+  return emptyReply(200);
+};
