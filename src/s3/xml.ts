@@ -12,6 +12,7 @@ const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;'
 
 /** Escapes text for element content and attribute values. Control characters S3 allows in keys are written as character references. */
 export function escapeXml(text: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what must be escaped
   return text.replace(/[&<>"'\r\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, (c) => ESCAPES[c] ?? `&#${c.charCodeAt(0)};`);
 }
 
