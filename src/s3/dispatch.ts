@@ -11,6 +11,8 @@ import { putObject } from './ops/object-put.js';
 import { deleteObject, deleteObjects } from './ops/object-delete.js';
 import { listObjects, listObjectsV2, listObjectVersions } from './ops/list.js';
 import { getBucketAcl, getObjectAcl, putBucketAcl, putObjectAcl } from './ops/acl.js';
+import { copyObject } from './ops/copy.js';
+import { deleteObjectTagging, getObjectTagging, putObjectTagging } from './ops/tagging.js';
 import { corsPreflight, deleteBucketCors, getBucketCors, putBucketCors } from './ops/cors.js';
 import { deleteBucketPolicy, getBucketPolicy, getBucketPolicyStatus, putBucketPolicy } from './ops/policy.js';
 
@@ -80,12 +82,12 @@ export const HANDLERS: HandlerTable = {
   GetBucketRequestPayment: notImplemented('GetBucketRequestPayment'),
   PutBucketRequestPayment: notImplemented('PutBucketRequestPayment'),
   BucketSubresource: notImplemented('BucketSubresource'),
-  CopyObject: notImplemented('CopyObject'),
+  CopyObject: copyObject,
   GetObjectAcl: getObjectAcl,
   PutObjectAcl: putObjectAcl,
-  GetObjectTagging: notImplemented('GetObjectTagging'),
-  PutObjectTagging: notImplemented('PutObjectTagging'),
-  DeleteObjectTagging: notImplemented('DeleteObjectTagging'),
+  GetObjectTagging: getObjectTagging,
+  PutObjectTagging: putObjectTagging,
+  DeleteObjectTagging: deleteObjectTagging,
   GetObjectAttributes: notImplemented('GetObjectAttributes'),
   CreateMultipartUpload: notImplemented('CreateMultipartUpload'),
   UploadPart: notImplemented('UploadPart'),

@@ -1,0 +1,112 @@
+/** CopyObject: same or another bucket, COPY/REPLACE directives, copy-source conditions, copy onto itself. */
+import type { IncomingHttpHeaders } from 'node:http';
+import { S3Error } from '../errors.js';
+import { xmlReply, type Handler, type RequestContext } from '../context.js';
+import { aclFromHeaders } from '../acl.js';
+import { header, objectHeadersFromRequest, tagsFromHeader } from '../headers.js';
+import { doc, isoDate, text } from '../xml.js';
+import { checkConditions } from './object-get.js';
+import { bucketFor, objectAccess, storeCall } from './_common.js';
+import { validateKey, writePrecondition } from './object-put.js';
+import type { ObjectHeaders, ObjectMeta } from '../../storage/types.js';
+
+/** `x-amz-copy-source`: `[/]bucket/key[?versionId=...]`, percent-encoded. */
+export function parseCopySource(value: string): { bucket: string; key: string } {
+  let raw = value.trim();
+  const q = raw.indexOf('?');
+  if (q >= 0) {
+    const versionId = new URLSearchParams(raw.slice(q + 1)).get('versionId');
+    if (versionId !== null && versionId !== 'null') throw new S3Error('NoSuchVersion');
+    raw = raw.slice(0, q);
+  }
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(raw.startsWith('/') ? raw.slice(1) : raw);
+  } catch {
+    throw new S3Error('InvalidArgument', 'Invalid copy source encoding', { ArgumentName: 'x-amz-copy-source' });
+  }
+  const slash = decoded.indexOf('/');
+  if (slash <= 0 || slash === decoded.length - 1) throw new S3Error('InvalidArgument', 'Invalid copy source object key', { ArgumentName: 'x-amz-copy-source' });
+  return { bucket: decoded.slice(0, slash), key: decoded.slice(slash + 1) };
+}
+
+/** The `x-amz-copy-source-if-*` headers are the plain conditional headers, applied to the source; any failure is 412. */
+export function checkCopySourceConditions(headers: IncomingHttpHeaders, source: ObjectMeta): void {
+  const mapped: IncomingHttpHeaders = {};
+  for (const name of ['if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since']) {
+    const value = header(headers, `x-amz-copy-source-${name}`);
+    if (value !== undefined) mapped[name] = value;
+  }
+  try {
+    checkConditions(mapped, source);
+  } catch (err) {
+    if (err instanceof S3Error && err.code === 'NotModified') throw new S3Error('PreconditionFailed', undefined, { Condition: 'x-amz-copy-source-If-None-Match' });
+    throw err;
+  }
+}
+
+/** Reads the copy source with the caller's rights on it. */
+export function readableSource(ctx: RequestContext, value: string): ObjectMeta {
+  const { bucket, key } = parseCopySource(value);
+  const sourceCtx = { ...ctx, op: { op: 'GetObject' as const, bucket, key } };
+  const sourceBucket = ctx.store.getBucket(bucket);
+  if (!sourceBucket) throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket });
+  return objectAccess(sourceCtx, sourceBucket, ctx.store.headObject(bucket, key), 'READ');
+}
+
+function directive(headers: IncomingHttpHeaders, name: string): 'COPY' | 'REPLACE' {
+  const value = (header(headers, name) ?? 'COPY').toUpperCase();
+  if (value !== 'COPY' && value !== 'REPLACE') throw new S3Error('InvalidArgument', `Unknown ${name}`, { ArgumentName: name, ArgumentValue: value });
+  return value;
+}
+
+const headersOf = (meta: ObjectMeta): ObjectHeaders => ({
+  contentType: meta.contentType,
+  contentEncoding: meta.contentEncoding,
+  contentDisposition: meta.contentDisposition,
+  contentLanguage: meta.contentLanguage,
+  cacheControl: meta.cacheControl,
+  expires: meta.expires,
+  websiteRedirectLocation: meta.websiteRedirectLocation,
+  userMeta: meta.userMeta,
+});
+
+export const copyObject: Handler<'CopyObject'> = async (ctx) => {
+  const { bucket, key } = ctx.op;
+  bucketFor(ctx, 'WRITE');
+  validateKey(key);
+  const source = readableSource(ctx, header(ctx.headers, 'x-amz-copy-source') ?? '');
+  checkCopySourceConditions(ctx.headers, source);
+  const metaDirective = directive(ctx.headers, 'x-amz-metadata-directive');
+  const tagDirective = directive(ctx.headers, 'x-amz-tagging-directive');
+  const headers = metaDirective === 'REPLACE' ? objectHeadersFromRequest(ctx.headers) : { ...headersOf(source), websiteRedirectLocation: header(ctx.headers, 'x-amz-website-redirect-location') ?? source.websiteRedirectLocation };
+  const tags = tagDirective === 'REPLACE' ? tagsFromHeader(header(ctx.headers, 'x-amz-tagging')) : source.tags;
+  const acl = aclFromHeaders(ctx.headers) ?? { canned: 'private' as const };
+  const owner = ctx.principal.kind === 'user' ? ctx.principal.credential.owner : ctx.config.rootOwner.id;
+  const precondition = writePrecondition(ctx.headers);
+  let result: ObjectMeta;
+  if (source.bucket === bucket && source.key === key) {
+    const changesSomething = metaDirective === 'REPLACE' || tagDirective === 'REPLACE' || header(ctx.headers, 'x-amz-website-redirect-location') !== undefined || header(ctx.headers, 'x-amz-storage-class') !== undefined || aclFromHeaders(ctx.headers) !== undefined;
+    if (!changesSomething) {
+      throw new S3Error('InvalidRequest', "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.");
+    }
+    result = await storeCall(ctx, () => ctx.store.updateObjectMeta(bucket, key, (current) => {
+      if (current.etag !== source.etag) throw new S3Error('PreconditionFailed', 'The source object changed during the copy');
+      precondition?.(current);
+      return { ...headers, tags, acl };
+    }));
+  } else {
+    result = await storeCall(ctx, () => ctx.store.copyObject({ source, bucket, key, headers, owner, acl, tags, precondition }));
+  }
+  const checksum = result.checksum;
+  return xmlReply(
+    doc(
+      'CopyObjectResult',
+      text('LastModified', isoDate(result.lastModified)),
+      text('ETag', result.etag),
+      checksum ? text(`Checksum${checksum.algorithm}`, checksum.value) + text('ChecksumType', checksum.type) : '',
+    ),
+    200,
+    { 'x-amz-copy-source-version-id': 'null' },
+  );
+};

@@ -1,0 +1,44 @@
+/** Object tagging: Get/Put/DeleteObjectTagging (tags can also come with PutObject's `x-amz-tagging`). */
+import { S3Error } from '../errors.js';
+import { emptyReply, xmlReply, type Handler } from '../context.js';
+import { validateTags } from '../headers.js';
+import { child, children, childText, doc, el, parseXml, text } from '../xml.js';
+import { objectAccess, requireBucket, storeCall } from './_common.js';
+
+export function parseTaggingXml(body: string): Record<string, string> {
+  const root = child(parseXml(body), 'Tagging');
+  const set = child(root, 'TagSet');
+  if (!root || !set) throw new S3Error('MalformedXML');
+  const tags: Record<string, string> = {};
+  for (const tag of children(set, 'Tag')) {
+    const key = childText(tag, 'Key');
+    const value = childText(tag, 'Value') ?? '';
+    if (key === undefined) throw new S3Error('MalformedXML');
+    if (key in tags) throw new S3Error('InvalidTag', 'Cannot provide multiple Tags with the same key');
+    tags[key] = value;
+  }
+  validateTags(tags);
+  return tags;
+}
+
+export function taggingXml(tags: Record<string, string>): string {
+  return doc('Tagging', el('TagSet', Object.entries(tags).map(([k, v]) => el('Tag', text('Key', k), text('Value', v)))));
+}
+
+export const getObjectTagging: Handler<'GetObjectTagging'> = async (ctx) => {
+  const meta = objectAccess(ctx, requireBucket(ctx), ctx.store.headObject(ctx.op.bucket, ctx.op.key), 'READ');
+  return xmlReply(taggingXml(meta.tags), 200, { 'x-amz-version-id': 'null' });
+};
+
+export const putObjectTagging: Handler<'PutObjectTagging'> = async (ctx) => {
+  objectAccess(ctx, requireBucket(ctx), ctx.store.headObject(ctx.op.bucket, ctx.op.key), 'WRITE');
+  const tags = parseTaggingXml((await ctx.readBody(64 * 1024)).toString('utf8'));
+  await storeCall(ctx, () => ctx.store.updateObjectMeta(ctx.op.bucket, ctx.op.key, () => ({ tags })));
+  return emptyReply(200, { 'x-amz-version-id': 'null' });
+};
+
+export const deleteObjectTagging: Handler<'DeleteObjectTagging'> = async (ctx) => {
+  objectAccess(ctx, requireBucket(ctx), ctx.store.headObject(ctx.op.bucket, ctx.op.key), 'WRITE');
+  await storeCall(ctx, () => ctx.store.updateObjectMeta(ctx.op.bucket, ctx.op.key, () => ({ tags: {} })));
+  return emptyReply(204, { 'x-amz-version-id': 'null' });
+};
