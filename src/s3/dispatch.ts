@@ -12,6 +12,7 @@ import { deleteObject, deleteObjects } from './ops/object-delete.js';
 import { listObjects, listObjectsV2, listObjectVersions } from './ops/list.js';
 import { getBucketAcl, getObjectAcl, putBucketAcl, putObjectAcl } from './ops/acl.js';
 import { copyObject } from './ops/copy.js';
+import { abortMultipartUpload, completeMultipartUpload, createMultipartUpload, listMultipartUploads, listParts, uploadPart, uploadPartCopy } from './ops/multipart.js';
 import { deleteObjectTagging, getObjectTagging, putObjectTagging } from './ops/tagging.js';
 import { corsPreflight, deleteBucketCors, getBucketCors, putBucketCors } from './ops/cors.js';
 import { deleteBucketPolicy, getBucketPolicy, getBucketPolicyStatus, putBucketPolicy } from './ops/policy.js';
@@ -38,7 +39,7 @@ export const HANDLERS: HandlerTable = {
   DeleteObject: deleteObject,
   DeleteObjects: deleteObjects,
   CorsPreflight: corsPreflight,
-  ListMultipartUploads: notImplemented('ListMultipartUploads'),
+  ListMultipartUploads: listMultipartUploads,
   PostObject: notImplemented('PostObject'),
   GetBucketAcl: getBucketAcl,
   PutBucketAcl: putBucketAcl,
@@ -89,12 +90,12 @@ export const HANDLERS: HandlerTable = {
   PutObjectTagging: putObjectTagging,
   DeleteObjectTagging: deleteObjectTagging,
   GetObjectAttributes: notImplemented('GetObjectAttributes'),
-  CreateMultipartUpload: notImplemented('CreateMultipartUpload'),
-  UploadPart: notImplemented('UploadPart'),
-  UploadPartCopy: notImplemented('UploadPartCopy'),
-  CompleteMultipartUpload: notImplemented('CompleteMultipartUpload'),
-  AbortMultipartUpload: notImplemented('AbortMultipartUpload'),
-  ListParts: notImplemented('ListParts'),
+  CreateMultipartUpload: createMultipartUpload,
+  UploadPart: uploadPart,
+  UploadPartCopy: uploadPartCopy,
+  CompleteMultipartUpload: completeMultipartUpload,
+  AbortMultipartUpload: abortMultipartUpload,
+  ListParts: listParts,
   GetObjectRetention: notImplemented('GetObjectRetention'),
   PutObjectRetention: notImplemented('PutObjectRetention'),
   GetObjectLegalHold: notImplemented('GetObjectLegalHold'),
