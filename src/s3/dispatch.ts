@@ -12,6 +12,7 @@ import { deleteObject, deleteObjects } from './ops/object-delete.js';
 import { listObjects, listObjectsV2, listObjectVersions } from './ops/list.js';
 import { getBucketAcl, getObjectAcl, putBucketAcl, putObjectAcl } from './ops/acl.js';
 import { copyObject } from './ops/copy.js';
+import { deleteBucketWebsite, getBucketWebsite, putBucketWebsite } from './ops/website.js';
 import { abortMultipartUpload, completeMultipartUpload, createMultipartUpload, listMultipartUploads, listParts, uploadPart, uploadPartCopy } from './ops/multipart.js';
 import { deleteObjectTagging, getObjectTagging, putObjectTagging } from './ops/tagging.js';
 import { corsPreflight, deleteBucketCors, getBucketCors, putBucketCors } from './ops/cors.js';
@@ -50,9 +51,9 @@ export const HANDLERS: HandlerTable = {
   GetBucketCors: getBucketCors,
   PutBucketCors: putBucketCors,
   DeleteBucketCors: deleteBucketCors,
-  GetBucketWebsite: notImplemented('GetBucketWebsite'),
-  PutBucketWebsite: notImplemented('PutBucketWebsite'),
-  DeleteBucketWebsite: notImplemented('DeleteBucketWebsite'),
+  GetBucketWebsite: getBucketWebsite,
+  PutBucketWebsite: putBucketWebsite,
+  DeleteBucketWebsite: deleteBucketWebsite,
   GetBucketTagging: notImplemented('GetBucketTagging'),
   PutBucketTagging: notImplemented('PutBucketTagging'),
   DeleteBucketTagging: notImplemented('DeleteBucketTagging'),

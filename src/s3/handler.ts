@@ -29,7 +29,7 @@ const ID_PREFIX = randomBytes(4).toString('hex').toUpperCase();
 let counter = 0;
 
 /** Unique, cheap, sortable enough to find in logs. */
-function nextRequestId(): string {
+export function nextRequestId(): string {
   counter = (counter + 1) >>> 0;
   return ID_PREFIX + counter.toString(16).toUpperCase().padStart(8, '0');
 }

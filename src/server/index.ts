@@ -1,9 +1,10 @@
 /** `offload serve`: the HTTP server around the S3 handler, its lifecycle and its clean shutdown. */
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { createS3Handler } from '../s3/handler.js';
+import { createS3Handler, nextRequestId } from '../s3/handler.js';
+import { createWebsiteHandler } from '../serving/website.js';
 import type { ServerConfig } from '../s3/context.js';
 import { errorDocument } from '../s3/respond.js';
 import { S3Error } from '../s3/errors.js';
@@ -20,6 +21,10 @@ export interface ServeOptions {
   dataDir: string;
   domain: string;
   region: string;
+  /** A second listener that answers as S3's website endpoint (index/error documents, redirects, HTML errors). */
+  websitePort?: number;
+  /** Hosts `bucket.<websiteDomain>` are website requests, on either port (default: the API domain, on the website port only). */
+  websiteDomain?: string;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -30,6 +35,8 @@ export interface RunningServer {
   root: RootCredentials;
   /** The address actually bound (port 0 picks a free one). */
   url: string;
+  /** The website endpoint's address, when `websitePort` was given. */
+  websiteUrl?: string;
   /** Stops accepting, lets in-flight requests finish (at most `graceMs`), closes the store. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -50,45 +57,67 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     rootOwner: { id: root.ownerId, displayName: 'root' },
   };
   let accepting = true;
-  const handler = createS3Handler({
+  const s3Handler = createS3Handler({
     store,
     config,
     lookup: (id) => (id === root.accessKeyId ? rootCredential : keys.lookupKey(id)),
     admin: createAdminHandler({ ready: () => accepting }),
   });
-  const server = createServer({ keepAliveTimeout: 30_000, headersTimeout: 60_000, requestTimeout: 0 }, handler);
-  // Big uploads on slow links must not hit a whole-request deadline; an idle socket still times out.
-  server.setTimeout(300_000);
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(err, socket));
-
-  await new Promise<void>((resolveListen, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host, () => {
-      server.off('error', reject);
-      resolveListen();
-    });
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : opts.port;
+  const websiteDomain = (opts.websiteDomain ?? opts.domain).toLowerCase();
+  const website = createWebsiteHandler({ store, config, websiteDomain, nextRequestId });
+  // With a website domain of its own, `bucket.<websiteDomain>` hosts are website requests on the API port too.
+  const websiteSuffix = websiteDomain !== config.domain ? `.${websiteDomain}` : undefined;
+  const handler: RequestListener = websiteSuffix
+    ? (req, res) => (hostName(req.headers.host).endsWith(websiteSuffix) ? website(req, res) : s3Handler(req, res))
+    : s3Handler;
+  const servers = [listener(handler)];
+  if (opts.websitePort !== undefined) servers.push(listener(website));
+  const [server, websiteServer] = servers as [Server, Server | undefined];
+  const port = await listen(server, opts.port, opts.host);
   config.port = port;
   const hostForUrl = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  const websitePort = websiteServer ? await listen(websiteServer, opts.websitePort!, opts.host) : undefined;
 
   let stopping: Promise<void> | undefined;
   const stop = (graceMs = 10_000): Promise<void> => {
     stopping ??= (async () => {
       accepting = false;
-      const closed = new Promise<void>((r) => server.close(() => r()));
-      server.closeIdleConnections();
+      const closed = Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+      for (const s of servers) s.closeIdleConnections();
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([closed, new Promise<void>((r) => { timer = setTimeout(r, graceMs); })]);
       clearTimeout(timer);
-      server.closeAllConnections();
+      for (const s of servers) s.closeAllConnections();
       await store.close();
       keys.close();
     })();
     return stopping;
   };
-  return { server, store, config, root, url: `http://${hostForUrl}:${port}`, stop };
+  const websiteUrl = websitePort === undefined ? undefined : `http://${hostForUrl}:${websitePort}`;
+  return { server, store, config, root, url: `http://${hostForUrl}:${port}`, websiteUrl, stop };
+}
+
+function listener(handler: RequestListener): Server {
+  const server = createServer({ keepAliveTimeout: 30_000, headersTimeout: 60_000, requestTimeout: 0 }, handler);
+  // Big uploads on slow links must not hit a whole-request deadline; an idle socket still times out.
+  server.setTimeout(300_000);
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(err, socket));
+  return server;
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const address = server.address();
+      resolveListen(typeof address === 'object' && address ? address.port : port);
+    });
+  });
+}
+
+function hostName(host: string | undefined): string {
+  return (host ?? '').toLowerCase().replace(/:\d+$/, '');
 }
 
 /**

@@ -10,15 +10,17 @@ export function serveCommand(): Command {
     .addOption(new Option('--data <dir>', 'data folder (metadata database and object files)').env('OFFLOAD_DATA').default('./data'))
     .addOption(new Option('--domain <name>', 'base domain for virtual-hosted-style requests (bucket.<domain>)').env('OFFLOAD_DOMAIN').default('localhost'))
     .addOption(new Option('--region <region>', 'region reported to clients').env('OFFLOAD_REGION').default('us-east-1'))
+    .addOption(new Option('--website-port <port>', 'also serve buckets as static websites on this port').env('OFFLOAD_WEBSITE_PORT'))
+    .addOption(new Option('--website-domain <name>', 'base domain of website hosts (bucket.<name>); defaults to --domain').env('OFFLOAD_WEBSITE_DOMAIN'))
     .addHelpText('after', `
 Examples:
   offload serve                          # http://127.0.0.1:9000, data in ./data
   offload serve --host 0.0.0.0 --port 9000 --data /srv/media --domain media.example.com
   OFFLOAD_ROOT_ACCESS_KEY=AK OFFLOAD_ROOT_SECRET_KEY=SK offload serve`)
-    .action(async (opts: { host: string; port: string; data: string; domain: string; region: string }) => {
-      const port = Number(opts.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a number from 0 to 65535, got "${opts.port}"`);
-      const running = await startServer({ host: opts.host, port, dataDir: opts.data, domain: opts.domain, region: opts.region });
+    .action(async (opts: { host: string; port: string; data: string; domain: string; region: string; websitePort?: string; websiteDomain?: string }) => {
+      const port = portNumber('--port', opts.port);
+      const websitePort = opts.websitePort === undefined ? undefined : portNumber('--website-port', opts.websitePort);
+      const running = await startServer({ host: opts.host, port, dataDir: opts.data, domain: opts.domain, region: opts.region, websitePort, websiteDomain: opts.websiteDomain });
       const { root } = running;
       if (root.generated) {
         console.log(`Root access key:  ${root.accessKeyId}`);
@@ -28,6 +30,7 @@ Examples:
         console.log(`Root access key:  ${root.accessKeyId}  (secret in ${root.file} or OFFLOAD_ROOT_SECRET_KEY)`);
       }
       console.log(`Region: ${running.config.region}  Data: ${running.config.dataDir}`);
+      if (running.websiteUrl) console.log(`offload website endpoint on ${running.websiteUrl} (hosts: bucket.${opts.websiteDomain ?? opts.domain})`);
       console.log(`offload listening on ${running.url}`);
       const shutdown = (signal: string) => {
         console.log(`offload: ${signal}, finishing in-flight requests`);
@@ -42,4 +45,10 @@ Examples:
       process.once('SIGTERM', () => shutdown('SIGTERM'));
       process.once('SIGINT', () => shutdown('SIGINT'));
     });
+}
+
+function portNumber(flag: string, value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65535) throw new Error(`${flag} must be a number from 0 to 65535, got "${value}"`);
+  return port;
 }

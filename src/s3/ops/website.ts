@@ -1,0 +1,31 @@
+/** Put/Get/DeleteBucketWebsite: the configuration the website endpoint serves by. */
+import { S3Error } from '../errors.js';
+import { emptyReply, xmlReply, type Handler } from '../context.js';
+import { parseWebsiteXml, websiteXml, type WebsiteConfig } from '../../serving/website-config.js';
+import { bucketFor, storeCall } from './_common.js';
+import type { Store } from '../../storage/types.js';
+
+export const putBucketWebsite: Handler<'PutBucketWebsite'> = async (ctx) => {
+  bucketFor(ctx, 'WRITE', true);
+  const config = parseWebsiteXml((await ctx.readBody(128 * 1024)).toString('utf8'));
+  await storeCall(ctx, () => ctx.store.setBucketConfig(ctx.op.bucket, 'website', JSON.stringify(config)));
+  return emptyReply(200);
+};
+
+export const getBucketWebsite: Handler<'GetBucketWebsite'> = async (ctx) => {
+  bucketFor(ctx, 'READ', true);
+  const config = bucketWebsite(ctx.store, ctx.op.bucket);
+  if (!config) throw new S3Error('NoSuchWebsiteConfiguration', undefined, { BucketName: ctx.op.bucket });
+  return xmlReply(websiteXml(config));
+};
+
+export const deleteBucketWebsite: Handler<'DeleteBucketWebsite'> = async (ctx) => {
+  bucketFor(ctx, 'WRITE', true);
+  await storeCall(ctx, () => ctx.store.setBucketConfig(ctx.op.bucket, 'website', undefined));
+  return emptyReply(204);
+};
+
+export function bucketWebsite(store: Store, bucket: string): WebsiteConfig | undefined {
+  const stored = store.getBucketConfig(bucket, 'website');
+  return stored === undefined ? undefined : (JSON.parse(stored) as WebsiteConfig);
+}

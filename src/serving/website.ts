@@ -1,0 +1,155 @@
+/**
+ * The website endpoint: anonymous GET/HEAD answered as S3's website endpoint does (index
+ * documents, error documents, redirects, HTML error pages). Objects are read through the one
+ * S3 GetObject/HeadObject handler, so ETags, ranges and conditional requests behave the same.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { S3Error } from '../s3/errors.js';
+import type { Reply, RequestContext, ServerConfig } from '../s3/context.js';
+import { header } from '../s3/headers.js';
+import { toS3Error, writeReply } from '../s3/respond.js';
+import { bucketFromHost } from '../s3/router.js';
+import { getObject, headObject } from '../s3/ops/object-get.js';
+import { bucketWebsite } from '../s3/ops/website.js';
+import { escapeXml } from '../s3/xml.js';
+import type { RoutingRule, WebsiteConfig } from './website-config.js';
+import type { Store } from '../storage/types.js';
+
+export interface WebsiteDeps {
+  store: Store;
+  config: ServerConfig;
+  /** Base domain of website hosts: `bucket.<websiteDomain>`. */
+  websiteDomain: string;
+  nextRequestId: () => string;
+}
+
+export function createWebsiteHandler(deps: WebsiteDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  const isBucket = (name: string) => deps.store.getBucket(name) !== undefined;
+  return (req, res) => {
+    const requestId = deps.nextRequestId();
+    res.setHeader('x-amz-request-id', requestId);
+    res.setHeader('Server', 'Offload');
+    serve(deps, req, res, requestId, isBucket).catch((err: unknown) => errorPage(req, res, toS3Error(err), requestId));
+  };
+}
+
+async function serve(deps: WebsiteDeps, req: IncomingMessage, res: ServerResponse, requestId: string, isBucket: (n: string) => boolean): Promise<void> {
+  const method = req.method ?? 'GET';
+  if (method !== 'GET' && method !== 'HEAD') throw new S3Error('MethodNotAllowed', `The specified method is not allowed against this resource.`, { Method: method }, { Allow: 'GET, HEAD' });
+  const target = req.url ?? '/';
+  const q = target.indexOf('?');
+  const rawPath = q < 0 ? target : target.slice(0, q);
+  const bucket = bucketFromHost(header(req.headers, 'host'), deps.websiteDomain, isBucket);
+  if (bucket === undefined || !isBucket(bucket)) throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket ?? '' });
+  const site = bucketWebsite(deps.store, bucket);
+  if (!site) throw new S3Error('NoSuchWebsiteConfiguration', undefined, { BucketName: bucket });
+  let key: string;
+  try {
+    key = decodeURIComponent(rawPath).replace(/^\//, '');
+  } catch {
+    throw new S3Error('InvalidURI');
+  }
+  if (site.redirectAllRequestsTo) {
+    const { hostName, protocol } = site.redirectAllRequestsTo;
+    return redirect(res, 301, `${protocol ?? 'http'}://${hostName}${rawPath}${q < 0 ? '' : target.slice(q)}`);
+  }
+  const before = site.routingRules.find((r) => r.condition?.httpErrorCodeReturnedEquals === undefined && matchesPrefix(r, key));
+  if (before) return redirect(res, Number(before.redirect.httpRedirectCode ?? 301), redirectLocation(before, key, req));
+
+  const ctxFor = (objectKey: string): RequestContext & { op: { op: 'GetObject' | 'HeadObject'; bucket: string; key: string } } => ({
+    requestId,
+    req,
+    op: { op: method === 'HEAD' ? 'HeadObject' : 'GetObject', bucket, key: objectKey },
+    principal: { kind: 'anonymous' },
+    payload: { kind: 'unsigned' },
+    auth: { principal: { kind: 'anonymous' }, payload: { kind: 'unsigned' } },
+    query: new URLSearchParams(),
+    headers: req.headers,
+    store: deps.store,
+    config: deps.config,
+    readBody: async () => Buffer.alloc(0),
+  });
+  const read = (objectKey: string): Promise<Reply> => {
+    const ctx = ctxFor(objectKey);
+    return ctx.op.op === 'HeadObject' ? headObject(ctx as never) : getObject(ctx as never);
+  };
+
+  const objectKey = key === '' || key.endsWith('/') ? key + (site.indexDocument ?? '') : key;
+  try {
+    const reply = await read(objectKey);
+    const location = reply.headers?.['x-amz-website-redirect-location'];
+    if (typeof location === 'string' && location !== '') {
+      reply.onDone?.();
+      if (reply.body && typeof reply.body !== 'string' && !Buffer.isBuffer(reply.body)) reply.body.destroy();
+      return redirect(res, 301, location);
+    }
+    writeReply(req, res, reply);
+    return;
+  } catch (err) {
+    const s3err = toS3Error(err);
+    if (s3err.status !== 403 && s3err.status !== 404) throw s3err;
+    // `dir` without its slash: S3 redirects to `dir/` when that index document exists.
+    if (s3err.code === 'NoSuchKey' && site.indexDocument && key !== '' && !key.endsWith('/')) {
+      const index = deps.store.headObject(bucket, `${key}/${site.indexDocument}`);
+      if (index) return redirect(res, 302, `/${encodePath(key)}/`);
+    }
+    const after = site.routingRules.find((r) => r.condition?.httpErrorCodeReturnedEquals === String(s3err.status) && matchesPrefix(r, key));
+    if (after) return redirect(res, Number(after.redirect.httpRedirectCode ?? 301), redirectLocation(after, key, req));
+    if (site.errorDocument) {
+      try {
+        const page = await read(site.errorDocument);
+        // The error document is served with the error's status, never as a 200 or a 304.
+        writeReply(req, res, { ...page, status: s3err.status });
+        return;
+      } catch {
+        // No readable error document: fall through to the built-in page, as S3 does.
+      }
+    }
+    throw s3err;
+  }
+}
+
+function matchesPrefix(rule: RoutingRule, key: string): boolean {
+  const prefix = rule.condition?.keyPrefixEquals;
+  return prefix === undefined || key.startsWith(prefix);
+}
+
+function redirectLocation(rule: RoutingRule, key: string, req: IncomingMessage): string {
+  const r = rule.redirect;
+  let newKey = key;
+  if (r.replaceKeyWith !== undefined) newKey = r.replaceKeyWith;
+  else if (r.replaceKeyPrefixWith !== undefined) newKey = r.replaceKeyPrefixWith + key.slice(rule.condition?.keyPrefixEquals?.length ?? 0);
+  const host = r.hostName ?? header(req.headers, 'host') ?? 'localhost';
+  return `${r.protocol ?? 'http'}://${host}/${encodePath(newKey)}`;
+}
+
+function encodePath(key: string): string {
+  return key.split('/').map(encodeURIComponent).join('/');
+}
+
+function redirect(res: ServerResponse, status: number, location: string): void {
+  res.writeHead(status, { Location: location, 'Content-Length': 0 });
+  res.end();
+}
+
+/** S3's website endpoint answers errors with an HTML page, not XML. */
+function errorPage(req: IncomingMessage, res: ServerResponse, err: S3Error, requestId: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  if (err.status === 304) {
+    res.writeHead(304, err.headers);
+    res.end();
+    return;
+  }
+  const title = `${err.status} ${STATUS_TEXT[err.status] ?? 'Error'}`;
+  const details = Object.entries(err.details).map(([k, v]) => `<li>${escapeXml(k)}: ${escapeXml(v)}</li>`).join('');
+  const body = `<html>\n<head><title>${title}</title></head>\n<body>\n<h1>${title}</h1>\n<ul>\n<li>Code: ${escapeXml(err.code)}</li>\n<li>Message: ${escapeXml(err.message)}</li>\n${details}<li>RequestId: ${requestId}</li>\n</ul>\n<hr/>\n</body>\n</html>\n`;
+  res.writeHead(err.status, { ...err.headers, 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 412: 'Precondition Failed', 416: 'Requested Range Not Satisfiable', 500: 'Internal Server Error', 501: 'Not Implemented' };
+
+export type { WebsiteConfig };
