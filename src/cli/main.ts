@@ -1,0 +1,43 @@
+/**
+ * The `offload` command line: one commander program, one module per command under commands/.
+ * Errors a user can fix are printed as one line and exit non-zero; stack traces only with OFFLOAD_DEBUG.
+ */
+import { Command, CommanderError } from 'commander';
+import { serveCommand } from './commands/serve.js';
+import { keysCommand } from './commands/keys.js';
+import { rewriteCommand } from './commands/rewrite.js';
+import { checkCommand } from './commands/check.js';
+
+/** Each entry builds one top-level command. Add new commands here. */
+const COMMANDS: (() => Command)[] = [serveCommand, keysCommand, rewriteCommand, checkCommand];
+
+export function buildProgram(): Command {
+  const program = new Command('offload')
+    .description('Offload: an S3-compatible media server, the upload tool for it, and template helpers')
+    .version(packageVersion(), '-V, --version')
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride();
+  for (const make of COMMANDS) program.addCommand(make().exitOverride());
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version requests end here too, with exit code 0.
+      process.exitCode = err.exitCode;
+      return;
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    console.error(`offload: ${message}`);
+    if (process.env.OFFLOAD_DEBUG && err instanceof Error) console.error(err.stack);
+    process.exitCode = process.exitCode && process.exitCode !== 0 ? process.exitCode : 1;
+  }
+}
+
+function packageVersion(): string {
+  return process.env.npm_package_version ?? '0.1.0';
+}

@@ -1,0 +1,122 @@
+/**
+ * Blob files: immutable, written once under tmp/, fsynced, then renamed into blobs/xx/yy/<id>
+ * with the directory fsynced. A blob becomes part of an object only when the metadata commit
+ * names it; files that no commit names are orphans, reclaimed at start-up.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, rmSync, type Dirent } from 'node:fs';
+import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+
+const WRITE_BATCH = 1024 * 1024;
+
+export interface WrittenBlob {
+  id: string;
+  size: number;
+  md5: Buffer;
+  /** Where the file lives now (tmp/ until `place`). */
+  path: string;
+}
+
+export class BlobFiles {
+  readonly tmpDir: string;
+  readonly blobDir: string;
+  private readonly knownDirs = new Set<string>();
+
+  constructor(dataDir: string) {
+    this.tmpDir = join(dataDir, 'tmp');
+    this.blobDir = join(dataDir, 'blobs');
+    mkdirSync(this.tmpDir, { recursive: true });
+    mkdirSync(this.blobDir, { recursive: true });
+  }
+
+  newId(): string {
+    return randomBytes(16).toString('hex');
+  }
+
+  pathOf(id: string): string {
+    return join(this.blobDir, id.slice(0, 2), id.slice(2, 4), id);
+  }
+
+  /** Streams the body into a new temp file, fsynced. Removes the file if the body fails. */
+  async write(body: Readable): Promise<WrittenBlob> {
+    const id = this.newId();
+    const path = join(this.tmpDir, id);
+    const md5 = createHash('md5');
+    const file = await open(path, 'wx', 0o644);
+    let size = 0;
+    try {
+      let batch: Buffer[] = [];
+      let batchSize = 0;
+      for await (const chunk of body as AsyncIterable<Buffer>) {
+        md5.update(chunk);
+        size += chunk.length;
+        batch.push(chunk);
+        batchSize += chunk.length;
+        if (batchSize >= WRITE_BATCH) {
+          await file.writev(batch);
+          batch = [];
+          batchSize = 0;
+        }
+      }
+      if (batchSize > 0) await file.writev(batch);
+      await file.datasync();
+    } catch (err) {
+      await file.close().catch(() => undefined);
+      await unlink(path).catch(() => undefined);
+      throw err;
+    }
+    await file.close();
+    return { id, size, md5: md5.digest(), path };
+  }
+
+  /** Moves a written temp file to its final place, durably (the directory entry is fsynced too). */
+  async place(blob: WrittenBlob): Promise<void> {
+    const final = this.pathOf(blob.id);
+    const dir = join(this.blobDir, blob.id.slice(0, 2), blob.id.slice(2, 4));
+    if (!this.knownDirs.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      this.knownDirs.add(dir);
+    }
+    await rename(blob.path, final);
+    blob.path = final;
+    const handle = await open(dir, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async discard(blob: WrittenBlob): Promise<void> {
+    await unlink(blob.path).catch(() => undefined);
+  }
+
+  async remove(id: string): Promise<void> {
+    await unlink(this.pathOf(id)).catch(() => undefined);
+  }
+
+  /** Start-up cleanup: temp files of interrupted writes, and blob files no commit names. */
+  reclaimOrphans(isKnown: (id: string) => boolean): { temp: number; orphans: number } {
+    let temp = 0;
+    for (const name of readdirSync(this.tmpDir)) {
+      rmSync(join(this.tmpDir, name), { force: true, recursive: true });
+      temp++;
+    }
+    let orphans = 0;
+    for (const entry of walk(this.blobDir)) {
+      if (!isKnown(entry.name)) {
+        rmSync(join(entry.parentPath, entry.name), { force: true });
+        orphans++;
+      }
+    }
+    return { temp, orphans };
+  }
+}
+
+function* walk(dir: string): Generator<Dirent> {
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) yield entry;
+  }
+}

@@ -1,0 +1,343 @@
+/**
+ * The embedded storage engine: SQLite metadata plus immutable blob files.
+ *
+ * Every write follows one order: stream the bytes to a temp file, fsync, check (beforeCommit),
+ * rename into blobs/ and fsync the directory, then one metadata transaction that makes the new
+ * version visible and drops the old one's references. A crash before the commit leaves the old
+ * version and an orphan file (reclaimed at start-up); after it, the new version.
+ * Blobs are reference-counted because copies and completed multipart uploads share them.
+ */
+import { randomBytes } from 'node:crypto';
+import { BlobFiles, type WrittenBlob } from './blobs.js';
+import { openDatabase, type Db } from './schema.js';
+import { openReader } from './reader.js';
+import { listKeys } from './listing.js';
+import { Multipart } from './multipart.js';
+import { StoreError } from './types.js';
+import type { Acl, BucketConfigKind, BucketInfo, ListInput, ListResult, ObjectMeta, ObjectReader, PutObjectInput, Segment, Store } from './types.js';
+
+export interface StoreOptions {
+  /** Multipart uploads untouched for this long are aborted and their parts reclaimed (default 7 days). */
+  staleUploadMs?: number;
+}
+
+export async function openStore(dataDir: string, options: StoreOptions = {}): Promise<Store> {
+  const engine = new Engine(dataDir, options);
+  engine.recover();
+  return engine;
+}
+
+type StoredMeta = Omit<ObjectMeta, 'bucket' | 'key'>;
+
+export class Engine implements Store {
+  readonly db: Db;
+  readonly files: BlobFiles;
+  private readonly multipart: Multipart;
+  private readonly pins = new Map<string, number>();
+  private readonly unlinkWhenUnpinned = new Set<string>();
+  private readonly sweeper: NodeJS.Timeout;
+  private readonly sql;
+
+  constructor(dataDir: string, private readonly options: StoreOptions) {
+    this.files = new BlobFiles(dataDir);
+    this.db = openDatabase(dataDir);
+    const db = this.db;
+    this.sql = {
+      getBucket: db.prepare<[string], { name: string; owner: string; created_at: number; region: string; acl: string }>('SELECT * FROM buckets WHERE name = ?'),
+      listBuckets: db.prepare<[], { name: string; owner: string; created_at: number; region: string; acl: string }>('SELECT * FROM buckets ORDER BY name'),
+      insertBucket: db.prepare('INSERT INTO buckets (name, owner, created_at, region, acl) VALUES (?, ?, ?, ?, ?)'),
+      deleteBucket: db.prepare('DELETE FROM buckets WHERE name = ?'),
+      deleteConfigs: db.prepare('DELETE FROM bucket_configs WHERE bucket = ?'),
+      setBucketAcl: db.prepare('UPDATE buckets SET acl = ? WHERE name = ?'),
+      getConfig: db.prepare<[string, string], { value: string }>('SELECT value FROM bucket_configs WHERE bucket = ? AND kind = ?'),
+      putConfig: db.prepare('INSERT OR REPLACE INTO bucket_configs (bucket, kind, value) VALUES (?, ?, ?)'),
+      deleteConfig: db.prepare('DELETE FROM bucket_configs WHERE bucket = ? AND kind = ?'),
+      anyObject: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM objects WHERE bucket = ? LIMIT 1'),
+      anyUpload: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM uploads WHERE bucket = ? LIMIT 1'),
+      getObject: db.prepare<[string, string], { meta: string }>('SELECT meta FROM objects WHERE bucket = ? AND key = ?'),
+      putObject: db.prepare('INSERT OR REPLACE INTO objects (bucket, key, meta) VALUES (?, ?, ?)'),
+      deleteObject: db.prepare('DELETE FROM objects WHERE bucket = ? AND key = ?'),
+      list: db.prepare<[string, string, string, number], { key: string; meta: string }>('SELECT key, meta FROM objects WHERE bucket = ? AND key > ? AND key >= ? ORDER BY key LIMIT ?'),
+      insertBlob: db.prepare('INSERT INTO blobs (id, size, refs) VALUES (?, ?, 1)'),
+      addRef: db.prepare('UPDATE blobs SET refs = refs + ? WHERE id = ?'),
+      getRefs: db.prepare<[string], { refs: number }>('SELECT refs FROM blobs WHERE id = ?'),
+      deleteBlob: db.prepare('DELETE FROM blobs WHERE id = ?'),
+      blobExists: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM blobs WHERE id = ?'),
+      deadBlobs: db.prepare<[], { id: string }>('SELECT id FROM blobs WHERE refs <= 0'),
+    };
+    this.multipart = new Multipart(this);
+    this.sweeper = setInterval(() => void this.multipart.reclaimStale(this.options.staleUploadMs ?? 7 * 24 * 3600 * 1000), 3600 * 1000);
+    this.sweeper.unref();
+  }
+
+  /** Start-up: finish what a crash interrupted. */
+  recover(): void {
+    const dead = this.sql.deadBlobs.all().map((r) => r.id);
+    this.db.transaction(() => dead.forEach((id) => this.sql.deleteBlob.run(id)))();
+    this.files.reclaimOrphans((id) => this.sql.blobExists.get(id) !== undefined);
+    void this.multipart.reclaimStale(this.options.staleUploadMs ?? 7 * 24 * 3600 * 1000);
+  }
+
+  // ---- buckets
+
+  async createBucket(input: { name: string; owner: string; region: string; acl: Acl }): Promise<BucketInfo> {
+    if (this.getBucket(input.name)) throw new StoreError('BucketAlreadyExists');
+    const info: BucketInfo = { ...input, createdAt: Date.now() };
+    this.sql.insertBucket.run(info.name, info.owner, info.createdAt, info.region, JSON.stringify(info.acl));
+    return info;
+  }
+
+  getBucket(name: string): BucketInfo | undefined {
+    const row = this.sql.getBucket.get(name);
+    return row && { name: row.name, owner: row.owner, createdAt: row.created_at, region: row.region, acl: JSON.parse(row.acl) as Acl };
+  }
+
+  listBuckets(): BucketInfo[] {
+    return this.sql.listBuckets.all().map((row) => ({ name: row.name, owner: row.owner, createdAt: row.created_at, region: row.region, acl: JSON.parse(row.acl) as Acl }));
+  }
+
+  async deleteBucket(name: string): Promise<void> {
+    this.db.transaction(() => {
+      if (!this.getBucket(name)) throw new StoreError('NoSuchBucket');
+      if (this.sql.anyObject.get(name) || this.sql.anyUpload.get(name)) throw new StoreError('BucketNotEmpty');
+      this.sql.deleteConfigs.run(name);
+      this.sql.deleteBucket.run(name);
+    })();
+  }
+
+  async setBucketAcl(name: string, acl: Acl): Promise<void> {
+    if (this.sql.setBucketAcl.run(JSON.stringify(acl), name).changes === 0) throw new StoreError('NoSuchBucket');
+  }
+
+  getBucketConfig(name: string, kind: BucketConfigKind): string | undefined {
+    return this.sql.getConfig.get(name, kind)?.value;
+  }
+
+  async setBucketConfig(name: string, kind: BucketConfigKind, value: string | undefined): Promise<void> {
+    if (!this.getBucket(name)) throw new StoreError('NoSuchBucket');
+    if (value === undefined) this.sql.deleteConfig.run(name, kind);
+    else this.sql.putConfig.run(name, kind, value);
+  }
+
+  bucketHasObjects(name: string): boolean {
+    return this.sql.anyObject.get(name) !== undefined;
+  }
+
+  // ---- objects
+
+  async putObject(input: PutObjectInput): Promise<ObjectMeta> {
+    if (!this.getBucket(input.bucket)) {
+      input.body.resume();
+      throw new StoreError('NoSuchBucket');
+    }
+    const blob = await this.files.write(input.body);
+    return this.commitBlob(blob, input.beforeCommit, (segments) => {
+      if (!this.getBucket(input.bucket)) throw new StoreError('NoSuchBucket');
+      const meta: ObjectMeta = {
+        bucket: input.bucket,
+        key: input.key,
+        size: blob.size,
+        etag: `"${blob.md5.toString('hex')}"`,
+        lastModified: Date.now(),
+        owner: input.owner,
+        acl: input.acl,
+        checksum: input.checksum,
+        tags: input.tags ?? {},
+        segments,
+        ...headersOf(input),
+      };
+      this.replaceObject(meta, input.precondition);
+      return meta;
+    });
+  }
+
+  /**
+   * The shared tail of every byte-writing operation: verify, place the file, then run `commit`
+   * in one transaction with the blob registered. Empty bodies need no file at all.
+   */
+  async commitBlob<T>(blob: WrittenBlob, beforeCommit: PutObjectInput['beforeCommit'], commit: (segments: Segment[]) => T): Promise<T> {
+    try {
+      await beforeCommit?.({ md5: blob.md5, size: blob.size });
+      if (blob.size === 0) {
+        await this.files.discard(blob);
+        return this.transaction(() => commit([]));
+      }
+      await this.files.place(blob);
+      return this.transaction(() => {
+        this.sql.insertBlob.run(blob.id, blob.size);
+        return commit([{ blobId: blob.id, size: blob.size }]);
+      });
+    } catch (err) {
+      await this.files.discard(blob);
+      throw err;
+    }
+  }
+
+  /** Runs fn in a transaction, then unlinks the blobs it left unreferenced. */
+  transaction<T>(fn: () => T): T {
+    if (this.releasing) return fn();
+    const released: string[] = [];
+    this.releasing = released;
+    try {
+      return this.db.transaction(fn)();
+    } catch (err) {
+      released.length = 0;
+      throw err;
+    } finally {
+      this.releasing = undefined;
+      for (const id of released) this.unlinkBlob(id);
+    }
+  }
+
+  private releasing: string[] | undefined;
+
+  /** Inside a transaction: drop one reference to each segment's blob. */
+  unref(segments: Segment[]): void {
+    for (const { blobId } of segments) {
+      this.sql.addRef.run(-1, blobId);
+      if ((this.sql.getRefs.get(blobId)?.refs ?? 0) <= 0) {
+        this.sql.deleteBlob.run(blobId);
+        this.releasing?.push(blobId);
+      }
+    }
+  }
+
+  ref(segments: Segment[]): void {
+    for (const { blobId } of segments) this.sql.addRef.run(1, blobId);
+  }
+
+  private unlinkBlob(id: string): void {
+    if (this.pins.has(id)) this.unlinkWhenUnpinned.add(id);
+    else void this.files.remove(id);
+  }
+
+  /** Inside a transaction: make meta the current version of its key, releasing the old one. */
+  replaceObject(meta: ObjectMeta, precondition?: PutObjectInput['precondition']): void {
+    const current = this.headObject(meta.bucket, meta.key);
+    precondition?.(current);
+    this.sql.putObject.run(meta.bucket, meta.key, encodeMeta(meta));
+    if (current) this.unref(current.segments);
+  }
+
+  headObject(bucket: string, key: string): ObjectMeta | undefined {
+    const row = this.sql.getObject.get(bucket, key);
+    return row && decodeMeta(bucket, key, row.meta);
+  }
+
+  async openObject(bucket: string, key: string): Promise<ObjectReader | undefined> {
+    const meta = this.headObject(bucket, key);
+    if (!meta) return undefined;
+    // Pinned until the descriptors are open: a concurrent delete must not unlink in between.
+    const ids = meta.segments.map((s) => s.blobId);
+    for (const id of ids) this.pins.set(id, (this.pins.get(id) ?? 0) + 1);
+    try {
+      return await openReader(meta, (id) => this.files.pathOf(id));
+    } finally {
+      for (const id of ids) {
+        const n = (this.pins.get(id) ?? 1) - 1;
+        if (n > 0) this.pins.set(id, n);
+        else {
+          this.pins.delete(id);
+          if (this.unlinkWhenUnpinned.delete(id)) void this.files.remove(id);
+        }
+      }
+    }
+  }
+
+  async deleteObject(bucket: string, key: string): Promise<ObjectMeta | undefined> {
+    return this.transaction(() => {
+      if (!this.getBucket(bucket)) throw new StoreError('NoSuchBucket');
+      const current = this.headObject(bucket, key);
+      if (!current) return undefined;
+      this.sql.deleteObject.run(bucket, key);
+      this.unref(current.segments);
+      return current;
+    });
+  }
+
+  async updateObjectMeta(bucket: string, key: string, change: (current: ObjectMeta) => Partial<ObjectMeta>): Promise<ObjectMeta> {
+    return this.transaction(() => {
+      const current = this.headObject(bucket, key);
+      if (!current) throw new StoreError(this.getBucket(bucket) ? 'NoSuchKey' : 'NoSuchBucket');
+      const next: ObjectMeta = { ...current, ...change(current), bucket, key, segments: current.segments };
+      this.sql.putObject.run(bucket, key, encodeMeta(next));
+      return next;
+    });
+  }
+
+  async copyObject(input: Parameters<Store['copyObject']>[0]): Promise<ObjectMeta> {
+    return this.transaction(() => {
+      if (!this.getBucket(input.bucket)) throw new StoreError('NoSuchBucket');
+      const source = this.headObject(input.source.bucket, input.source.key);
+      if (!source || source.etag !== input.source.etag || !sameSegments(source.segments, input.source.segments)) throw new StoreError('NoSuchKey');
+      this.ref(source.segments);
+      const meta: ObjectMeta = {
+        ...input.headers,
+        bucket: input.bucket,
+        key: input.key,
+        size: source.size,
+        etag: source.etag,
+        lastModified: Date.now(),
+        owner: input.owner,
+        acl: input.acl,
+        tags: input.tags,
+        checksum: source.checksum,
+        partSizes: source.partSizes,
+        segments: source.segments,
+      };
+      this.replaceObject(meta, input.precondition);
+      return meta;
+    });
+  }
+
+  listObjects(input: ListInput): ListResult {
+    if (!this.getBucket(input.bucket)) throw new StoreError('NoSuchBucket');
+    return listKeys(this.sql.list, decodeMeta.bind(null, input.bucket), input);
+  }
+
+  // ---- multipart (multipart.ts)
+
+  createMultipartUpload: Store['createMultipartUpload'] = (input) => this.multipart.create(input);
+  getMultipartUpload: Store['getMultipartUpload'] = (bucket, uploadId) => this.multipart.get(bucket, uploadId);
+  putPart: Store['putPart'] = (input) => this.multipart.putPart(input);
+  listParts: Store['listParts'] = (uploadId, input) => this.multipart.listParts(uploadId, input);
+  listMultipartUploads: Store['listMultipartUploads'] = (bucket, input) => this.multipart.listUploads(bucket, input);
+  completeMultipartUpload: Store['completeMultipartUpload'] = (input) => this.multipart.complete(input);
+  abortMultipartUpload: Store['abortMultipartUpload'] = (uploadId) => this.multipart.abort(uploadId);
+
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+    if (this.db.open) this.db.close();
+  }
+}
+
+export function newUploadId(): string {
+  return randomBytes(24).toString('base64url');
+}
+
+function headersOf(input: PutObjectInput): Omit<ObjectMeta, 'bucket' | 'key' | 'size' | 'etag' | 'lastModified' | 'owner' | 'acl' | 'tags' | 'segments'> {
+  return {
+    contentType: input.contentType,
+    contentEncoding: input.contentEncoding,
+    contentDisposition: input.contentDisposition,
+    contentLanguage: input.contentLanguage,
+    cacheControl: input.cacheControl,
+    expires: input.expires,
+    websiteRedirectLocation: input.websiteRedirectLocation,
+    userMeta: input.userMeta,
+  };
+}
+
+function sameSegments(a: Segment[], b: Segment[]): boolean {
+  return a.length === b.length && a.every((s, i) => s.blobId === b[i]!.blobId);
+}
+
+function encodeMeta(meta: ObjectMeta): string {
+  const { bucket: _bucket, key: _key, ...stored } = meta;
+  return JSON.stringify(stored);
+}
+
+function decodeMeta(bucket: string, key: string, json: string): ObjectMeta {
+  const stored = JSON.parse(json) as StoredMeta;
+  return { ...stored, bucket, key };
+}

@@ -1,0 +1,48 @@
+/**
+ * Extra access keys, in the data folder's database so that `offload keys` works while the
+ * server runs (SQLite WAL allows the second writer; the server reads keys on each lookup).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { openDatabase } from './schema.js';
+import type { Credential } from '../auth/types.js';
+import { randomAccessKeyId } from '../server/root-credentials.js';
+
+export interface KeyStore {
+  createKey(input: { name: string; accessKeyId?: string; secretAccessKey?: string }): Credential;
+  listKeys(): Credential[];
+  deleteKey(accessKeyId: string): boolean;
+  lookupKey(accessKeyId: string): Credential | undefined;
+  close(): void;
+}
+
+type Row = { access_key_id: string; secret: string; name: string; owner: string };
+
+export function openKeyStore(dataDir: string): KeyStore {
+  mkdirSync(dataDir, { recursive: true });
+  const db = openDatabase(dataDir);
+  const insert = db.prepare('INSERT INTO access_keys (access_key_id, secret, name, owner, created_at) VALUES (?, ?, ?, ?, ?)');
+  const all = db.prepare<[], Row>('SELECT * FROM access_keys ORDER BY created_at');
+  const one = db.prepare<[string], Row>('SELECT * FROM access_keys WHERE access_key_id = ?');
+  const remove = db.prepare('DELETE FROM access_keys WHERE access_key_id = ?');
+  const toCredential = (row: Row): Credential => ({ accessKeyId: row.access_key_id, secretAccessKey: row.secret, owner: row.owner, displayName: row.name });
+  return {
+    createKey({ name, accessKeyId, secretAccessKey }) {
+      const id = accessKeyId ?? randomAccessKeyId();
+      const secret = secretAccessKey ?? randomBytes(30).toString('base64').replace(/[+/=]/g, '').slice(0, 40);
+      if (!/^[A-Za-z0-9._-]{3,128}$/.test(id)) throw new Error('an access key id is 3 to 128 letters, digits, dots, dashes or underscores');
+      if (secret.length < 8 || /\s/.test(secret)) throw new Error('a secret key is at least 8 characters without spaces');
+      if (one.get(id)) throw new Error(`access key ${id} already exists`);
+      const owner = randomBytes(32).toString('hex');
+      insert.run(id, secret, name, owner, Date.now());
+      return { accessKeyId: id, secretAccessKey: secret, owner, displayName: name };
+    },
+    listKeys: () => all.all().map(toCredential),
+    deleteKey: (id) => remove.run(id).changes > 0,
+    lookupKey(id) {
+      const row = one.get(id);
+      return row && toCredential(row);
+    },
+    close: () => db.close(),
+  };
+}

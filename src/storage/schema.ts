@@ -1,0 +1,63 @@
+/** The metadata database: one SQLite file in WAL mode, every commit fsynced (synchronous=FULL). */
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+
+export type Db = Database.Database;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS buckets (
+  name TEXT PRIMARY KEY,
+  owner TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  region TEXT NOT NULL,
+  acl TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS bucket_configs (
+  bucket TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (bucket, kind)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS objects (
+  bucket TEXT NOT NULL,
+  key TEXT NOT NULL,
+  meta TEXT NOT NULL,
+  PRIMARY KEY (bucket, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS blobs (
+  id TEXT PRIMARY KEY,
+  size INTEGER NOT NULL,
+  refs INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS uploads (
+  upload_id TEXT PRIMARY KEY,
+  bucket TEXT NOT NULL,
+  key TEXT NOT NULL,
+  initiated INTEGER NOT NULL,
+  data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS uploads_by_key ON uploads (bucket, key, upload_id);
+CREATE TABLE IF NOT EXISTS parts (
+  upload_id TEXT NOT NULL,
+  part_number INTEGER NOT NULL,
+  data TEXT NOT NULL,
+  PRIMARY KEY (upload_id, part_number)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS access_keys (
+  access_key_id TEXT PRIMARY KEY,
+  secret TEXT NOT NULL,
+  name TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+`;
+
+export function openDatabase(dataDir: string): Db {
+  const db = new Database(join(dataDir, 'meta.db'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  // The keys CLI may write while the server runs; wait for its lock instead of failing.
+  db.pragma('busy_timeout = 5000');
+  db.exec(SCHEMA);
+  return db;
+}
