@@ -3,7 +3,7 @@
  * while it streams against everything the request promised (payload SHA-256, checksum header or
  * trailer, decoded length). A failed check errors the stream before it ends, so nothing commits.
  */
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { Transform, type TransformCallback } from 'node:stream';
 import { createHash, type Hash } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { S3Error } from '../s3/errors.js';
@@ -29,6 +29,9 @@ export function decodeBody(req: IncomingMessage, payload: PayloadMode, opts: { h
   // Piped by hand, not with pipeline(): a failed check must not destroy the request socket,
   // which still has to carry the error response.
   const fail = (err: Error) => verifier.destroy(err);
+  // The consumer may attach only after an await (opening its file): until then an error must
+  // stay stored on the stream (its iterator rethrows it), not crash the process as unhandled.
+  verifier.on('error', () => undefined);
   req.on('error', () => fail(new S3Error('IncompleteBody', 'The request body ended early (connection closed).')));
   req.on('close', () => {
     if (!req.complete) fail(new S3Error('IncompleteBody', 'The request body ended early (connection closed).'));

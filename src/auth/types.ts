@@ -5,6 +5,7 @@
  * verifying whatever the signature mode promises about it while it streams.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { ChecksumAlgorithm } from '../storage/types.js';
 
 export interface Credential {
@@ -71,7 +72,7 @@ export interface ChecksumRequest {
 
 export interface DecodedBody {
   /** The payload bytes. Errors with an S3Error (SignatureDoesNotMatch, XAmzContentSHA256Mismatch, BadDigest, IncompleteBody, ...) before it ends if anything fails to verify. */
-  stream: import('node:stream').Readable;
+  stream: Readable;
   /** Valid once `stream` has ended: the verified checksum (algorithm and base64 value), if one was requested. */
   checksum(): { algorithm: ChecksumAlgorithm; value: string } | undefined;
 }

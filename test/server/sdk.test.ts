@@ -9,6 +9,7 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { sdkClient } from '../helpers/clients.js';
+import { rawRequest } from '../helpers/raw.js';
 
 let server: TestServer;
 let s3: S3Client;
@@ -186,7 +187,8 @@ describe('objects', () => {
   });
 
   it('answers virtual-hosted-style requests by Host', async () => {
-    const res = await fetch(`${server.endpoint}/public.png`, { headers: { Host: `${bucket}.localhost:${server.port}` } });
+    // fetch() may not set Host, so this goes over a raw socket.
+    const res = await rawRequest(server, `GET /public.png HTTP/1.1\r\nHost: ${bucket}.localhost:${server.port}\r\nConnection: close\r\n\r\n`);
     expect(res.status).toBe(200);
   });
 

@@ -158,11 +158,12 @@ export const completeMultipartUpload: Handler<'CompleteMultipartUpload'> = async
     for (const p of page.parts) stored.set(p.partNumber, p);
     after = page.isTruncated ? page.parts.at(-1)?.partNumber : undefined;
   }
+  // S3 rejects a list out of order before it looks at any part.
+  for (let i = 1; i < requested.length; i++) {
+    if (requested[i]!.partNumber <= requested[i - 1]!.partNumber) throw new S3Error('InvalidPartOrder');
+  }
   const chosen: PartInfo[] = [];
-  let previous = 0;
   for (const [i, want] of requested.entries()) {
-    if (want.partNumber <= previous) throw new S3Error('InvalidPartOrder');
-    previous = want.partNumber;
     const part = stored.get(want.partNumber);
     if (!part || part.etag.replace(/^"|"$/g, '') !== want.etag) throw new S3Error('InvalidPart', undefined, { PartNumber: String(want.partNumber), UploadId: upload.uploadId });
     const sent = upload.checksumAlgorithm ? want.checksums[upload.checksumAlgorithm] : undefined;
