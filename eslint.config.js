@@ -4,6 +4,8 @@ import globals from 'globals';
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'data/', 'coverage/', 'bench/out/'] },
+  // Browser scripts of the test site.
+  { files: ['test/fixtures/**/*.js'], languageOptions: { globals: { ...globals.browser } } },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

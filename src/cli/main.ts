@@ -5,11 +5,21 @@
 import { Command, CommanderError } from 'commander';
 import { serveCommand } from './commands/serve.js';
 import { keysCommand } from './commands/keys.js';
+import { syncCommand } from './commands/sync.js';
+import { putCommand } from './commands/put.js';
+import { lsCommand } from './commands/ls.js';
+import { cpCommand } from './commands/cp.js';
+import { rmCommand } from './commands/rm.js';
+import { mbCommand } from './commands/mb.js';
+import { rbCommand } from './commands/rb.js';
+import { presignCommand } from './commands/presign.js';
+import { publicCommand } from './commands/public.js';
+import { corsCommand } from './commands/cors.js';
 import { rewriteCommand } from './commands/rewrite.js';
 import { checkCommand } from './commands/check.js';
 
 /** Each entry builds one top-level command. Add new commands here. */
-const COMMANDS: (() => Command)[] = [serveCommand, keysCommand, rewriteCommand, checkCommand];
+const COMMANDS: (() => Command)[] = [serveCommand, keysCommand, rewriteCommand, checkCommand, syncCommand, putCommand, lsCommand, cpCommand, rmCommand, mbCommand, rbCommand, presignCommand, publicCommand, corsCommand];
 
 export function buildProgram(): Command {
   const program = new Command('offload')

@@ -26,6 +26,8 @@ export interface ServeOptions {
   /** Hosts `bucket.<websiteDomain>` are website requests, on either port (default: the API domain, on the website port only). */
   websiteDomain?: string;
   env?: NodeJS.ProcessEnv;
+  /** Another process (the cluster primary) already recovered the data folder. */
+  skipRecovery?: boolean;
 }
 
 export interface RunningServer {
@@ -45,7 +47,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const dataDir = resolve(opts.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const root = loadRootCredentials(dataDir, opts.env);
-  const store = await openStore(dataDir);
+  const store = await openStore(dataDir, { skipRecovery: opts.skipRecovery });
   const keys = openKeyStore(dataDir);
   const rootCredential: Credential = { accessKeyId: root.accessKeyId, secretAccessKey: root.secretAccessKey, owner: root.ownerId, displayName: 'root' };
   const config: ServerConfig = {

@@ -10,7 +10,9 @@
 import { randomBytes } from 'node:crypto';
 import { BlobFiles, type WrittenBlob } from './blobs.js';
 import { openDatabase, type Db } from './schema.js';
-import { openReader } from './reader.js';
+import { memoryReader, openReader } from './reader.js';
+import { readFile } from 'node:fs/promises';
+import { BlobCache, type BlobCacheOptions } from './blob-cache.js';
 import { listKeys } from './listing.js';
 import { Multipart } from './multipart.js';
 import { StoreError } from './types.js';
@@ -19,11 +21,15 @@ import type { Acl, BucketConfigKind, BucketInfo, ListInput, ListResult, ObjectMe
 export interface StoreOptions {
   /** Multipart uploads untouched for this long are aborted and their parts reclaimed (default 7 days). */
   staleUploadMs?: number;
+  /** The in-memory cache of small hot objects. */
+  cache?: BlobCacheOptions;
+  /** Skip start-up recovery (another process of the same server already did it). */
+  skipRecovery?: boolean;
 }
 
 export async function openStore(dataDir: string, options: StoreOptions = {}): Promise<Store> {
   const engine = new Engine(dataDir, options);
-  engine.recover();
+  if (!options.skipRecovery) engine.recover();
   return engine;
 }
 
@@ -37,9 +43,11 @@ export class Engine implements Store {
   private readonly unlinkWhenUnpinned = new Set<string>();
   private readonly sweeper: NodeJS.Timeout;
   private readonly sql;
+  readonly cache: BlobCache;
 
   constructor(dataDir: string, private readonly options: StoreOptions) {
     this.files = new BlobFiles(dataDir);
+    this.cache = new BlobCache(options.cache);
     this.db = openDatabase(dataDir);
     const db = this.db;
     this.sql = {
@@ -207,6 +215,7 @@ export class Engine implements Store {
   }
 
   private unlinkBlob(id: string): void {
+    this.cache.drop(id);
     if (this.pins.has(id)) this.unlinkWhenUnpinned.add(id);
     else void this.files.remove(id);
   }
@@ -225,12 +234,35 @@ export class Engine implements Store {
   }
 
   async openObject(bucket: string, key: string): Promise<ObjectReader | undefined> {
+    try {
+      return await this.tryOpen(bucket, key);
+    } catch (err) {
+      // Another server process may have replaced the object and unlinked its blob between our
+      // metadata read and the open: read the metadata again, which names the new blob.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      return this.tryOpen(bucket, key);
+    }
+  }
+
+  private async tryOpen(bucket: string, key: string): Promise<ObjectReader | undefined> {
     const meta = this.headObject(bucket, key);
     if (!meta) return undefined;
+    if (meta.segments.length === 0) return memoryReader(meta, Buffer.alloc(0));
+    const small = meta.segments.length === 1 && this.cache.fits(meta.size);
+    if (small) {
+      const hit = this.cache.get(meta.segments[0]!.blobId);
+      if (hit) return memoryReader(meta, hit);
+    }
     // Pinned until the descriptors are open: a concurrent delete must not unlink in between.
     const ids = meta.segments.map((s) => s.blobId);
     for (const id of ids) this.pins.set(id, (this.pins.get(id) ?? 0) + 1);
     try {
+      if (small) {
+        const blobId = meta.segments[0]!.blobId;
+        const bytes = await readFile(this.files.pathOf(blobId));
+        this.cache.set(blobId, bytes);
+        return memoryReader(meta, bytes);
+      }
       return await openReader(meta, (id) => this.files.pathOf(id));
     } finally {
       for (const id of ids) {

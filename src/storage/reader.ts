@@ -25,6 +25,7 @@ export async function openReader(meta: ObjectMeta, pathOf: (blobId: string) => s
   };
   return {
     meta,
+    bytes: () => undefined,
     stream(range) {
       const start = range?.start ?? 0;
       const end = range?.end ?? meta.size - 1;
@@ -40,6 +41,17 @@ export async function openReader(meta: ObjectMeta, pathOf: (blobId: string) => s
       closing = true;
       release();
     },
+  };
+}
+
+/** A reader over bytes already in memory: no descriptors to pin or close. */
+export function memoryReader(meta: ObjectMeta, bytes: Buffer): ObjectReader {
+  const slice = (range?: { start: number; end: number }) => (range ? bytes.subarray(range.start, range.end + 1) : bytes);
+  return {
+    meta,
+    bytes: slice,
+    stream: (range) => Readable.from([slice(range)]),
+    close: () => undefined,
   };
 }
 

@@ -107,6 +107,8 @@ export interface PutObjectInput extends ObjectHeaders {
 /** An open, pinned view of one object version: reading it gives exactly these bytes even if the key is overwritten meanwhile. */
 export interface ObjectReader {
   meta: ObjectMeta;
+  /** The bytes [start, end] when the object is held in memory (small hot objects); otherwise undefined: use stream(). */
+  bytes(range?: { start: number; end: number }): Buffer | undefined;
   /** A stream of bytes [start, end] inclusive (default whole object). May be called more than once. */
   stream(range?: { start: number; end: number }): Readable;
   /** Releases the pinned version (file descriptors). Safe to call twice; streams already open finish first. */

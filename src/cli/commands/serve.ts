@@ -1,6 +1,9 @@
 /** `offload serve`: flags, environment defaults, the start-up banner and signal handling. */
 import { Command, Option } from 'commander';
-import { startServer } from '../../server/index.js';
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { startServer, type ServeOptions } from '../../server/index.js';
+import { isWorker, runWorker, startCluster } from '../../server/cluster.js';
 
 export function serveCommand(): Command {
   return new Command('serve')
@@ -12,15 +15,28 @@ export function serveCommand(): Command {
     .addOption(new Option('--region <region>', 'region reported to clients').env('OFFLOAD_REGION').default('us-east-1'))
     .addOption(new Option('--website-port <port>', 'also serve buckets as static websites on this port').env('OFFLOAD_WEBSITE_PORT'))
     .addOption(new Option('--website-domain <name>', 'base domain of website hosts (bucket.<name>); defaults to --domain').env('OFFLOAD_WEBSITE_DOMAIN'))
+    .addOption(new Option('--workers <n>', 'server processes sharing the port ("auto": one per core)').env('OFFLOAD_WORKERS').default('auto'))
     .addHelpText('after', `
 Examples:
   offload serve                          # http://127.0.0.1:9000, data in ./data
   offload serve --host 0.0.0.0 --port 9000 --data /srv/media --domain media.example.com
   OFFLOAD_ROOT_ACCESS_KEY=AK OFFLOAD_ROOT_SECRET_KEY=SK offload serve`)
-    .action(async (opts: { host: string; port: string; data: string; domain: string; region: string; websitePort?: string; websiteDomain?: string }) => {
-      const port = portNumber('--port', opts.port);
-      const websitePort = opts.websitePort === undefined ? undefined : portNumber('--website-port', opts.websitePort);
-      const running = await startServer({ host: opts.host, port, dataDir: opts.data, domain: opts.domain, region: opts.region, websitePort, websiteDomain: opts.websiteDomain });
+    .action(async (opts: { host: string; port: string; data: string; domain: string; region: string; websitePort?: string; websiteDomain?: string; workers: string }) => {
+      const serveOptions: ServeOptions = {
+        host: opts.host,
+        port: portNumber('--port', opts.port),
+        dataDir: opts.data,
+        domain: opts.domain,
+        region: opts.region,
+        websitePort: opts.websitePort === undefined ? undefined : portNumber('--website-port', opts.websitePort),
+        websiteDomain: opts.websiteDomain,
+      };
+      if (isWorker()) {
+        await runWorker(serveOptions);
+        return;
+      }
+      const workers = workerCount(opts.workers);
+      const running = workers > 1 ? await startCluster(serveOptions, workers) : await startServer(serveOptions);
       const { root } = running;
       if (root.generated) {
         console.log(`Root access key:  ${root.accessKeyId}`);
@@ -29,7 +45,7 @@ Examples:
       } else {
         console.log(`Root access key:  ${root.accessKeyId}  (secret in ${root.file} or OFFLOAD_ROOT_SECRET_KEY)`);
       }
-      console.log(`Region: ${running.config.region}  Data: ${running.config.dataDir}`);
+      console.log(`Region: ${opts.region}  Data: ${resolve(opts.data)}  Workers: ${workers}`);
       if (running.websiteUrl) console.log(`offload website endpoint on ${running.websiteUrl} (hosts: bucket.${opts.websiteDomain ?? opts.domain})`);
       console.log(`offload listening on ${running.url}`);
       const shutdown = (signal: string) => {
@@ -45,6 +61,14 @@ Examples:
       process.once('SIGTERM', () => shutdown('SIGTERM'));
       process.once('SIGINT', () => shutdown('SIGINT'));
     });
+}
+
+/** `auto` is one process per core: the hot path is CPU-bound and each process has one thread. */
+function workerCount(value: string): number {
+  if (value === 'auto') return Math.max(1, Math.min(availableParallelism(), 8));
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 64) throw new Error(`--workers must be "auto" or a number from 1 to 64, got "${value}"`);
+  return n;
 }
 
 function portNumber(flag: string, value: string): number {

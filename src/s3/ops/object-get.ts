@@ -133,7 +133,7 @@ export const getObject: Handler<'GetObject'> = async (ctx) => {
     const { reply, range } = readReply(ctx, reader!.meta);
     const meta = reader!.meta;
     const empty = meta.size === 0 || (range !== undefined && range.end < range.start);
-    return { ...reply, body: empty ? undefined : reader!.stream(range), onDone: () => reader!.close() };
+    return { ...reply, body: empty ? undefined : (reader!.bytes(range) ?? reader!.stream(range)), onDone: () => reader!.close() };
   } catch (err) {
     reader?.close();
     throw err;

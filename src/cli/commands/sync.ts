@@ -1,0 +1,54 @@
+/** `offload sync SRC DEST`: make DEST like SRC, sending only what changed. */
+import { Command } from 'commander';
+import { addConnectionOptions } from '../s3/client.js';
+import { clientFor, CONNECTION_HELP, finish, reporterFor, stateFileOf, friendly } from '../s3/command.js';
+import { parseLocation } from '../s3/keys.js';
+import { addSyncOptions, buildSettings, type SyncOptions } from '../s3/options.js';
+import { runSync } from '../s3/sync.js';
+import { readList } from '../s3/walk.js';
+
+export function syncCommand(): Command {
+  const cmd = new Command('sync')
+    .description('Sync a folder to a bucket (or a bucket to a folder, or bucket to bucket), sending only changes')
+    .argument('<src>', 'local folder or s3://bucket[/prefix]')
+    .argument('<dest>', 'local folder or s3://bucket[/prefix]');
+  addSyncOptions(cmd);
+  addConnectionOptions(cmd);
+  cmd.addHelpText(
+    'after',
+    `
+Unchanged files are found by content: sizes first, then MD5 against the ETag (or the x-amz-meta-md5
+stored on every upload, for multipart objects). Content-Type comes from the file extension, with
+charset=utf-8 on text; names no table knows get text/plain when they are UTF-8, else
+application/octet-stream. Cache-Control defaults to '${'public, max-age=31536000, immutable'}' for
+content-hashed names (app.3f2a9c1b.js) and 'public, max-age=300' for the rest. When only the
+intended headers change, objects are updated in place (CopyObject), not re-sent.
+${CONNECTION_HELP}
+
+Examples:
+  offload sync ./public s3://media --public
+  offload sync ./public s3://media/site --delete --max-delete 100 --keep 'uploads/'
+  offload sync ./dist s3://media --exclude '*.map' --cache-control '*.html=no-cache'
+  offload sync ./dist s3://media --dry-run --json
+  git diff --name-only HEAD~1 -- public | sed 's|^public/||' | offload sync public s3://media --files-from -
+  offload sync s3://media ./backup
+  offload sync s3://media s3://media-staging --endpoint https://ACCOUNT.r2.cloudflarestorage.com`,
+  );
+  cmd.action(friendly(async (src: string, dest: string, opts: SyncOptions, self: Command) => {
+    const from = parseLocation(src);
+    const to = parseLocation(dest);
+    const settings = buildSettings(opts);
+    const filesFrom = opts.filesFrom ? await readList(opts.filesFrom, !!opts.null) : undefined;
+    const { conn, client } = clientFor(self);
+    const reporter = reporterFor(opts);
+    const stateBucket = to.kind === 's3' ? to : from.kind === 's3' ? from : undefined;
+    try {
+      await runSync(from, to, { client, settings, reporter, filesFrom, stateFile: stateFileOf(opts, conn.endpoint, stateBucket) });
+      finish(reporter);
+    } finally {
+      reporter.stop();
+      client.destroy();
+    }
+  }));
+  return cmd;
+}

@@ -1,0 +1,115 @@
+/** s3:// locations, object keys from local paths and back, sizes and durations from the command line. */
+import { sep, resolve, join } from 'node:path';
+import { usage } from './errors.js';
+
+export interface S3Location {
+  kind: 's3';
+  bucket: string;
+  /** Key prefix without a leading slash; '' for the whole bucket. May or may not end with '/'. */
+  prefix: string;
+}
+export interface LocalLocation {
+  kind: 'local';
+  path: string;
+}
+export type Location = S3Location | LocalLocation;
+
+export function isS3Url(arg: string): boolean {
+  return /^s3:\/\//i.test(arg);
+}
+
+/** Parses `s3://bucket[/prefix]`; anything else is a local path. */
+export function parseLocation(arg: string): Location {
+  if (!isS3Url(arg)) {
+    if (arg === '') usage('empty path');
+    return { kind: 'local', path: resolve(arg) };
+  }
+  return parseS3Url(arg);
+}
+
+export function parseS3Url(arg: string): S3Location {
+  const m = /^s3:\/\/([^/]*)(?:\/(.*))?$/is.exec(arg);
+  if (!m) usage(`not an s3:// URL: ${arg}`);
+  const bucket = m[1] ?? '';
+  if (!bucket) usage(`no bucket name in ${arg} (expected s3://bucket[/prefix])`);
+  if (!/^[a-z0-9][a-z0-9.\-_]{0,254}$/i.test(bucket)) usage(`not a valid bucket name: ${bucket}`);
+  return { kind: 's3', bucket, prefix: (m[2] ?? '').normalize('NFC') };
+}
+
+/** The prefix as a folder: '' or ending in '/'. */
+export function folderPrefix(prefix: string): string {
+  return prefix === '' || prefix.endsWith('/') ? prefix : prefix + '/';
+}
+
+/** Object key for a path relative to the source root (any OS separator), NFC-normalised. */
+export function keyFor(prefix: string, rel: string): string {
+  const clean = rel.split(sep).join('/').replace(/^\.\/+/, '').normalize('NFC');
+  return folderPrefix(prefix) + clean;
+}
+
+/** The key relative to a folder prefix, or undefined when outside it. */
+export function relFromKey(prefix: string, key: string): string | undefined {
+  const p = folderPrefix(prefix);
+  return key.startsWith(p) ? key.slice(p.length) : undefined;
+}
+
+/**
+ * Local path for a relative key under root, or undefined when the key cannot be a safe file name
+ * (empty segments, `.`/`..`, NUL, folder markers ending in '/', backslashes on Windows).
+ */
+export function safeLocalPath(root: string, rel: string): string | undefined {
+  if (rel === '' || rel.endsWith('/') || rel.includes('\0')) return undefined;
+  const parts = rel.split('/');
+  for (const part of parts) {
+    if (part === '' || part === '.' || part === '..') return undefined;
+    if (sep === '\\' && /[\\:]/.test(part)) return undefined;
+  }
+  return join(root, ...parts);
+}
+
+const UNITS: Record<string, number> = {
+  '': 1, b: 1, k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9,
+  kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, ki: 1024, mi: 1024 ** 2, gi: 1024 ** 3,
+};
+
+/** Parses sizes like `16MiB`, `5mb`, `1048576`. */
+export function parseSize(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
+  const unit = m ? UNITS[(m[2] ?? '').toLowerCase()] : undefined;
+  if (!m || unit === undefined) usage(`not a size: ${text} (examples: 16MiB, 5MB, 1048576)`);
+  return Math.round(Number(m[1]) * unit);
+}
+
+/** Parses durations like `3600`, `90s`, `15m`, `1h`, `7d` into seconds. */
+export function parseDuration(text: string): number {
+  const m = /^\s*(\d+)\s*(s|sec|m|min|h|d)?\s*$/i.exec(text);
+  if (!m) usage(`not a duration: ${text} (examples: 3600, 15m, 1h, 7d)`);
+  const n = Number(m[1]);
+  const unit = (m[2] ?? 's').toLowerCase();
+  const factor = unit.startsWith('s') ? 1 : unit.startsWith('m') ? 60 : unit === 'h' ? 3600 : 86400;
+  return n * factor;
+}
+
+export function parsePositiveInt(name: string) {
+  return (text: string): number => {
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < 0) usage(`${name} must be a whole number, got ${text}`);
+    return n;
+  };
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+}
+
+export function s3Url(bucket: string, key: string): string {
+  return `s3://${bucket}/${key}`;
+}

@@ -1,0 +1,60 @@
+/** Bucket listings and object heads, paginated and retried. */
+import { HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { cleanEtag } from './hash.js';
+import { errorCode, httpStatus } from './errors.js';
+import { withRetry } from './retry.js';
+
+export interface RemoteObject {
+  key: string;
+  size: number;
+  /** Without quotes, lower case. */
+  etag: string;
+  lastModified: Date;
+}
+
+/** Every object under a prefix (one listing pass), sorted by key. */
+export async function listAll(client: S3Client, bucket: string, prefix: string): Promise<RemoteObject[]> {
+  const out: RemoteObject[] = [];
+  let token: string | undefined;
+  do {
+    const page = await withRetry(() =>
+      client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix || undefined, ContinuationToken: token, MaxKeys: 1000 })),
+    );
+    for (const o of page.Contents ?? []) {
+      if (o.Key === undefined) continue;
+      out.push({ key: o.Key, size: o.Size ?? 0, etag: cleanEtag(o.ETag), lastModified: o.LastModified ?? new Date(0) });
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+export interface RemoteHead {
+  size: number;
+  etag: string;
+  contentType?: string;
+  cacheControl?: string;
+  metadata: Record<string, string>;
+  lastModified?: Date;
+}
+
+/** HEAD of an object, or undefined when it does not exist. */
+export async function headObject(client: S3Client, bucket: string, key: string): Promise<RemoteHead | undefined> {
+  try {
+    const h = await withRetry(() => client.send(new HeadObjectCommand({ Bucket: bucket, Key: key })));
+    return {
+      size: h.ContentLength ?? 0,
+      etag: cleanEtag(h.ETag),
+      contentType: h.ContentType,
+      cacheControl: h.CacheControl,
+      metadata: h.Metadata ?? {},
+      lastModified: h.LastModified,
+    };
+  } catch (err) {
+    if (httpStatus(err) === 404 || errorCode(err) === 'NotFound' || errorCode(err) === 'NoSuchKey') return undefined;
+    throw err;
+  }
+}
+
+/** Metadata key holding the MD5 of the whole content (set on every upload; multipart ETags are not MD5s). */
+export const MD5_META = 'md5';
