@@ -38,6 +38,7 @@ export function createS3Handler(deps: S3HandlerDeps): (req: IncomingMessage, res
   const { store, config } = deps;
   const isBucket = (name: string) => store.getBucket(name) !== undefined;
   return (req, res) => {
+    store.refresh();
     const requestId = nextRequestId();
     res.setHeader('x-amz-request-id', requestId);
     res.setHeader('x-amz-id-2', requestId);

@@ -26,6 +26,7 @@ export interface WebsiteDeps {
 export function createWebsiteHandler(deps: WebsiteDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const isBucket = (name: string) => deps.store.getBucket(name) !== undefined;
   return (req, res) => {
+    deps.store.refresh();
     const requestId = deps.nextRequestId();
     res.setHeader('x-amz-request-id', requestId);
     res.setHeader('Server', 'Offload');

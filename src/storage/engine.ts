@@ -71,6 +71,7 @@ export class Engine implements Store {
       getRefs: db.prepare<[string], { refs: number }>('SELECT refs FROM blobs WHERE id = ?'),
       deleteBlob: db.prepare('DELETE FROM blobs WHERE id = ?'),
       blobExists: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM blobs WHERE id = ?'),
+      dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
       deadBlobs: db.prepare<[], { id: string }>('SELECT id FROM blobs WHERE refs <= 0'),
     };
     this.multipart = new Multipart(this);
@@ -91,13 +92,45 @@ export class Engine implements Store {
   async createBucket(input: { name: string; owner: string; region: string; acl: Acl }): Promise<BucketInfo> {
     if (this.getBucket(input.name)) throw new StoreError('BucketAlreadyExists');
     const info: BucketInfo = { ...input, createdAt: Date.now() };
-    this.sql.insertBucket.run(info.name, info.owner, info.createdAt, info.region, JSON.stringify(info.acl));
+    this.forgetBuckets();
+    try {
+      this.sql.insertBucket.run(info.name, info.owner, info.createdAt, info.region, JSON.stringify(info.acl));
+    } catch (err) {
+      // Another worker created it between our check and our insert.
+      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new StoreError('BucketAlreadyExists');
+      throw err;
+    }
     return info;
   }
 
+  // Bucket rows and configurations are read on every request and change rarely: they are cached
+  // per process, and the cache is dropped when this process writes them or when refresh() sees
+  // another connection's commit (SQLite's data_version).
+  private dataVersion = -1;
+  private readonly bucketCache = new Map<string, BucketInfo | null>();
+  private readonly configCache = new Map<string, string | null>();
+
+  refresh(): void {
+    const version = this.sql.dataVersion.get()!;
+    if (version !== this.dataVersion) {
+      this.dataVersion = version;
+      this.forgetBuckets();
+    }
+  }
+
+  private forgetBuckets(): void {
+    this.bucketCache.clear();
+    this.configCache.clear();
+  }
+
   getBucket(name: string): BucketInfo | undefined {
+    const cached = this.bucketCache.get(name);
+    if (cached !== undefined) return cached ?? undefined;
     const row = this.sql.getBucket.get(name);
-    return row && { name: row.name, owner: row.owner, createdAt: row.created_at, region: row.region, acl: JSON.parse(row.acl) as Acl };
+    const info = row && { name: row.name, owner: row.owner, createdAt: row.created_at, region: row.region, acl: JSON.parse(row.acl) as Acl };
+    if (this.bucketCache.size > 10_000) this.bucketCache.clear();
+    this.bucketCache.set(name, info ?? null);
+    return info;
   }
 
   listBuckets(): BucketInfo[] {
@@ -105,24 +138,34 @@ export class Engine implements Store {
   }
 
   async deleteBucket(name: string): Promise<void> {
+    this.forgetBuckets();
     this.db.transaction(() => {
       if (!this.getBucket(name)) throw new StoreError('NoSuchBucket');
       if (this.sql.anyObject.get(name) || this.sql.anyUpload.get(name)) throw new StoreError('BucketNotEmpty');
       this.sql.deleteConfigs.run(name);
       this.sql.deleteBucket.run(name);
     })();
+    this.forgetBuckets();
   }
 
   async setBucketAcl(name: string, acl: Acl): Promise<void> {
+    this.forgetBuckets();
     if (this.sql.setBucketAcl.run(JSON.stringify(acl), name).changes === 0) throw new StoreError('NoSuchBucket');
   }
 
   getBucketConfig(name: string, kind: BucketConfigKind): string | undefined {
-    return this.sql.getConfig.get(name, kind)?.value;
+    const id = `${name}\0${kind}`;
+    const cached = this.configCache.get(id);
+    if (cached !== undefined) return cached ?? undefined;
+    const value = this.sql.getConfig.get(name, kind)?.value;
+    if (this.configCache.size > 10_000) this.configCache.clear();
+    this.configCache.set(id, value ?? null);
+    return value;
   }
 
   async setBucketConfig(name: string, kind: BucketConfigKind, value: string | undefined): Promise<void> {
     if (!this.getBucket(name)) throw new StoreError('NoSuchBucket');
+    this.forgetBuckets();
     if (value === undefined) this.sql.deleteConfig.run(name, kind);
     else this.sql.putConfig.run(name, kind, value);
   }

@@ -203,6 +203,12 @@ export interface Store {
   completeMultipartUpload(input: { uploadId: string; parts: { partNumber: number; size: number; segment: Segment }[]; etag: string; checksum?: Checksum; precondition?: PutObjectInput['precondition'] }): Promise<ObjectMeta>;
   abortMultipartUpload(uploadId: string): Promise<void>;
 
+  /**
+   * Called at the start of every request: drops cached bucket state if another process (another
+   * server worker, the keys CLI) committed since, so the request reads current state.
+   */
+  refresh(): void;
+
   /** Closes the database; pending writes finish first. */
   close(): Promise<void>;
 }
