@@ -7,7 +7,8 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import { resolve } from 'node:path';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { loadCacheRulesFile } from '../serving/cache-rules.js';
 import { openStore } from '../storage/engine.js';
 import { loadRootCredentials, type RootCredentials } from './root-credentials.js';
 import { startServer, type ServeOptions } from './index.js';
@@ -30,6 +31,8 @@ export async function startCluster(opts: ServeOptions, workers: number): Promise
   mkdirSync(dataDir, { recursive: true });
   const root = loadRootCredentials(dataDir, opts.env);
   // Crash recovery runs once, here, before any worker can write.
+  // A broken rules file fails here, once, rather than in every worker.
+  if (opts.cacheRulesFile !== undefined) loadCacheRulesFile(readFileSync(opts.cacheRulesFile, 'utf8'), opts.cacheRulesFile);
   await (await openStore(dataDir)).close();
   // Each worker accepts on the shared socket itself: the default round-robin would make the
   // primary touch every connection.

@@ -1,7 +1,8 @@
 /** `offload serve`: the HTTP server around the S3 handler, its lifecycle and its clean shutdown. */
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { loadCacheRulesFile } from '../serving/cache-rules.js';
 import { resolve } from 'node:path';
 import { createS3Handler, nextRequestId } from '../s3/handler.js';
 import { createWebsiteHandler } from '../serving/website.js';
@@ -26,6 +27,8 @@ export interface ServeOptions {
   /** Hosts `bucket.<websiteDomain>` are website requests, on either port (default: the API domain, on the website port only). */
   websiteDomain?: string;
   env?: NodeJS.ProcessEnv;
+  /** Per-bucket cache rules to apply at start-up (JSON file). */
+  cacheRulesFile?: string;
   /** Another process (the cluster primary) already recovered the data folder. */
   skipRecovery?: boolean;
 }
@@ -48,6 +51,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   mkdirSync(dataDir, { recursive: true });
   const root = loadRootCredentials(dataDir, opts.env);
   const store = await openStore(dataDir, { skipRecovery: opts.skipRecovery });
+  if (opts.cacheRulesFile !== undefined) loadCacheRulesFile(readFileSync(opts.cacheRulesFile, 'utf8'), opts.cacheRulesFile);
   const keys = openKeyStore(dataDir);
   const rootCredential: Credential = { accessKeyId: root.accessKeyId, secretAccessKey: root.secretAccessKey, owner: root.ownerId, displayName: 'root' };
   const config: ServerConfig = {

@@ -15,13 +15,14 @@ export function serveCommand(): Command {
     .addOption(new Option('--region <region>', 'region reported to clients').env('OFFLOAD_REGION').default('us-east-1'))
     .addOption(new Option('--website-port <port>', 'also serve buckets as static websites on this port').env('OFFLOAD_WEBSITE_PORT'))
     .addOption(new Option('--website-domain <name>', 'base domain of website hosts (bucket.<name>); defaults to --domain').env('OFFLOAD_WEBSITE_DOMAIN'))
+    .addOption(new Option('--cache-rules <file>', 'JSON file of per-bucket cache rules applied at start-up (see docs/serving.md)').env('OFFLOAD_CACHE_RULES'))
     .addOption(new Option('--workers <n>', 'server processes sharing the port ("auto": one per core)').env('OFFLOAD_WORKERS').default('auto'))
     .addHelpText('after', `
 Examples:
   offload serve                          # http://127.0.0.1:9000, data in ./data
   offload serve --host 0.0.0.0 --port 9000 --data /srv/media --domain media.example.com
   OFFLOAD_ROOT_ACCESS_KEY=AK OFFLOAD_ROOT_SECRET_KEY=SK offload serve`)
-    .action(async (opts: { host: string; port: string; data: string; domain: string; region: string; websitePort?: string; websiteDomain?: string; workers: string }) => {
+    .action(async (opts: { host: string; port: string; data: string; domain: string; region: string; websitePort?: string; websiteDomain?: string; workers: string; cacheRules?: string }) => {
       const serveOptions: ServeOptions = {
         host: opts.host,
         port: portNumber('--port', opts.port),
@@ -30,6 +31,7 @@ Examples:
         region: opts.region,
         websitePort: opts.websitePort === undefined ? undefined : portNumber('--website-port', opts.websitePort),
         websiteDomain: opts.websiteDomain,
+        cacheRulesFile: opts.cacheRules,
       };
       if (isWorker()) {
         await runWorker(serveOptions);

@@ -4,7 +4,9 @@ import { S3Error } from '../errors.js';
 import type { Handler, Reply, RequestContext } from '../context.js';
 import { header, httpDate, objectResponseHeaders } from '../headers.js';
 import { objectAccess, requireBucket } from './_common.js';
-import type { ObjectMeta } from '../../storage/types.js';
+import type { ObjectMeta, ObjectReader } from '../../storage/types.js';
+import { applyCacheRules } from '../../serving/cache-rules.js';
+import { chooseVariant } from '../../serving/variants.js';
 
 type ByteRange = { start: number; end: number };
 
@@ -97,9 +99,11 @@ function partRange(ctx: RequestContext, meta: ObjectMeta): { range?: ByteRange; 
   return { range: size === 0 ? undefined : { start, end: start + size - 1 }, partsCount };
 }
 
-function readReply(ctx: RequestContext & { op: { key: string } }, meta: ObjectMeta): { reply: Reply; range?: ByteRange } {
+function readReply(ctx: RequestContext & { op: { key: string } }, meta: ObjectMeta, vary = false): { reply: Reply; range?: ByteRange } {
   checkConditions(ctx.headers, meta);
   const headers = objectResponseHeaders(meta);
+  applyCacheRules(ctx.store, meta, headers);
+  if (vary) headers.Vary = 'Accept-Encoding';
   applyOverrides(ctx, headers);
   const part = partRange(ctx, meta);
   if (part.partsCount !== undefined) headers['x-amz-mp-parts-count'] = part.partsCount;
@@ -127,13 +131,18 @@ function readReply(ctx: RequestContext & { op: { key: string } }, meta: ObjectMe
 
 export const getObject: Handler<'GetObject'> = async (ctx) => {
   const bucket = requireBucket(ctx);
-  const reader = await ctx.store.openObject(ctx.op.bucket, ctx.op.key);
+  let reader = await ctx.store.openObject(ctx.op.bucket, ctx.op.key);
   try {
     objectAccess(ctx, bucket, reader?.meta, 'READ');
-    const { reply, range } = readReply(ctx, reader!.meta);
-    const meta = reader!.meta;
+    const { meta, vary, variantReader } = await representation(ctx, reader!);
+    if (variantReader) {
+      reader!.close();
+      reader = variantReader;
+    }
+    const { reply, range } = readReply(ctx, meta, vary);
+    const open = reader!;
     const empty = meta.size === 0 || (range !== undefined && range.end < range.start);
-    return { ...reply, body: empty ? undefined : (reader!.bytes(range) ?? reader!.stream(range)), onDone: () => reader!.close() };
+    return { ...reply, body: empty ? undefined : (open.bytes(range) ?? open.stream(range)), onDone: () => open.close() };
   } catch (err) {
     reader?.close();
     throw err;
@@ -142,6 +151,22 @@ export const getObject: Handler<'GetObject'> = async (ctx) => {
 
 export const headObject: Handler<'HeadObject'> = async (ctx) => {
   const bucket = requireBucket(ctx);
-  const meta = objectAccess(ctx, bucket, ctx.store.headObject(ctx.op.bucket, ctx.op.key), 'READ');
-  return readReply(ctx, meta).reply;
+  const identity = objectAccess(ctx, bucket, ctx.store.headObject(ctx.op.bucket, ctx.op.key), 'READ');
+  const { variant, vary } = chooseVariant(ctx.store, identity, ctx.headers, { ranged: isRanged(ctx) });
+  return readReply(ctx, variant?.meta ?? identity, vary).reply;
 };
+
+function isRanged(ctx: RequestContext): boolean {
+  return header(ctx.headers, 'range') !== undefined || ctx.query.get('partNumber') !== null;
+}
+
+/** The identity object, or its precompressed variant (pinned by its own reader) when the client accepts it. */
+async function representation(ctx: RequestContext, identity: ObjectReader): Promise<{ meta: ObjectMeta; vary: boolean; variantReader?: ObjectReader }> {
+  const { variant, vary } = chooseVariant(ctx.store, identity.meta, ctx.headers, { ranged: isRanged(ctx) });
+  if (!variant) return { meta: identity.meta, vary };
+  const variantReader = await ctx.store.openObject(variant.meta.bucket, variant.key);
+  // Gone between the lookup and the open: the identity bytes are always a correct answer.
+  if (!variantReader) return { meta: identity.meta, vary };
+  const meta = { ...variant.meta, size: variantReader.meta.size, segments: variantReader.meta.segments };
+  return { meta, vary, variantReader };
+}
