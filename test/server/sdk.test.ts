@@ -147,6 +147,9 @@ describe('objects', () => {
 
   it('presigns PUTs that a plain HTTP client can use', async () => {
     const url = await getSignedUrl(s3, new PutObjectCommand({ Bucket: bucket, Key: 'uploaded.txt', ContentType: 'text/plain' }), { expiresIn: 60 });
+    // Current SDKs sign the CRC32 of the empty body they had at presign time into the URL; like
+    // AWS (see LocalStack #12169) the server ignores checksum query parameters.
+    expect(url).toContain('x-amz-checksum-crc32=AAAAAA%3D%3D');
     const put = await fetch(url, { method: 'PUT', body: 'hello from a browser', headers: { 'Content-Type': 'text/plain' } });
     expect(put.status, await put.text()).toBe(200);
     const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'uploaded.txt' }));
