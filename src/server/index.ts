@@ -11,7 +11,8 @@ import { errorDocument } from '../s3/respond.js';
 import { S3Error } from '../s3/errors.js';
 import { createAdminHandler } from './admin.js';
 import { loadRootCredentials, type RootCredentials } from './root-credentials.js';
-import { openStore } from '../storage/engine.js';
+import { Engine, openStore } from '../storage/engine.js';
+import { UsageRecorder } from '../serving/usage.js';
 import { openKeyStore } from '../storage/keys.js';
 import type { Credential } from '../auth/types.js';
 import type { Store } from '../storage/types.js';
@@ -27,6 +28,8 @@ export interface ServeOptions {
   /** Hosts `bucket.<websiteDomain>` are website requests, on either port (default: the API domain, on the website port only). */
   websiteDomain?: string;
   env?: NodeJS.ProcessEnv;
+  /** Compress text objects without stored variants on first request (see serving/compress.ts). */
+  compressOnTheFly?: boolean;
   /** Per-bucket cache rules to apply at start-up (JSON file). */
   cacheRulesFile?: string;
   /** Another process (the cluster primary) already recovered the data folder. */
@@ -61,16 +64,25 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     domain: opts.domain.toLowerCase(),
     region: opts.region,
     rootOwner: { id: root.ownerId, displayName: 'root' },
+    compressOnTheFly: opts.compressOnTheFly,
   };
   let accepting = true;
-  const s3Handler = createS3Handler({
-    store,
-    config,
-    lookup: (id) => (id === root.accessKeyId ? rootCredential : keys.lookupKey(id)),
-    admin: createAdminHandler({ ready: () => accepting }),
+  const lookup = (id: string) => (id === root.accessKeyId ? rootCredential : keys.lookupKey(id));
+  // The hot cache is the engine's; reached here rather than through the Store interface.
+  const cache = store instanceof Engine ? store.cache : undefined;
+  const usage = new UsageRecorder(store, dataDir, { cacheCounters: cache && (() => ({ hits: cache.hits, misses: cache.misses })) });
+  const admin = createAdminHandler({
+    ready: () => accepting,
+    usage,
+    region: config.region,
+    lookup,
+    rootAccessKeyId: root.accessKeyId,
+    bucketExists: (name) => store.getBucket(name) !== undefined,
+    metricsPublic: (opts.env ?? process.env).OFFLOAD_METRICS_PUBLIC === '1',
   });
+  const s3Handler = createS3Handler({ store, config, lookup, admin, usage });
   const websiteDomain = (opts.websiteDomain ?? opts.domain).toLowerCase();
-  const website = createWebsiteHandler({ store, config, websiteDomain, nextRequestId });
+  const website = createWebsiteHandler({ store, config, websiteDomain, nextRequestId, usage });
   // With a website domain of its own, `bucket.<websiteDomain>` hosts are website requests on the API port too.
   const websiteSuffix = websiteDomain !== config.domain ? `.${websiteDomain}` : undefined;
   const handler: RequestListener = websiteSuffix
@@ -94,6 +106,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       await Promise.race([closed, new Promise<void>((r) => { timer = setTimeout(r, graceMs); })]);
       clearTimeout(timer);
       for (const s of servers) s.closeAllConnections();
+      usage.close();
       await store.close();
       keys.close();
     })();

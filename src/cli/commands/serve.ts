@@ -16,13 +16,14 @@ export function serveCommand(): Command {
     .addOption(new Option('--website-port <port>', 'also serve buckets as static websites on this port').env('OFFLOAD_WEBSITE_PORT'))
     .addOption(new Option('--website-domain <name>', 'base domain of website hosts (bucket.<name>); defaults to --domain').env('OFFLOAD_WEBSITE_DOMAIN'))
     .addOption(new Option('--cache-rules <file>', 'JSON file of per-bucket cache rules applied at start-up (see docs/serving.md)').env('OFFLOAD_CACHE_RULES'))
+    .addOption(new Option('--compress-on-the-fly', 'compress text objects without a stored .br/.gz variant on first request and keep the result').env('OFFLOAD_COMPRESS_ON_THE_FLY'))
     .addOption(new Option('--workers <n>', 'server processes sharing the port ("auto": one per core)').env('OFFLOAD_WORKERS').default('auto'))
     .addHelpText('after', `
 Examples:
   offload serve                          # http://127.0.0.1:9000, data in ./data
   offload serve --host 0.0.0.0 --port 9000 --data /srv/media --domain media.example.com
   OFFLOAD_ROOT_ACCESS_KEY=AK OFFLOAD_ROOT_SECRET_KEY=SK offload serve`)
-    .action(async (opts: { host: string; port: string; data: string; domain: string; region: string; websitePort?: string; websiteDomain?: string; workers: string; cacheRules?: string }) => {
+    .action(async (opts: { host: string; port: string; data: string; domain: string; region: string; websitePort?: string; websiteDomain?: string; workers: string; cacheRules?: string; compressOnTheFly?: boolean }) => {
       const serveOptions: ServeOptions = {
         host: opts.host,
         port: portNumber('--port', opts.port),
@@ -32,6 +33,7 @@ Examples:
         websitePort: opts.websitePort === undefined ? undefined : portNumber('--website-port', opts.websitePort),
         websiteDomain: opts.websiteDomain,
         cacheRulesFile: opts.cacheRules,
+        compressOnTheFly: opts.compressOnTheFly === true,
       };
       if (isWorker()) {
         await runWorker(serveOptions);

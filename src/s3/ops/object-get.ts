@@ -6,7 +6,9 @@ import { header, httpDate, objectResponseHeaders } from '../headers.js';
 import { objectAccess, requireBucket } from './_common.js';
 import type { ObjectMeta, ObjectReader } from '../../storage/types.js';
 import { applyCacheRules } from '../../serving/cache-rules.js';
-import { chooseVariant } from '../../serving/variants.js';
+import { acceptedEncodings, chooseVariant } from '../../serving/variants.js';
+import { compressedBody, eligibleOnTheFly, knownCompressed } from '../../serving/compress.js';
+import { memoryReader } from '../../storage/reader.js';
 
 type ByteRange = { start: number; end: number };
 
@@ -152,8 +154,8 @@ export const getObject: Handler<'GetObject'> = async (ctx) => {
 export const headObject: Handler<'HeadObject'> = async (ctx) => {
   const bucket = requireBucket(ctx);
   const identity = objectAccess(ctx, bucket, ctx.store.headObject(ctx.op.bucket, ctx.op.key), 'READ');
-  const { variant, vary } = chooseVariant(ctx.store, identity, ctx.headers, { ranged: isRanged(ctx) });
-  return readReply(ctx, variant?.meta ?? identity, vary).reply;
+  const { meta, vary } = headRepresentation(ctx, identity, isRanged(ctx));
+  return readReply(ctx, meta, vary).reply;
 };
 
 function isRanged(ctx: RequestContext): boolean {
@@ -162,11 +164,36 @@ function isRanged(ctx: RequestContext): boolean {
 
 /** The identity object, or its precompressed variant (pinned by its own reader) when the client accepts it. */
 async function representation(ctx: RequestContext, identity: ObjectReader): Promise<{ meta: ObjectMeta; vary: boolean; variantReader?: ObjectReader }> {
-  const { variant, vary } = chooseVariant(ctx.store, identity.meta, ctx.headers, { ranged: isRanged(ctx) });
-  if (!variant) return { meta: identity.meta, vary };
+  const ranged = isRanged(ctx);
+  const { variant, vary } = chooseVariant(ctx.store, identity.meta, ctx.headers, { ranged });
+  if (!variant) return onTheFly(ctx, identity, vary, ranged);
   const variantReader = await ctx.store.openObject(variant.meta.bucket, variant.key);
   // Gone between the lookup and the open: the identity bytes are always a correct answer.
   if (!variantReader) return { meta: identity.meta, vary };
   const meta = { ...variant.meta, size: variantReader.meta.size, segments: variantReader.meta.segments };
   return { meta, vary, variantReader };
+}
+
+async function onTheFly(ctx: RequestContext, identity: ObjectReader, vary: boolean, ranged: boolean): Promise<{ meta: ObjectMeta; vary: boolean; variantReader?: ObjectReader }> {
+  if (vary || !ctx.config.compressOnTheFly || !eligibleOnTheFly(identity.meta)) return { meta: identity.meta, vary };
+  const encoding = ranged ? undefined : acceptedEncodings(header(ctx.headers, 'accept-encoding'))[0];
+  if (encoding === undefined) return { meta: identity.meta, vary: true };
+  const body = await compressedBody(identity, encoding);
+  if (body === null) return { meta: identity.meta, vary: true };
+  const meta = encodedMeta(identity.meta, encoding, body.length);
+  return { meta, vary: true, variantReader: memoryReader(meta, body) };
+}
+
+function encodedMeta(identity: ObjectMeta, encoding: 'br' | 'gzip', size: number): ObjectMeta {
+  return { ...identity, size, segments: [], partSizes: undefined, checksum: undefined, etag: `${identity.etag.slice(0, -1)}-${encoding}"`, contentEncoding: encoding };
+}
+
+/** HEAD answers with the representation GET would send, when it is known without compressing. */
+function headRepresentation(ctx: RequestContext, identity: ObjectMeta, ranged: boolean): { meta: ObjectMeta; vary: boolean } {
+  const { variant, vary } = chooseVariant(ctx.store, identity, ctx.headers, { ranged });
+  if (variant) return { meta: variant.meta, vary };
+  if (vary || !ctx.config.compressOnTheFly || !eligibleOnTheFly(identity)) return { meta: identity, vary };
+  const encoding = ranged ? undefined : acceptedEncodings(header(ctx.headers, 'accept-encoding'))[0];
+  const known = encoding === undefined ? undefined : knownCompressed(identity, encoding);
+  return { meta: known ? encodedMeta(identity, encoding!, known.length) : identity, vary: true };
 }
