@@ -17,9 +17,10 @@ import { publicCommand } from './commands/public.js';
 import { corsCommand } from './commands/cors.js';
 import { rewriteCommand } from './commands/rewrite.js';
 import { checkCommand } from './commands/check.js';
+import { statsCommand } from './commands/stats.js';
 
 /** Each entry builds one top-level command. Add new commands here. */
-const COMMANDS: (() => Command)[] = [serveCommand, keysCommand, rewriteCommand, checkCommand, syncCommand, putCommand, lsCommand, cpCommand, rmCommand, mbCommand, rbCommand, presignCommand, publicCommand, corsCommand];
+const COMMANDS: (() => Command)[] = [serveCommand, keysCommand, rewriteCommand, checkCommand, syncCommand, putCommand, lsCommand, cpCommand, rmCommand, mbCommand, rbCommand, presignCommand, publicCommand, corsCommand, statsCommand];
 
 export function buildProgram(): Command {
   const program = new Command('offload')

@@ -2,6 +2,7 @@
  * One handler per operation. The table's type requires an entry for every operation the
  * router can produce; those not built yet answer NotImplemented with their name.
  */
+import { getBucketLogging, putBucketLogging } from './ops/logging.js';
 import { S3Error } from './errors.js';
 import type { Handler, HandlerTable, RequestContext, Reply } from './context.js';
 import type { OpName, Operation } from './router.js';
@@ -61,8 +62,8 @@ export const HANDLERS: HandlerTable = {
   GetBucketLifecycleConfiguration: notImplemented('GetBucketLifecycleConfiguration'),
   PutBucketLifecycleConfiguration: notImplemented('PutBucketLifecycleConfiguration'),
   DeleteBucketLifecycle: notImplemented('DeleteBucketLifecycle'),
-  GetBucketLogging: notImplemented('GetBucketLogging'),
-  PutBucketLogging: notImplemented('PutBucketLogging'),
+  GetBucketLogging: getBucketLogging,
+  PutBucketLogging: putBucketLogging,
   GetBucketEncryption: notImplemented('GetBucketEncryption'),
   PutBucketEncryption: notImplemented('PutBucketEncryption'),
   DeleteBucketEncryption: notImplemented('DeleteBucketEncryption'),

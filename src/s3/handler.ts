@@ -14,6 +14,7 @@ import { authenticate, checksumRequestFromHeaders, decodeBody, verifyContentMd5 
 import type { AuthResult, CredentialLookup } from '../auth/types.js';
 import { applyCors } from './ops/cors.js';
 import type { Store } from '../storage/types.js';
+import type { UsageRecorder } from '../serving/usage.js';
 
 export interface S3HandlerDeps {
   store: Store;
@@ -21,6 +22,8 @@ export interface S3HandlerDeps {
   lookup: CredentialLookup;
   /** Requests under `/_offload/` (the server's own namespace). */
   admin: (req: IncomingMessage, res: ServerResponse, path: string) => void;
+  /** Usage stats and metrics: one tap per request, read when the response ends. */
+  usage?: UsageRecorder;
 }
 
 const ANONYMOUS: AuthResult = { principal: { kind: 'anonymous' }, payload: { kind: 'unsigned' } };
@@ -51,6 +54,7 @@ export function createS3Handler(deps: S3HandlerDeps): (req: IncomingMessage, res
       deps.admin(req, res, rawPath);
       return;
     }
+    const tap = deps.usage?.begin(req, res);
     let resource = rawPath;
     handle().catch((err: unknown) => writeError(req, res, err, resource, requestId));
 
@@ -59,11 +63,17 @@ export function createS3Handler(deps: S3HandlerDeps): (req: IncomingMessage, res
       const hostBucket = bucketFromHost(header(req.headers, 'host'), config.domain, isBucket);
       if (hostBucket !== undefined) resource = `/${hostBucket}${rawPath}`;
       const op = route({ method: req.method ?? 'GET', rawPath, query, hostBucket, copySource: header(req.headers, 'x-amz-copy-source') });
+      if (tap) {
+        tap.op = op.op;
+        if ('bucket' in op) tap.bucket = op.bucket;
+        if ('key' in op) tap.key = op.key;
+      }
       if ('bucket' in op && op.op !== 'CorsPreflight') applyCors(store, op.bucket, req.method ?? 'GET', req.headers, res);
       const auth = op.op === 'CorsPreflight' ? ANONYMOUS : authenticate(
         { method: req.method ?? 'GET', rawPath, rawQuery, headers: req.headers, virtualHostBucket: hostBucket },
         { region: config.region, lookup: deps.lookup },
       );
+      if (tap) tap.principal = auth.principal;
       const ctx: RequestContext = {
         requestId,
         req,

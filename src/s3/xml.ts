@@ -48,17 +48,46 @@ export function isoDate(ms: number): string {
   return new Date(ms).toISOString();
 }
 
+const XML_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+
+/** One char or entity reference, decoded in a single pass (so `&amp;#34;` stays `&#34;`). */
+function decodeEntity(ref: string, name: string): string {
+  if (name[0] !== '#') return XML_ENTITIES[name] ?? ref;
+  const code = name[1] === 'x' || name[1] === 'X' ? Number.parseInt(name.slice(2), 16) : Number.parseInt(name.slice(1), 10);
+  return code > 0 && code <= 0x10ffff && (code < 0xd800 || code > 0xdfff) ? String.fromCodePoint(code) : ref;
+}
+
+/**
+ * The five XML entities plus character references (`&#34;`, `&#x22;`). fast-xml-parser 5 only
+ * decodes character references with its HTML mode on, yet XML writers use them: Go's encoder
+ * (rclone, aws-sdk-go) sends ETags as `&#34;…&#34;`, SDKs escape CR/LF in keys as `&#13;` / `&#xD;`.
+ * DOCTYPE-declared entities are deliberately not expanded.
+ */
+const entityDecoder = {
+  decode: (text: string): string => text.replace(/&(#[xX][0-9a-fA-F]{1,6}|#[0-9]{1,7}|amp|lt|gt|quot|apos);/g, decodeEntity),
+  setExternalEntities: (): void => {},
+  addInputEntities: (): void => {},
+  reset: (): void => {},
+  setXmlVersion: (): void => {},
+};
+
 const parser = new XMLParser({
   ignoreAttributes: false,
   attributeNamePrefix: '@',
   removeNSPrefix: true,
   parseTagValue: false,
-  trimValues: true,
+  // Values are trimmed (pretty-printed documents), except object keys and tag values, where
+  // leading and trailing spaces are part of the name: DeleteObjects must delete ' a ', not 'a'.
+  trimValues: false,
+  tagValueProcessor: (name: string, value: string, _path: unknown, _hasAttributes: boolean, isLeafNode: boolean) =>
+    isLeafNode && VERBATIM_ELEMENTS.has(name) ? value : value.trim(),
   processEntities: true,
+  entityDecoder,
   // Elements that may repeat are always arrays, so callers never branch on shape.
   isArray: (name) => ARRAY_ELEMENTS.has(name),
 });
 
+const VERBATIM_ELEMENTS = new Set(['Key', 'Value']);
 const ARRAY_ELEMENTS = new Set(['Object', 'Part', 'Grant', 'Tag', 'CORSRule', 'AllowedOrigin', 'AllowedMethod', 'AllowedHeader', 'ExposeHeader', 'RoutingRule', 'Rule']);
 
 export type XmlNode = { [name: string]: XmlValue };

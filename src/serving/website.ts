@@ -14,6 +14,7 @@ import { bucketWebsite } from '../s3/ops/website.js';
 import { escapeXml } from '../s3/xml.js';
 import type { RoutingRule, WebsiteConfig } from './website-config.js';
 import type { Store } from '../storage/types.js';
+import type { RequestTap, UsageRecorder } from './usage.js';
 
 export interface WebsiteDeps {
   store: Store;
@@ -21,6 +22,8 @@ export interface WebsiteDeps {
   /** Base domain of website hosts: `bucket.<websiteDomain>`. */
   websiteDomain: string;
   nextRequestId: () => string;
+  /** Usage stats and metrics (website requests count as WebsiteGetObject/WebsiteHeadObject). */
+  usage?: UsageRecorder;
 }
 
 export function createWebsiteHandler(deps: WebsiteDeps): (req: IncomingMessage, res: ServerResponse) => void {
@@ -30,11 +33,16 @@ export function createWebsiteHandler(deps: WebsiteDeps): (req: IncomingMessage, 
     const requestId = deps.nextRequestId();
     res.setHeader('x-amz-request-id', requestId);
     res.setHeader('Server', 'Offload');
-    serve(deps, req, res, requestId, isBucket).catch((err: unknown) => errorPage(req, res, toS3Error(err), requestId));
+    const tap = deps.usage?.begin(req, res);
+    if (tap) {
+      tap.website = true;
+      tap.op = req.method === 'HEAD' ? 'WebsiteHeadObject' : 'WebsiteGetObject';
+    }
+    serve(deps, req, res, requestId, isBucket, tap).catch((err: unknown) => errorPage(req, res, toS3Error(err), requestId));
   };
 }
 
-async function serve(deps: WebsiteDeps, req: IncomingMessage, res: ServerResponse, requestId: string, isBucket: (n: string) => boolean): Promise<void> {
+async function serve(deps: WebsiteDeps, req: IncomingMessage, res: ServerResponse, requestId: string, isBucket: (n: string) => boolean, tap?: RequestTap): Promise<void> {
   const method = req.method ?? 'GET';
   if (method !== 'GET' && method !== 'HEAD') throw new S3Error('MethodNotAllowed', `The specified method is not allowed against this resource.`, { Method: method }, { Allow: 'GET, HEAD' });
   const target = req.url ?? '/';
@@ -49,6 +57,10 @@ async function serve(deps: WebsiteDeps, req: IncomingMessage, res: ServerRespons
     key = decodeURIComponent(rawPath).replace(/^\//, '');
   } catch {
     throw new S3Error('InvalidURI');
+  }
+  if (tap) {
+    tap.bucket = bucket;
+    tap.key = key;
   }
   if (site.redirectAllRequestsTo) {
     const { hostName, protocol } = site.redirectAllRequestsTo;

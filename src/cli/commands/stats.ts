@@ -1,0 +1,163 @@
+/**
+ * `offload stats s3://bucket[/prefix]`: a bucket's usage from an Offload server
+ * (GET /_offload/stats/<bucket>, signed with SigV4 by the root credentials): the most requested
+ * and most bandwidth-heavy files, totals per day, and the monthly cost at given prices.
+ */
+import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
+import { Command, Option } from 'commander';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { parseS3Url } from '../s3/keys.js';
+import { monthlyCost, PRICES_2006, type Prices } from '../../serving/cost.js';
+import { formatStatsReport } from '../../serving/stats-format.js';
+import type { StatsReport } from '../../serving/stats-report.js';
+
+interface StatsCliOptions {
+  prefix?: string;
+  since: string;
+  top: string;
+  json?: boolean;
+  endpoint?: string;
+  region?: string;
+  accessKey?: string;
+  secretKey?: string;
+  priceStorage: string;
+  priceTransfer: string;
+  priceRequests: string;
+}
+
+export function statsCommand(): Command {
+  return new Command('stats')
+    .description('Usage of a bucket on an Offload server: top files by requests and bandwidth, totals per day, monthly cost')
+    .argument('<url>', 's3://bucket[/prefix]')
+    .option('--prefix <prefix>', 'only keys under this prefix (overrides the one in the URL)')
+    .option('--since <period>', 'period to report: 7d, 24h, 90m...', '7d')
+    .option('--top <n>', 'how many files per list', '20')
+    .option('--json', 'print the report and the cost estimate as one JSON object')
+    .addOption(new Option('--endpoint <url>', 'the Offload server').env('AWS_ENDPOINT_URL'))
+    .addOption(new Option('--region <region>', 'region the server signs for').env('AWS_REGION').default('us-east-1'))
+    .addOption(new Option('--access-key <id>', 'root access key id').env('AWS_ACCESS_KEY_ID'))
+    .addOption(new Option('--secret-key <secret>', 'root secret access key').env('AWS_SECRET_ACCESS_KEY'))
+    .option('--price-storage <usd>', '$ per GB-month stored', String(PRICES_2006.storagePerGbMonth))
+    .option('--price-transfer <usd>', '$ per GB sent', String(PRICES_2006.transferPerGb))
+    .option('--price-requests <usd>', '$ per 1,000 PUT and per 10,000 GET requests', String(PRICES_2006.requests))
+    .addHelpText('after', `
+Prices default to S3's original (2006) list: $0.15 per GB-month stored, $0.20 per GB transferred,
+$0.01 per 1,000 PUT and per 10,000 GET requests. Transfer and requests of the period are scaled
+to a 30-day month; storage is what the bucket (or prefix) holds now. GB = 2^30 bytes.
+
+Examples:
+  offload stats s3://media --endpoint http://localhost:9000
+  offload stats s3://media/img/ --since 30d --top 10
+  offload stats s3://media --json --price-transfer 0.09`)
+    .action(async (url: string, opts: StatsCliOptions) => {
+      const loc = parseS3Url(url);
+      const prices: Prices = {
+        storagePerGbMonth: price('--price-storage', opts.priceStorage),
+        transferPerGb: price('--price-transfer', opts.priceTransfer),
+        requests: price('--price-requests', opts.priceRequests),
+      };
+      const top = Number(opts.top);
+      if (!Number.isInteger(top) || top < 1 || top > 1000) throw new Error(`--top must be a whole number from 1 to 1000, got "${opts.top}"`);
+      if (!opts.endpoint) throw new Error('no server: give --endpoint or set AWS_ENDPOINT_URL');
+      if (!opts.accessKey || !opts.secretKey) throw new Error('no credentials: give --access-key/--secret-key or set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (the root key)');
+      const report = await fetchStats({
+        endpoint: opts.endpoint,
+        region: opts.region ?? 'us-east-1',
+        accessKeyId: opts.accessKey,
+        secretAccessKey: opts.secretKey,
+        bucket: loc.bucket,
+        query: { prefix: opts.prefix ?? loc.prefix, since: opts.since, top: String(top) },
+      });
+      const cost = monthlyCost(report, prices);
+      if (opts.json) process.stdout.write(JSON.stringify({ ...report, prices, cost }, null, 2) + '\n');
+      else process.stdout.write(formatStatsReport(report, cost));
+    });
+}
+
+function price(flag: string, value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new Error(`${flag} must be a price in dollars, got "${value}"`);
+  return n;
+}
+
+export interface AdminConnection {
+  endpoint: string;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+export interface StatsRequest extends AdminConnection {
+  bucket: string;
+  query: Record<string, string>;
+}
+
+/** GET /_offload/stats/<bucket>, SigV4-signed; the report, or an error with the server's reason. */
+export async function fetchStats(r: StatsRequest): Promise<StatsReport> {
+  const res = await signedGet(r, `/_offload/stats/${encodeURIComponent(r.bucket)}`, r.query);
+  const text = await res.text();
+  if (!res.ok) {
+    let message = text;
+    try {
+      const body = JSON.parse(text) as { error?: string; message?: string };
+      message = [body.error, body.message].filter(Boolean).join(': ');
+    } catch {
+      // not JSON: show it as it is
+    }
+    throw new Error(`${res.status} from ${new URL(r.endpoint).origin}: ${message.slice(0, 300)}`);
+  }
+  return JSON.parse(text) as StatsReport;
+}
+
+/** A GET of one of the server's own paths (e.g. /_offload/metrics), signed with SigV4. */
+export async function signedGet(conn: AdminConnection, path: string, query: Record<string, string> = {}): Promise<Response> {
+  if (!/^https?:\/\/[^/]/i.test(conn.endpoint)) throw new Error(`--endpoint must be an http:// or https:// URL, got ${conn.endpoint}`);
+  const base = new URL(conn.endpoint);
+  const fullPath = `${base.pathname.replace(/\/$/, '')}${path}`;
+  const signer = new SignatureV4({
+    service: 's3',
+    region: conn.region,
+    credentials: { accessKeyId: conn.accessKeyId, secretAccessKey: conn.secretAccessKey },
+    sha256: Sha256,
+    uriEscapePath: false,
+  });
+  const signed = await signer.sign({
+    method: 'GET',
+    protocol: base.protocol,
+    hostname: base.hostname,
+    port: base.port ? Number(base.port) : undefined,
+    path: fullPath,
+    query,
+    headers: { host: base.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
+  });
+  const target = new URL(fullPath, base);
+  // RFC 3986 encoding, as in the signature's canonical query (URLSearchParams would send spaces as '+').
+  const enc = (x: string) => encodeURIComponent(x).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  target.search = Object.entries(query).map(([k, v]) => `${enc(k)}=${enc(v)}`).join('&');
+  const headers = Object.fromEntries(Object.entries(signed.headers).filter(([k]) => k.toLowerCase() !== 'host'));
+  try {
+    return await fetch(target, { headers });
+  } catch (err) {
+    throw new Error(`cannot reach ${conn.endpoint}: ${(err as Error).message}`);
+  }
+}
+
+function toBytes(data: string | ArrayBuffer | ArrayBufferView): string | Buffer {
+  if (typeof data === 'string') return data;
+  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  return Buffer.from(data);
+}
+
+/** The hash constructor shape the signer expects, on Node's crypto. */
+class Sha256 {
+  private readonly hash: Hash | Hmac;
+  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
+    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', toBytes(secret));
+  }
+  update(data: string | ArrayBuffer | ArrayBufferView): void {
+    this.hash.update(toBytes(data));
+  }
+  async digest(): Promise<Uint8Array> {
+    return this.hash.digest();
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * `GET /_offload/stats/<bucket>?prefix=&since=7d&top=20`: a bucket's usage from the hourly
+ * tables (top files by requests and by bytes, totals per day, top referrer hosts) and what it
+ * stores now (objects and bytes, for storage cost).
+ */
+import type { Db } from '../storage/schema.js';
+
+export interface StatsQuery {
+  bucket: string;
+  prefix: string;
+  /** As given: `7d`, `24h`, `90m`... */
+  since: string;
+  top: number;
+  /** Epoch ms (tests pin it). */
+  now?: number;
+}
+
+export interface Totals {
+  requests: number;
+  bytesOut: number;
+  bytesIn: number;
+  s2xx: number;
+  s3xx: number;
+  s4xx: number;
+  s5xx: number;
+  anonymous: number;
+  signed: number;
+  puts: number;
+  gets: number;
+}
+
+export interface FileUsage extends Totals {
+  key: string;
+}
+
+export interface StatsReport {
+  bucket: string;
+  prefix: string;
+  since: string;
+  /** Start of the period: the first counted hour, ISO 8601. */
+  from: string;
+  /** Length of the period in days (7d -> 7, 36h -> 1.5). */
+  days: number;
+  totals: Totals;
+  topByRequests: FileUsage[];
+  topByBytes: FileUsage[];
+  perDay: (Totals & { day: string })[];
+  referrers: { host: string; requests: number }[];
+  stored: { objects: number; bytes: number };
+}
+
+/** `7d` / `12h` / `30m` -> milliseconds; undefined when malformed. */
+export function parseSince(since: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)([dhm])$/.exec(since.trim());
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  const unit = m[2] === 'd' ? 86_400_000 : m[2] === 'h' ? 3_600_000 : 60_000;
+  const ms = n * unit;
+  return ms > 0 && ms <= 3660 * 86_400_000 ? ms : undefined;
+}
+
+const SUMS = `SUM(requests) AS requests, SUM(bytes_out) AS bytesOut, SUM(bytes_in) AS bytesIn, SUM(s2xx) AS s2xx, SUM(s3xx) AS s3xx,
+  SUM(s4xx) AS s4xx, SUM(s5xx) AS s5xx, SUM(anonymous) AS anonymous, SUM(signed) AS signed, SUM(puts) AS puts, SUM(gets) AS gets`;
+const WHERE = `bucket = @bucket AND hour >= @hour AND (@prefix = '' OR substr(key, 1, length(@prefix)) = @prefix)`;
+
+type Params = { bucket: string; hour: number; prefix: string; top: number };
+
+export class StatsQueries {
+  private readonly sql;
+
+  constructor(db: Db) {
+    this.sql = {
+      totals: db.prepare<Params, Totals>(`SELECT ${SUMS} FROM usage_hourly WHERE ${WHERE}`),
+      byRequests: db.prepare<Params, FileUsage>(`SELECT key, ${SUMS} FROM usage_hourly WHERE ${WHERE} GROUP BY key ORDER BY requests DESC, key LIMIT @top`),
+      byBytes: db.prepare<Params, FileUsage>(`SELECT key, ${SUMS} FROM usage_hourly WHERE ${WHERE} GROUP BY key ORDER BY bytesOut DESC, key LIMIT @top`),
+      perDay: db.prepare<Params, Totals & { dayNumber: number }>(`SELECT hour / 24 AS dayNumber, ${SUMS} FROM usage_hourly WHERE ${WHERE} GROUP BY dayNumber ORDER BY dayNumber`),
+      referrers: db.prepare<Params, { host: string; requests: number }>(
+        `SELECT host, SUM(requests) AS requests FROM usage_referrers WHERE ${WHERE} GROUP BY host ORDER BY requests DESC, host LIMIT @top`,
+      ),
+      stored: db.prepare<{ bucket: string; prefix: string }, { objects: number; bytes: number | null }>(
+        `SELECT COUNT(*) AS objects, SUM(json_extract(meta, '$.size')) AS bytes FROM objects
+         WHERE bucket = @bucket AND (@prefix = '' OR substr(key, 1, length(@prefix)) = @prefix)`,
+      ),
+    };
+  }
+
+  report(q: StatsQuery): StatsReport {
+    const periodMs = parseSince(q.since);
+    if (periodMs === undefined) throw new Error(`since must look like 7d, 24h or 30m, got "${q.since}"`);
+    const now = q.now ?? Date.now();
+    const hour = Math.floor((now - periodMs) / 3_600_000);
+    const p: Params = { bucket: q.bucket, hour, prefix: q.prefix, top: q.top };
+    const stored = this.sql.stored.get({ bucket: q.bucket, prefix: q.prefix })!;
+    return {
+      bucket: q.bucket,
+      prefix: q.prefix,
+      since: q.since,
+      from: new Date(hour * 3_600_000).toISOString(),
+      days: periodMs / 86_400_000,
+      totals: zeroed(this.sql.totals.get(p)!),
+      topByRequests: this.sql.byRequests.all(p),
+      topByBytes: this.sql.byBytes.all(p),
+      perDay: this.sql.perDay.all(p).map(({ dayNumber, ...t }) => ({ day: new Date(dayNumber * 86_400_000).toISOString().slice(0, 10), ...t })),
+      referrers: this.sql.referrers.all(p),
+      stored: { objects: stored.objects, bytes: stored.bytes ?? 0 },
+    };
+  }
+}
+
+/** SUM over no rows is NULL. */
+function zeroed(t: Totals): Totals {
+  const out = { ...t };
+  for (const k of Object.keys(out) as (keyof Totals)[]) out[k] ??= 0;
+  return out;
+}

@@ -1,0 +1,184 @@
+/**
+ * Usage recording for one worker: the request handlers `begin()` a tap per request and fill in
+ * what they learn (operation, bucket, key, principal); when the response ends the tap adds one
+ * sample to the in-memory batch, which is flushed to the shared database every ~2 s, before
+ * stats/metrics are read, and at shutdown.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import type { Principal } from '../auth/types.js';
+import type { Store } from '../storage/types.js';
+import type { Db } from '../storage/schema.js';
+import { AccessLogBuffer } from './access-log.js';
+import { batchWriter, openUsageDatabase, type BatchWriter } from './usage-db.js';
+import { PendingUsage } from './usage-pending.js';
+
+/** What the handler learned about a request; read when the response ends. */
+export interface RequestTap {
+  op: string;
+  bucket: string | undefined;
+  key: string | undefined;
+  principal: Principal;
+  website: boolean;
+}
+
+export interface UsageOptions {
+  /** Milliseconds between flushes (default 2000). */
+  flushMs?: number;
+  /** This process's hot-cache counters (monotonic); their growth is flushed with each batch. */
+  cacheCounters?: () => { hits: number; misses: number };
+}
+
+const ANONYMOUS: Principal = { kind: 'anonymous' };
+
+export class UsageRecorder {
+  readonly db: Db;
+  private readonly pending = new PendingUsage();
+  private readonly accessLog: AccessLogBuffer;
+  private readonly write: BatchWriter;
+  private readonly timer: NodeJS.Timeout;
+  private closed = false;
+  private failures = 0;
+  private readonly cacheCounters: (() => { hits: number; misses: number }) | undefined;
+  private cacheSeen = { hits: 0, misses: 0 };
+
+  constructor(store: Store, dataDir: string, options: UsageOptions = {}) {
+    this.db = openUsageDatabase(dataDir);
+    this.write = batchWriter(this.db);
+    this.accessLog = new AccessLogBuffer(store, dataDir);
+    this.cacheCounters = options.cacheCounters;
+    this.timer = setInterval(() => this.flush(), options.flushMs ?? 2000);
+    this.timer.unref();
+  }
+
+  /** Starts watching one request; the returned tap is filled in by the handler. */
+  begin(req: IncomingMessage, res: ServerResponse): RequestTap {
+    const tap: RequestTap = { op: 'Unknown', bucket: undefined, key: undefined, principal: ANONYMOUS, website: false };
+    const started = performance.now();
+    const socket = req.socket;
+    const writtenBefore = socket.bytesWritten;
+    res.once('close', () => this.end(req, res, tap, started, socket.bytesWritten - writtenBefore));
+    return tap;
+  }
+
+  private end(req: IncomingMessage, res: ServerResponse, tap: RequestTap, started: number, socketBytes: number): void {
+    if (this.closed) return;
+    const ms = performance.now() - started;
+    const now = Date.now();
+    const status = res.headersSent ? res.statusCode : 499;
+    const method = req.method ?? 'GET';
+    const bytesOut = bytesSent(method, status, res, socketBytes);
+    const h = req.headers;
+    const referer = h.referer;
+    this.pending.record({
+      op: tap.op,
+      bucket: tap.bucket,
+      key: tap.key,
+      status,
+      bytesIn: Number(h['x-amz-decoded-content-length'] ?? h['content-length'] ?? 0) || 0,
+      bytesOut,
+      signed: tap.principal.kind === 'user',
+      referrerHost: referrerHost(referer),
+      seconds: ms / 1000,
+      now,
+    });
+    if (tap.bucket !== undefined) {
+      const size = res.getHeader('content-length');
+      this.accessLog.maybeAdd({
+        bucket: tap.bucket,
+        key: tap.key,
+        op: tap.op,
+        method,
+        url: req.url ?? '/',
+        httpVersion: req.httpVersion,
+        status,
+        remoteIp: socketAddress(req),
+        principal: tap.principal,
+        requestId: String(res.getHeader('x-amz-request-id') ?? '-'),
+        bytesSent: bytesOut,
+        objectSize: tap.key !== undefined && size !== undefined && status < 300 ? Number(size) : undefined,
+        totalMs: ms,
+        referer,
+        userAgent: h['user-agent'],
+        host: h.host,
+        time: now,
+        website: tap.website,
+      });
+    }
+  }
+
+  /** Writes this worker's batch (one transaction) and appends buffered access-log lines. */
+  flush(): void {
+    if (this.closed) return;
+    if (this.cacheCounters) {
+      const now = this.cacheCounters();
+      this.pending.add('cache_hits', now.hits - this.cacheSeen.hits);
+      this.pending.add('cache_misses', now.misses - this.cacheSeen.misses);
+      this.cacheSeen = { hits: now.hits, misses: now.misses };
+    }
+    if (this.pending.size > 0) {
+      const batch = this.pending.take();
+      try {
+        this.write(batch);
+        this.failures = 0;
+      } catch (err) {
+        // Busy or failing database: keep the counts for the next attempt.
+        this.pending.restore(batch);
+        if (this.failures++ === 0) console.error(`offload: usage stats flush failed: ${(err as Error).message}`);
+      }
+    }
+    try {
+      this.accessLog.flush();
+    } catch (err) {
+      console.error(`offload: access log write failed: ${(err as Error).message}`);
+    }
+  }
+
+  /** Final flush; later requests are not recorded. */
+  close(): void {
+    if (this.closed) return;
+    clearInterval(this.timer);
+    this.flush();
+    this.closed = true;
+    this.db.close();
+  }
+}
+
+function socketAddress(req: IncomingMessage): string | undefined {
+  return req.socket.remoteAddress;
+}
+
+/**
+ * Body bytes sent: none for HEAD, 204 and 304; the Content-Length of a completed response;
+ * otherwise (chunked, empty or aborted) what the socket wrote for this request after the headers
+ * (chunked framing included).
+ */
+function bytesSent(method: string, status: number, res: ServerResponse, socketBytes: number): number {
+  if (method === 'HEAD' || status === 204 || status === 304) return 0;
+  if (res.writableFinished) {
+    const length = res.getHeader('content-length');
+    if (length !== undefined) return Number(length) || 0;
+  }
+  // Node keeps the serialized header block it wrote; what the socket wrote beyond it is the body.
+  const head = (res as unknown as { _header?: unknown })._header;
+  return Math.max(0, socketBytes - (typeof head === 'string' ? head.length : 0));
+}
+
+/** `https://www.example.com:8080/page?q` -> `www.example.com:8080`, without allocating a URL. */
+export function referrerHost(referer: string | undefined): string {
+  if (referer === undefined) return '';
+  const scheme = referer.indexOf('://');
+  if (scheme < 0) return '';
+  const start = scheme + 3;
+  let end = referer.length;
+  for (let i = start; i < referer.length; i++) {
+    const c = referer.charCodeAt(i);
+    if (c === 47 || c === 63 || c === 35) {
+      end = i;
+      break;
+    }
+  }
+  const host = referer.slice(start, end);
+  const at = host.lastIndexOf('@');
+  return (at < 0 ? host : host.slice(at + 1)).toLowerCase().slice(0, 255);
+}
