@@ -41,19 +41,20 @@ export function verifyPresignedV2(input: AuthInput, opts: AuthOptions, params: M
 }
 
 function check(input: AuthInput, credential: Credential, dateLine: string, signature: string): void {
-  const stringToSign = [
-    input.method,
-    header(input, 'content-md5') ?? '',
-    header(input, 'content-type') ?? '',
-    dateLine,
-    amzHeaders(input) + canonicalResource(input),
-  ].join('\n');
-  const expected = createHmac('sha1', credential.secretAccessKey).update(stringToSign, 'utf8').digest('base64');
-  const a = Buffer.from(expected);
-  const b = Buffer.from(signature);
-  if (a.length !== b.length || !timingSafeEqual(a, b)) {
-    throw new S3Error('SignatureDoesNotMatch', undefined, { StringToSign: stringToSign, SignatureProvided: signature });
+  const resource = canonicalResource(input);
+  // botocore signs a bucket-level request as `/bucket/` while sending `/bucket`.
+  const resources = /^\/[^/?]+(\?|$)/.test(resource) ? [resource, resource.replace(/^(\/[^/?]+)/, '$1/')] : [resource];
+  let stringToSign = '';
+  for (const candidate of resources) {
+    // Header values arrive as latin1-decoded bytes; the resource is text: sign the bytes as sent.
+    const head = [input.method, header(input, 'content-md5') ?? '', header(input, 'content-type') ?? '', dateLine, amzHeaders(input)].join('\n');
+    stringToSign = `${head}${candidate}`;
+    const expected = createHmac('sha1', credential.secretAccessKey).update(Buffer.concat([Buffer.from(head, 'latin1'), Buffer.from(candidate, 'utf8')])).digest('base64');
+    const a = Buffer.from(expected);
+    const b = Buffer.from(signature);
+    if (a.length === b.length && timingSafeEqual(a, b)) return;
   }
+  throw new S3Error('SignatureDoesNotMatch', undefined, { StringToSign: stringToSign, SignatureProvided: signature });
 }
 
 function amzHeaders(input: AuthInput): string {

@@ -111,7 +111,9 @@ function checkSignature(
   let lastStringToSign = '';
   for (const path of canonicalPaths(input.rawPath)) {
     const request = [input.method, path, query, headers, p.signedHeaders.join(';'), p.payloadHash].join('\n');
-    const stringToSign = [ALGORITHM, p.amzDate, p.scopeString, sha256Hex(request)].join('\n');
+    // Node hands header values (and the raw path) over as latin1-decoded bytes; hashing them as
+    // latin1 signs exactly the bytes the client sent, UTF-8 metadata included.
+    const stringToSign = [ALGORITHM, p.amzDate, p.scopeString, sha256Hex(Buffer.from(request, 'latin1'))].join('\n');
     const expected = hmac(p.key, stringToSign).toString('hex');
     if (safeEqual(expected, p.signature)) return;
     lastRequest = request;

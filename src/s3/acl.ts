@@ -74,7 +74,8 @@ export function aclXml(owner: { id: string; displayName: string }, grants: Grant
     el('Owner', text('ID', owner.id), text('DisplayName', owner.displayName)),
     el(
       'AccessControlList',
-      grants.map((g) => {
+      // Group grants first, then users (stable otherwise): the order clients and suites compare against.
+      [...grants].sort((a, b) => (a.grantee.type === b.grantee.type ? 0 : a.grantee.type === 'Group' ? -1 : 1)).map((g) => {
         const grantee =
           g.grantee.type === 'CanonicalUser'
             ? `<Grantee ${xsi} xsi:type="CanonicalUser">${text('ID', g.grantee.id)}${text('DisplayName', displayName(g.grantee.id))}</Grantee>`

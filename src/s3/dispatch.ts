@@ -15,7 +15,7 @@ import { getBucketAcl, getObjectAcl, putBucketAcl, putObjectAcl } from './ops/ac
 import { copyObject } from './ops/copy.js';
 import { deleteBucketWebsite, getBucketWebsite, putBucketWebsite } from './ops/website.js';
 import { abortMultipartUpload, completeMultipartUpload, createMultipartUpload, listMultipartUploads, listParts, uploadPart, uploadPartCopy } from './ops/multipart.js';
-import { deleteObjectTagging, getObjectTagging, putObjectTagging } from './ops/tagging.js';
+import { deleteObjectTagging, getObjectTagging, putObjectTagging, getBucketTagging, putBucketTagging, deleteBucketTagging } from './ops/tagging.js';
 import { corsPreflight, deleteBucketCors, getBucketCors, putBucketCors } from './ops/cors.js';
 import { deleteBucketPolicy, getBucketPolicy, getBucketPolicyStatus, putBucketPolicy } from './ops/policy.js';
 
@@ -55,9 +55,9 @@ export const HANDLERS: HandlerTable = {
   GetBucketWebsite: getBucketWebsite,
   PutBucketWebsite: putBucketWebsite,
   DeleteBucketWebsite: deleteBucketWebsite,
-  GetBucketTagging: notImplemented('GetBucketTagging'),
-  PutBucketTagging: notImplemented('PutBucketTagging'),
-  DeleteBucketTagging: notImplemented('DeleteBucketTagging'),
+  GetBucketTagging: getBucketTagging,
+  PutBucketTagging: putBucketTagging,
+  DeleteBucketTagging: deleteBucketTagging,
   PutBucketVersioning: notImplemented('PutBucketVersioning'),
   GetBucketLifecycleConfiguration: notImplemented('GetBucketLifecycleConfiguration'),
   PutBucketLifecycleConfiguration: notImplemented('PutBucketLifecycleConfiguration'),

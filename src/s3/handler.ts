@@ -95,7 +95,9 @@ export function createS3Handler(deps: S3HandlerDeps): (req: IncomingMessage, res
 
 /** Small bodies (XML documents) read whole, through the same verification as object bodies. */
 async function readWholeBody(ctx: RequestContext, limit: number): Promise<Buffer> {
-  const decoded = decodeBody(ctx.req, ctx.payload, { headers: ctx.headers, checksum: checksumRequestFromHeaders(ctx.headers) });
+  // On CompleteMultipartUpload the checksum headers describe the whole object, not this XML.
+  const checksum = ctx.op.op === 'CompleteMultipartUpload' ? undefined : checksumRequestFromHeaders(ctx.headers);
+  const decoded = decodeBody(ctx.req, ctx.payload, { headers: ctx.headers, checksum });
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of decoded.stream) {

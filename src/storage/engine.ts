@@ -139,12 +139,14 @@ export class Engine implements Store {
 
   async deleteBucket(name: string): Promise<void> {
     this.forgetBuckets();
-    this.db.transaction(() => {
+    this.transaction(() => {
       if (!this.getBucket(name)) throw new StoreError('NoSuchBucket');
-      if (this.sql.anyObject.get(name) || this.sql.anyUpload.get(name)) throw new StoreError('BucketNotEmpty');
+      if (this.sql.anyObject.get(name)) throw new StoreError('BucketNotEmpty');
+      // As on S3, uploads still in progress do not keep a bucket alive: they are aborted with it.
+      this.multipart.dropAll(name);
       this.sql.deleteConfigs.run(name);
       this.sql.deleteBucket.run(name);
-    })();
+    });
     this.forgetBuckets();
   }
 

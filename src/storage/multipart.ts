@@ -18,6 +18,7 @@ export class Multipart {
     remove: Statement;
     list: Statement<[string, string, string, string, number], UploadRow>;
     stale: Statement<[number], UploadRow>;
+    ofBucket: Statement<[string], UploadRow>;
     getPart: Statement<[string, number], { data: string }>;
     putPart: Statement;
     parts: Statement<[string, number, number], { data: string }>;
@@ -33,6 +34,7 @@ export class Multipart {
       remove: db.prepare('DELETE FROM uploads WHERE upload_id = ?'),
       list: db.prepare('SELECT * FROM uploads WHERE bucket = ? AND key >= ? AND (key > ? OR upload_id > ?) ORDER BY key, upload_id LIMIT ?'),
       stale: db.prepare('SELECT * FROM uploads WHERE initiated < ?'),
+      ofBucket: db.prepare('SELECT * FROM uploads WHERE bucket = ?'),
       getPart: db.prepare('SELECT data FROM parts WHERE upload_id = ? AND part_number = ?'),
       putPart: db.prepare('INSERT OR REPLACE INTO parts (upload_id, part_number, data) VALUES (?, ?, ?)'),
       parts: db.prepare('SELECT data FROM parts WHERE upload_id = ? AND part_number > ? ORDER BY part_number LIMIT ?'),
@@ -154,6 +156,11 @@ export class Multipart {
       if (!this.sql.get.get(uploadId)) throw new StoreError('NoSuchUpload');
       this.drop(uploadId);
     });
+  }
+
+  /** Inside a transaction: aborts every upload of a bucket. */
+  dropAll(bucket: string): void {
+    for (const row of this.sql.ofBucket.all(bucket)) this.drop(row.upload_id);
   }
 
   private drop(uploadId: string): void {

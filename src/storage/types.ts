@@ -163,7 +163,7 @@ export interface Store {
   createBucket(input: { name: string; owner: string; region: string; acl: Acl }): Promise<BucketInfo>;
   getBucket(name: string): BucketInfo | undefined;
   listBuckets(): BucketInfo[];
-  /** Throws StoreError 'BucketNotEmpty' when objects or uploads remain. */
+  /** Throws StoreError 'BucketNotEmpty' when objects remain; multipart uploads in progress are aborted. */
   deleteBucket(name: string): Promise<void>;
   setBucketAcl(name: string, acl: Acl): Promise<void>;
   getBucketConfig(name: string, kind: BucketConfigKind): string | undefined;

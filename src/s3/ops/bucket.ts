@@ -21,11 +21,21 @@ export function validateBucketName(name: string): void {
 export const listBuckets: Handler<'ListBuckets'> = async (ctx) => {
   const owner = callerId(ctx);
   const isRoot = owner === ctx.config.rootOwner.id;
-  const buckets = ctx.store.listBuckets().filter((b) => isRoot || b.owner === owner);
+  const prefix = ctx.query.get('prefix') ?? '';
+  const token = ctx.query.get('continuation-token') || undefined;
+  const maxParam = ctx.query.get('max-buckets');
+  if (maxParam !== null && !/^\d+$/.test(maxParam)) throw new S3Error('InvalidArgument', 'max-buckets must be a number', { ArgumentName: 'max-buckets', ArgumentValue: maxParam });
+  const max = maxParam === null ? Infinity : Math.min(Math.max(Number(maxParam), 1), 10_000);
+  // The continuation token is the last bucket name of the previous page (names are not secret here).
+  const all = ctx.store.listBuckets().filter((b) => (isRoot || b.owner === owner) && b.name.startsWith(prefix) && (token === undefined || b.name > token));
+  const buckets = all.slice(0, max);
+  const truncated = all.length > buckets.length;
   const body = doc(
     'ListAllMyBucketsResult',
     ownerXml(ctx, owner),
     el('Buckets', buckets.map((b) => el('Bucket', text('Name', b.name), text('CreationDate', isoDate(b.createdAt)), text('BucketRegion', b.region)))),
+    truncated ? text('ContinuationToken', buckets.at(-1)!.name) : '',
+    ctx.query.has('prefix') ? text('Prefix', prefix) : '',
   );
   return xmlReply(body);
 };

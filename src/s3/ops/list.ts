@@ -54,7 +54,8 @@ export const listObjectsV2: Handler<'ListObjectsV2'> = async (ctx) => {
   const token = q.get('continuation-token');
   const startAfter = q.get('start-after') ?? undefined;
   let after = startAfter;
-  if (token !== null) {
+  // An empty token is no token (the suites send one), though it is echoed back.
+  if (token !== null && token !== '') {
     const decoded = decodeToken(token);
     if (decoded === undefined) throw new S3Error('InvalidArgument', 'The continuation token provided is incorrect', { ArgumentName: 'continuation-token' });
     after = decoded;
@@ -91,7 +92,8 @@ export const listObjects: Handler<'ListObjects'> = async (ctx) => {
   const body = doc(
     'ListBucketResult',
     text('Name', ctx.op.bucket),
-    text('Prefix', enc(q.get('prefix') ?? '')),
+    // Clients do not URL-decode v1's top-level Prefix (botocore decodes only Marker, NextMarker, Delimiter).
+    text('Prefix', q.get('prefix') ?? ''),
     text('Marker', enc(marker)),
     // S3 sends NextMarker only with a delimiter; without one, clients continue from the last key.
     page.isTruncated && delimiter !== undefined && page.lastReturned !== undefined ? text('NextMarker', enc(page.lastReturned)) : '',

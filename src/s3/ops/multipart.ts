@@ -5,16 +5,16 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { S3Error } from '../errors.js';
-import { emptyReply, xmlReply, type Handler, type RequestContext } from '../context.js';
+import { emptyReply, xmlReply, type Handler, type Reply, type RequestContext } from '../context.js';
 import { aclFromHeaders } from '../acl.js';
 import { header, objectHeadersFromRequest, tagsFromHeader } from '../headers.js';
 import { child, children, childText, doc, el, isoDate, parseXml, text } from '../xml.js';
-import { bucketFor, ownerXml, storeCall } from './_common.js';
+import { bucketFor, displayName, ownerXml, storeCall } from './_common.js';
 import { checkCopySourceConditions, readableSource } from './copy.js';
 import { parseRange } from './object-get.js';
 import { declaredSize, validateKey, verifiedBody, writePrecondition } from './object-put.js';
 import { multipartChecksum } from './multipart-checksum.js';
-import type { Checksum, ChecksumAlgorithm, MultipartUpload, PartInfo } from '../../storage/types.js';
+import type { Checksum, ChecksumAlgorithm, MultipartUpload, ObjectMeta, PartInfo } from '../../storage/types.js';
 
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
 export const MAX_PART_SIZE = 5 * 1024 ** 3;
@@ -150,8 +150,11 @@ function parseCompleteXml(body: string): RequestedPart[] {
 
 export const completeMultipartUpload: Handler<'CompleteMultipartUpload'> = async (ctx) => {
   bucketFor(ctx, 'WRITE');
-  const upload = requireUpload(ctx);
-  const requested = parseCompleteXml((await ctx.readBody(4 * 1024 * 1024)).toString('utf8'));
+  const id = ctx.query.get('uploadId') ?? '';
+  const found = ctx.store.getMultipartUpload(ctx.op.bucket, id);
+  const requested = dedupeParts(parseCompleteXml((await ctx.readBody(4 * 1024 * 1024)).toString('utf8')));
+  if (!found || found.key !== ctx.op.key) return repeatedCompletion(ctx, id, requested);
+  const upload = found;
   const stored = new Map<number, PartInfo>();
   for (let after: number | undefined = 0; after !== undefined; ) {
     const page = ctx.store.listParts(upload.uploadId, { after, maxParts: 1000 });
@@ -176,6 +179,13 @@ export const completeMultipartUpload: Handler<'CompleteMultipartUpload'> = async
   const md5s = Buffer.concat(chosen.map((p) => Buffer.from(p.etag.replace(/"/g, ''), 'hex')));
   const etag = `"${createHash('md5').update(md5s).digest('hex')}-${chosen.length}"`;
   const checksum = upload.checksumAlgorithm ? multipartChecksum(upload.checksumAlgorithm, upload.checksumType ?? 'COMPOSITE', chosen) : undefined;
+  // A client may state the checksum it expects for the whole object.
+  if (checksum) {
+    const stated = header(ctx.headers, `x-amz-checksum-${checksum.algorithm.toLowerCase()}`);
+    if (stated !== undefined && stated !== checksum.value && stated.replace(/-\d+$/, '') !== checksum.value.replace(/-\d+$/, '')) {
+      throw new S3Error('BadDigest', `The ${checksum.algorithm} you specified for the object did not match the calculated checksum.`);
+    }
+  }
   const meta = await storeCall(ctx, () =>
     ctx.store.completeMultipartUpload({
       uploadId: upload.uploadId,
@@ -185,13 +195,39 @@ export const completeMultipartUpload: Handler<'CompleteMultipartUpload'> = async
       precondition: writePrecondition(ctx.headers),
     }),
   );
+  return completionReply(ctx, meta);
+};
+
+/** The sent list with repeated part numbers collapsed to their last entry (what S3 accepts). */
+function dedupeParts<T extends { partNumber: number }>(parts: T[]): T[] {
+  const out: T[] = [];
+  for (const p of parts) {
+    if (out.length > 0 && out[out.length - 1]!.partNumber === p.partNumber) out[out.length - 1] = p;
+    else out.push(p);
+  }
+  return out;
+}
+
+/**
+ * Completing an upload that was already completed answers as the first completion did when the
+ * key still holds that object (clients retry completions whose reply was lost).
+ */
+function repeatedCompletion(ctx: ObjectCtx, uploadId: string, requested: { etag: string }[]): Reply {
+  const current = ctx.store.headObject(ctx.op.bucket, ctx.op.key);
+  const md5s = Buffer.concat(requested.map((p) => Buffer.from(p.etag, 'hex')));
+  const etag = `"${createHash('md5').update(md5s).digest('hex')}-${requested.length}"`;
+  if (!current || current.etag !== etag) throw new S3Error('NoSuchUpload', undefined, { UploadId: uploadId });
+  return completionReply(ctx, current);
+}
+
+function completionReply(ctx: ObjectCtx, meta: ObjectMeta): Reply {
   const location = `http://${header(ctx.headers, 'host') ?? `${ctx.config.host}:${ctx.config.port}`}/${ctx.op.bucket}/${encodeURIComponent(ctx.op.key).replace(/%2F/g, '/')}`;
   return xmlReply(
     doc('CompleteMultipartUploadResult', text('Location', location), text('Bucket', ctx.op.bucket), text('Key', ctx.op.key), text('ETag', meta.etag), checksumXml(meta.checksum), meta.checksum ? text('ChecksumType', meta.checksum.type) : ''),
     200,
     checksumHeaders(meta.checksum),
   );
-};
+}
 
 export const abortMultipartUpload: Handler<'AbortMultipartUpload'> = async (ctx) => {
   bucketFor(ctx, 'WRITE');
@@ -219,7 +255,7 @@ export const listParts: Handler<'ListParts'> = async (ctx) => {
       text('Bucket', upload.bucket),
       text('Key', upload.key),
       text('UploadId', upload.uploadId),
-      el('Initiator', text('ID', upload.owner), text('DisplayName', upload.owner)),
+      el('Initiator', text('ID', upload.owner), text('DisplayName', displayName(ctx, upload.owner))),
       ownerXml(ctx, upload.owner),
       text('StorageClass', 'STANDARD'),
       text('PartNumberMarker', marker),
@@ -252,7 +288,7 @@ export const listMultipartUploads: Handler<'ListMultipartUploads'> = async (ctx)
       text('MaxUploads', maxUploads),
       text('IsTruncated', page.isTruncated),
       page.uploads.map((u) =>
-        el('Upload', text('Key', u.key), text('UploadId', u.uploadId), el('Initiator', text('ID', u.owner), text('DisplayName', u.owner)), ownerXml(ctx, u.owner), text('StorageClass', 'STANDARD'), text('Initiated', isoDate(u.initiated)), u.checksumAlgorithm ? text('ChecksumAlgorithm', u.checksumAlgorithm) : ''),
+        el('Upload', text('Key', u.key), text('UploadId', u.uploadId), el('Initiator', text('ID', u.owner), text('DisplayName', displayName(ctx, u.owner))), ownerXml(ctx, u.owner), text('StorageClass', 'STANDARD'), text('Initiated', isoDate(u.initiated)), u.checksumAlgorithm ? text('ChecksumAlgorithm', u.checksumAlgorithm) : ''),
       ),
     ),
   );

@@ -1,9 +1,9 @@
-/** Object tagging: Get/Put/DeleteObjectTagging (tags can also come with PutObject's `x-amz-tagging`). */
+/** Object and bucket tagging: Get/Put/Delete{Object,Bucket}Tagging (object tags can also come with PutObject's `x-amz-tagging`). */
 import { S3Error } from '../errors.js';
 import { emptyReply, xmlReply, type Handler } from '../context.js';
 import { validateTags } from '../headers.js';
 import { child, children, childText, doc, el, parseXml, text } from '../xml.js';
-import { objectAccess, requireBucket, storeCall } from './_common.js';
+import { bucketFor, objectAccess, requireBucket, storeCall } from './_common.js';
 
 export function parseTaggingXml(body: string): Record<string, string> {
   const root = child(parseXml(body), 'Tagging');
@@ -22,7 +22,8 @@ export function parseTaggingXml(body: string): Record<string, string> {
 }
 
 export function taggingXml(tags: Record<string, string>): string {
-  return doc('Tagging', el('TagSet', Object.entries(tags).map(([k, v]) => el('Tag', text('Key', k), text('Value', v)))));
+  const sorted = Object.entries(tags).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return doc('Tagging', el('TagSet', sorted.map(([k, v]) => el('Tag', text('Key', k), text('Value', v)))));
 }
 
 export const getObjectTagging: Handler<'GetObjectTagging'> = async (ctx) => {
@@ -41,4 +42,24 @@ export const deleteObjectTagging: Handler<'DeleteObjectTagging'> = async (ctx) =
   objectAccess(ctx, requireBucket(ctx), ctx.store.headObject(ctx.op.bucket, ctx.op.key), 'WRITE');
   await storeCall(ctx, () => ctx.store.updateObjectMeta(ctx.op.bucket, ctx.op.key, () => ({ tags: {} })));
   return emptyReply(204, { 'x-amz-version-id': 'null' });
+};
+
+export const getBucketTagging: Handler<'GetBucketTagging'> = async (ctx) => {
+  bucketFor(ctx, 'READ', true);
+  const stored = ctx.store.getBucketConfig(ctx.op.bucket, 'tagging');
+  if (stored === undefined) throw new S3Error('NoSuchTagSet', undefined, { BucketName: ctx.op.bucket });
+  return xmlReply(taggingXml(JSON.parse(stored) as Record<string, string>));
+};
+
+export const putBucketTagging: Handler<'PutBucketTagging'> = async (ctx) => {
+  bucketFor(ctx, 'WRITE', true);
+  const tags = parseTaggingXml((await ctx.readBody(64 * 1024)).toString('utf8'));
+  await storeCall(ctx, () => ctx.store.setBucketConfig(ctx.op.bucket, 'tagging', JSON.stringify(tags)));
+  return emptyReply(204);
+};
+
+export const deleteBucketTagging: Handler<'DeleteBucketTagging'> = async (ctx) => {
+  bucketFor(ctx, 'WRITE', true);
+  await storeCall(ctx, () => ctx.store.setBucketConfig(ctx.op.bucket, 'tagging', undefined));
+  return emptyReply(204);
 };
