@@ -23,6 +23,8 @@ export function connectionOf(cmd: Command): ConnectionOptions {
 }
 
 export function makeClient(opts: ConnectionOptions, maxAttempts = 5): S3Client {
+  // Errors are one line each: no multi-line SDK notices about future Node versions.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const endpoint = opts.endpoint || process.env.AWS_ENDPOINT_URL_S3 || undefined;
   if (endpoint && !/^https?:\/\/[^/]/i.test(endpoint)) {
     throw new Error(`--endpoint must be an http:// or https:// URL, got ${endpoint}`);

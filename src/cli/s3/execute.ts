@@ -7,7 +7,7 @@ import { unlink } from 'node:fs/promises';
 import { describeError, errorCode } from './errors.js';
 import { actionBytes, actionTarget, type DeleteAction, type Plan, type TransferAction } from './plan.js';
 import type { Reporter } from './report.js';
-import { runPool } from './retry.js';
+import { runPool, Semaphore } from './retry.js';
 import type { SyncState } from './state.js';
 import { deleteKeys, runCopy, runDownload, runHeaders, runUpload, type TransferContext } from './transfer.js';
 
@@ -20,6 +20,8 @@ export interface ExecuteOptions {
   state?: SyncState;
   reporter: Reporter;
 }
+
+const MAX_PARALLEL_MULTIPART = 3;
 
 const ACL_HINT =
   'the bucket does not accept ACLs (Object Ownership is "bucket owner enforced"): run without --public and make it readable with `offload public s3://BUCKET`';
@@ -41,10 +43,13 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<voi
     retry: { onRetry: (err, attempt, delay) => reporter.warn(`retrying in ${(delay / 1000).toFixed(1)}s (attempt ${attempt + 1}): ${describeError(err)}`) },
   };
   let failed = 0;
+  // Multipart uploads buffer a few parts each: only a couple at a time, whatever --concurrency says.
+  const large = new Semaphore(MAX_PARALLEL_MULTIPART);
   await runPool(plan.transfers, opts.concurrency, async (a) => {
     if (stop) return;
     try {
-      await runOne(a, ctx, opts.state);
+      if (a.op === 'upload' && a.partSize !== undefined) await large.use(() => runOne(a, ctx, opts.state));
+      else await runOne(a, ctx, opts.state);
       reporter.done(a);
     } catch (err) {
       failed++;
@@ -73,13 +78,13 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<voi
 async function runOne(a: TransferAction, ctx: TransferContext, state: SyncState | undefined): Promise<void> {
   switch (a.op) {
     case 'upload': {
-      const etag = await runUpload(a, ctx);
-      state?.setRemote(a.bucket, a.key, { etag, headers: a.headersHash });
+      const { etag, md5 } = await runUpload(a, ctx);
+      state?.setRemote(a.bucket, a.key, { etag, headers: a.headersHash, md5, public: ctx.public });
       return;
     }
     case 'headers': {
       const etag = await runHeaders(a, ctx);
-      state?.setRemote(a.bucket, a.key, { etag, headers: a.headersHash });
+      state?.setRemote(a.bucket, a.key, { etag, headers: a.headersHash, md5: a.md5, public: a.public });
       return;
     }
     case 'download':

@@ -51,7 +51,7 @@ export function addTransferOptions(cmd: Command, { filters = true } = {}): Comma
     .option('--cache-control <glob=value>', "Cache-Control for matching paths, e.g. '*.html=no-cache' (repeatable, last match wins)", collect)
     .option('--content-type <glob=type>', "Content-Type for matching paths, e.g. 'downloads/*=application/octet-stream' (repeatable)", collect)
     .option('--concurrency <n>', 'files transferred in parallel', parsePositiveInt('--concurrency'), 16)
-    .option('--multipart-threshold <size>', 'files larger than this are sent in parallel parts', parseSize, 16 * 1024 * 1024)
+    .addOption(new Option('--multipart-threshold <size>', 'files larger than this are sent in parallel parts').argParser(parseSize).default(16 * 1024 * 1024, '16MiB'))
     .option('--multipart-chunksize <size>', 'part size for multipart uploads (default: 8MiB, or the threshold if smaller; min 5MiB)', parseSize)
     .option('--follow-symlinks', 'follow symbolic links instead of skipping them')
     .option('-n, --dry-run', 'show what would change, change nothing')

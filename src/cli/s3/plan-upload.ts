@@ -73,7 +73,7 @@ export async function planUpload(input: UploadPlanInput): Promise<Plan> {
     const partSize = multipartPartSize(file.size, settings.multipart);
     const type = await contentType(file, settings, state);
     const cacheControl = cacheControlFor(settings.rules, file.rel);
-    const hh = headersHash({ contentType: type, cacheControl, public: settings.public });
+    const hh = headersHash({ contentType: type, cacheControl });
     const hash = settings.sizeOnly || settings.mtime ? undefined : await localHash(file, partSize, state);
     const upload = (change: 'created' | 'updated'): UploadAction => ({
       op: 'upload', change, bucket, key, rel: file.rel,
@@ -84,10 +84,13 @@ export async function planUpload(input: UploadPlanInput): Promise<Plan> {
     if (!remote) return upload('created');
     if (remote.size !== file.size) return upload('updated');
     let head: RemoteHead | undefined;
+    const record = state.getRemote(bucket, key);
     if (settings.mtime) {
       if (file.mtimeMs > remote.lastModified.getTime() + 1000) return upload('updated');
     } else if (hash) {
-      const same = etagMatches(remote.etag, hash);
+      // What we sent last time, if the object is still that one (ETags that are not MD5s).
+      const sentBefore = record?.md5 !== undefined && record.etag === remote.etag ? record.md5 === hash.md5 : undefined;
+      const same = sentBefore ?? etagMatches(remote.etag, hash);
       if (same === false) return upload('updated');
       if (same === undefined) {
         head = await headObject(client, bucket, key);
@@ -95,17 +98,22 @@ export async function planUpload(input: UploadPlanInput): Promise<Plan> {
       }
     }
     // Same bytes: are the headers the ones we want?
-    const record = state.getRemote(bucket, key);
     const known = record && record.etag === remote.etag ? record.headers : undefined;
     if (known === undefined && !head && settings.checkHeaders) head = await headObject(client, bucket, key);
     let headersOk: boolean;
     if (head) headersOk = head.contentType === type && head.cacheControl === cacheControl && (known === undefined || known === hh);
     else headersOk = known === undefined || known === hh; // unknown: assume right (see --check-headers)
-    if (headersOk) {
-      state.setRemote(bucket, key, { etag: remote.etag, headers: hh });
+    // --public on an object last written without it (as far as the state file knows) needs a rewrite too.
+    const aclOk = !settings.public || known === undefined || !!record?.public;
+    const wasPublic = known !== undefined ? !!record?.public : settings.public;
+    if (headersOk && aclOk) {
+      state.setRemote(bucket, key, { etag: remote.etag, headers: hh, md5: hash?.md5 ?? record?.md5, public: wasPublic });
       return null;
     }
-    return { op: 'headers', change: 'metadata', bucket, key, rel: file.rel, size: file.size, contentType: type, cacheControl, md5: hash?.md5 ?? head?.metadata[MD5_META], headersHash: hh };
+    return {
+      op: 'headers', change: 'metadata', bucket, key, rel: file.rel, size: file.size, contentType: type, cacheControl,
+      md5: hash?.md5 ?? head?.metadata[MD5_META] ?? record?.md5, headersHash: hh, public: settings.public || wasPublic,
+    };
   }
 
   const transfers = slots.filter((s): s is TransferAction => !!s);
@@ -137,7 +145,7 @@ export async function planPut(files: LocalFile[], bucket: string, keyOf: (f: Loc
         op: 'upload', change: 'created', bucket, key, rel: file.rel,
         source: { kind: 'file', path: file.path, size: file.size, mtimeMs: file.mtimeMs },
         size: file.size, contentType: type, cacheControl, partSize,
-        headersHash: headersHash({ contentType: type, cacheControl, public: settings.public }),
+        headersHash: headersHash({ contentType: type, cacheControl }),
       });
     } catch (err) {
       events.fail(file.path, describeError(err));

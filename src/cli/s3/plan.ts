@@ -44,6 +44,8 @@ export interface HeadersAction {
   cacheControl: string;
   md5?: string;
   headersHash: string;
+  /** Write with the public-read ACL (--public, or the object had it: --public only ever adds). */
+  public: boolean;
 }
 
 export interface DownloadAction {
@@ -122,4 +124,14 @@ export function actionSource(a: TransferAction): string | undefined {
 
 export function actionBytes(a: TransferAction): number {
   return a.op === 'headers' ? 0 : a.size;
+}
+
+/**
+ * Adds a generated upload (e.g. a content-hashed copy or a manifest built in memory) to a plan,
+ * and takes its key off the deletions so `--delete` keeps it. Replaces a planned upload of the same key.
+ */
+export function addGeneratedUpload(plan: Plan, action: UploadAction): void {
+  plan.transfers = plan.transfers.filter((t) => !(t.op !== 'download' && t.bucket === action.bucket && t.key === action.key));
+  plan.transfers.push(action);
+  plan.deletions = plan.deletions.filter((d) => !(d.target === 's3' && d.bucket === action.bucket && d.key === action.key));
 }

@@ -135,7 +135,6 @@ export class Reporter implements Events {
       process.stdout.write(JSON.stringify({ op: 'summary', ...c, bytes: this.bytes, seconds: Number(seconds.toFixed(3)), dryRun: this.opts.dryRun || undefined }) + '\n');
       return;
     }
-    if (this.opts.quiet) return;
     const parts: string[] = [];
     const verb = this.opts.dryRun ? 'would ' : '';
     if (c.uploaded) parts.push(`${verb}upload ${c.uploaded}`);

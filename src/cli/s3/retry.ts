@@ -35,3 +35,21 @@ export async function runPool<T>(items: readonly T[], concurrency: number, worke
   });
   await Promise.all(lanes);
 }
+
+/** A counting semaphore: at most `limit` holders at once. */
+export class Semaphore {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+  constructor(private readonly limit: number) {}
+
+  async use<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.active >= this.limit) await new Promise<void>((r) => this.waiting.push(r));
+    this.active++;
+    try {
+      return await fn();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
+}

@@ -22,6 +22,10 @@ export interface RemoteRecord {
   etag: string;
   /** headersHash() of what was last applied. */
   headers: string;
+  /** MD5 of the content we sent, for servers whose ETags are not MD5s (SSE-KMS and others). */
+  md5?: string;
+  /** Last written with the public-read ACL. */
+  public?: boolean;
 }
 
 interface StateFile {

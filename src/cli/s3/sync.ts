@@ -8,7 +8,7 @@ import { folderPrefix, type Location, type S3Location } from './keys.js';
 import type { Events, Plan, SyncSettings } from './plan.js';
 import { planCopy, planDownload } from './plan-remote.js';
 import { planUpload } from './plan-upload.js';
-import { listAll } from './remote.js';
+import { listAll, type RemoteObject } from './remote.js';
 import type { Reporter } from './report.js';
 import { SyncState } from './state.js';
 import { listedFiles, walkFolder, type LocalFile } from './walk.js';
@@ -21,8 +21,11 @@ export interface SyncRun {
   stateFile?: string;
   /** --files-from paths (relative to the local source). */
   filesFrom?: string[];
-  /** Lets a caller add generated uploads to the plan before it runs. */
-  extendPlan?: (plan: Plan) => Promise<void> | void;
+  /**
+   * Lets a caller add generated uploads to the plan before it runs (see addGeneratedUpload), with
+   * what planning saw: the local files and the destination listing (folder → bucket only).
+   */
+  extendPlan?: (plan: Plan, seen: { files: LocalFile[]; remote: RemoteObject[]; bucket: string; prefix: string }) => Promise<void> | void;
 }
 
 async function isDirectory(path: string): Promise<boolean | undefined> {
@@ -63,6 +66,7 @@ export async function runSync(src: Location, dest: Location, run: SyncRun): Prom
     const prefix = folderPrefix(dest.prefix);
     const [{ files, unreadable }, remote] = await Promise.all([localFiles(src.path, run, reporter, true), listAll(client, dest.bucket, prefix)]);
     plan = await planUpload({ client, bucket: dest.bucket, prefix, files, remote, unreadable, partial: !!run.filesFrom, settings, state, events: reporter });
+    await run.extendPlan?.(plan, { files, remote, bucket: dest.bucket, prefix });
   } else if (src.kind === 's3' && dest.kind === 'local') {
     const prefix = folderPrefix(src.prefix);
     const remote = await listAll(client, src.bucket, prefix);
@@ -76,7 +80,6 @@ export async function runSync(src: Location, dest: Location, run: SyncRun): Prom
     const [source, target] = await Promise.all([listAll(client, from.bucket, folderPrefix(from.prefix)), listAll(client, to.bucket, folderPrefix(to.prefix))]);
     plan = planCopy({ fromBucket: from.bucket, fromPrefix: folderPrefix(from.prefix), source, bucket: to.bucket, prefix: folderPrefix(to.prefix), dest: target, settings });
   }
-  await run.extendPlan?.(plan);
   try {
     await executePlan(plan, {
       client,

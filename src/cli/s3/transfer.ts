@@ -39,8 +39,8 @@ export function copySource(bucket: string, key: string): string {
   return `${bucket}/${encodeURIComponent(key).replace(/%2F/g, '/')}`;
 }
 
-/** Uploads; returns the new ETag. */
-export async function runUpload(a: UploadAction, ctx: TransferContext): Promise<string> {
+/** Uploads; returns the new ETag and the MD5 of what was sent. */
+export async function runUpload(a: UploadAction, ctx: TransferContext): Promise<{ etag: string; md5: string }> {
   let sent = 0;
   const progress = (n: number) => {
     ctx.onBytes(n);
@@ -66,7 +66,7 @@ export async function runUpload(a: UploadAction, ctx: TransferContext): Promise<
         new PutObjectCommand({ ...common, Body: data, ContentLength: data.length, ContentMD5: Buffer.from(md5, 'hex').toString('base64'), Metadata: { [MD5_META]: md5 } }),
       );
       progress(data.length);
-      return cleanEtag(out.ETag) || md5;
+      return { etag: cleanEtag(out.ETag) || md5, md5 };
     }, ctx.retry);
   }
   const source = a.source;
@@ -91,7 +91,7 @@ export async function runUpload(a: UploadAction, ctx: TransferContext): Promise<
     });
     const out = await upload.done();
     if (sent < a.size) progress(a.size - sent);
-    return cleanEtag('ETag' in out ? out.ETag : undefined);
+    return { etag: cleanEtag('ETag' in out ? out.ETag : undefined), md5 };
   }, ctx.retry);
 }
 
@@ -108,7 +108,7 @@ export async function runHeaders(a: HeadersAction, ctx: TransferContext): Promis
         ContentType: a.contentType,
         CacheControl: a.cacheControl,
         Metadata: a.md5 ? { [MD5_META]: a.md5 } : {},
-        ...acl(ctx),
+        ...(a.public ? { ACL: 'public-read' as const } : {}),
       }),
     );
     return cleanEtag(out.CopyObjectResult?.ETag);
