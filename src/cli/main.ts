@@ -2,6 +2,7 @@
  * The `offload` command line: one commander program, one module per command under commands/.
  * Errors a user can fix are printed as one line and exit non-zero; stack traces only with OFFLOAD_DEBUG.
  */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { serveCommand } from './commands/serve.js';
 import { keysCommand } from './commands/keys.js';
@@ -27,6 +28,17 @@ export function buildProgram(): Command {
     .description('Offload: an S3-compatible media server, the upload tool for it, and template helpers')
     .version(packageVersion(), '-V, --version')
     .showHelpAfterError('(add --help for usage)')
+    .addHelpText('after', `
+Examples:
+  offload serve --data ./data                              # the media server, keys printed on first start
+  export AWS_ENDPOINT_URL=http://127.0.0.1:9000 AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=...
+  offload mb s3://media && offload public s3://media       # a bucket anyone can read
+  offload sync ./public/media s3://media --delete          # upload what changed, right Content-Type
+  find . -type f -name '*.css' | offload put s3://media    # upload a list of files
+  offload check ./dist --base http://127.0.0.1:9000/media/ # every referenced media URL exists
+
+Connection options (--endpoint, --region, --profile) go after the command name.
+offload COMMAND --help shows each command's options and examples.`)
     .exitOverride();
   for (const make of COMMANDS) program.addCommand(make().exitOverride());
   return program;
@@ -50,5 +62,10 @@ export async function main(argv: string[]): Promise<void> {
 }
 
 function packageVersion(): string {
-  return process.env.npm_package_version ?? '0.1.0';
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
 }
