@@ -12,7 +12,23 @@ import type { ChecksumRequest, DecodedBody, PayloadMode } from './types.js';
 import { AwsChunkedDecoder } from './chunked.js';
 import { CHECKSUM_ALGORITHMS, DIGEST_BYTES, createHasher, isChecksumAlgorithm, type Hasher } from './checksums.js';
 
+const continuations = new WeakMap<IncomingMessage, () => void>();
+
+/**
+ * For a request that sent `Expect: 100-continue`: how to tell the client to send its body. It is
+ * called only when a handler starts reading, so a request refused before that (AccessDenied,
+ * NoSuchBucket) never makes the client upload the body.
+ */
+export function onBodyWanted(req: IncomingMessage, sendContinue: () => void): void {
+  continuations.set(req, sendContinue);
+}
+
 export function decodeBody(req: IncomingMessage, payload: PayloadMode, opts: { headers: IncomingHttpHeaders; checksum?: ChecksumRequest }): DecodedBody {
+  const sendContinue = continuations.get(req);
+  if (sendContinue) {
+    continuations.delete(req);
+    sendContinue();
+  }
   const decoder = payload.kind === 'chunked'
     ? new AwsChunkedDecoder(
         payload.signed ? { seedSignature: payload.seedSignature!, signingKey: payload.signingKey!, amzDate: payload.amzDate!, scope: payload.scope! } : undefined,

@@ -9,7 +9,7 @@ import { queryPairs } from './encoding.js';
 import { payloadMode, verifyHeaderV4, verifyPresignedV4 } from './sigv4.js';
 import { verifyHeaderV2, verifyPresignedV2 } from './sigv2.js';
 
-export { decodeBody, checksumRequestFromHeaders, verifyContentMd5 } from './body.js';
+export { decodeBody, checksumRequestFromHeaders, onBodyWanted, verifyContentMd5 } from './body.js';
 
 export function authenticate(input: AuthInput, opts: AuthOptions): AuthResult {
   const authorization = first(input.headers.authorization);

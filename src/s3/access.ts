@@ -53,6 +53,8 @@ export interface AccessRequest {
   ownerOnly?: boolean;
   /** What the bucket policy says about this request ('Default' when there is none). */
   policy?: Decision;
+  /** Object Ownership and Public Access Block settings of the bucket (bucket-controls.ts). */
+  controls?: { aclsDisabled: boolean; ignorePublicAcls: boolean; restrictPublicPolicy: boolean };
 }
 
 export function isOwnerOrRoot(principal: Principal, owner: string, rootOwner: string): boolean {
@@ -67,15 +69,20 @@ export function authorize(req: AccessRequest): void {
   if (req.policy === 'Deny') throw new S3Error('AccessDenied');
   if (isOwnerOrRoot(req.principal, req.bucket.owner, req.rootOwner)) return;
   if (req.ownerOnly) throw new S3Error('AccessDenied');
-  if (req.policy === 'Allow') return;
+  const controls = req.controls;
+  // RestrictPublicBuckets: a public policy no longer lets anonymous callers in.
+  if (req.policy === 'Allow' && !(controls?.restrictPublicPolicy && req.principal.kind === 'anonymous')) return;
+  // BucketOwnerEnforced: ACLs are off; only owners and policies decide.
+  if (controls?.aclsDisabled) throw new S3Error('AccessDenied');
+  const effective = (grants: Grant[]) => (controls?.ignorePublicAcls ? grants.filter((g) => g.grantee.type !== 'Group') : grants);
   if (req.object) {
     if (req.principal.kind === 'user' && req.principal.credential.owner === req.object.owner) return;
-    if (grantsAllow(expandAcl(req.object.acl, req.object.owner, req.bucket.owner), req.principal, req.permission)) return;
+    if (grantsAllow(effective(expandAcl(req.object.acl, req.object.owner, req.bucket.owner)), req.principal, req.permission)) return;
     // A public-read bucket makes its objects readable too (what media buckets are made for).
-    if (req.permission === 'READ' && grantsAllow(bucketGrants(req.bucket), req.principal, 'READ')) return;
+    if (req.permission === 'READ' && grantsAllow(effective(bucketGrants(req.bucket)), req.principal, 'READ')) return;
     throw new S3Error('AccessDenied');
   }
-  if (grantsAllow(bucketGrants(req.bucket), req.principal, req.permission)) return;
+  if (grantsAllow(effective(bucketGrants(req.bucket)), req.principal, req.permission)) return;
   throw new S3Error('AccessDenied');
 }
 

@@ -1,7 +1,7 @@
 /** The typed request context built once after authentication and passed to every handler. */
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { AuthResult, Principal, PayloadMode } from '../auth/types.js';
+import type { AuthResult, CredentialLookup, Principal, PayloadMode } from '../auth/types.js';
 import type { Store } from '../storage/types.js';
 import type { BucketOpName, ObjectOpName, OpName, Operation, ServiceOpName } from './router.js';
 
@@ -31,6 +31,8 @@ export interface RequestContext<O extends Operation = Operation> {
   config: ServerConfig;
   /** Reads a small request body whole (XML documents), at most `limit` bytes, verified as the signature requires. */
   readBody(limit?: number): Promise<Buffer>;
+  /** Access keys, for operations that verify a signature themselves (PostObject's form policy). */
+  lookup?: CredentialLookup;
 }
 
 /** What a handler returns; `respond.ts` writes it. */

@@ -2,6 +2,8 @@
  * One handler per operation. The table's type requires an entry for every operation the
  * router can produce; those not built yet answer NotImplemented with their name.
  */
+import { getObjectAttributes } from './ops/object-attributes.js';
+import { deleteBucketOwnershipControls, deletePublicAccessBlock, getBucketOwnershipControls, getPublicAccessBlock, putBucketOwnershipControls, putPublicAccessBlock } from './ops/bucket-controls.js';
 import { getBucketLogging, putBucketLogging } from './ops/logging.js';
 import { S3Error } from './errors.js';
 import type { Handler, HandlerTable, RequestContext, Reply } from './context.js';
@@ -9,6 +11,7 @@ import type { OpName, Operation } from './router.js';
 import { createBucket, deleteBucket, getBucketLocation, getBucketVersioning, headBucket, listBuckets } from './ops/bucket.js';
 import { getObject, headObject } from './ops/object-get.js';
 import { putObject } from './ops/object-put.js';
+import { postObject } from './ops/object-post.js';
 import { deleteObject, deleteObjects } from './ops/object-delete.js';
 import { listObjects, listObjectsV2, listObjectVersions } from './ops/list.js';
 import { getBucketAcl, getObjectAcl, putBucketAcl, putObjectAcl } from './ops/acl.js';
@@ -42,7 +45,7 @@ export const HANDLERS: HandlerTable = {
   DeleteObjects: deleteObjects,
   CorsPreflight: corsPreflight,
   ListMultipartUploads: listMultipartUploads,
-  PostObject: notImplemented('PostObject'),
+  PostObject: postObject,
   GetBucketAcl: getBucketAcl,
   PutBucketAcl: putBucketAcl,
   GetBucketPolicy: getBucketPolicy,
@@ -67,12 +70,12 @@ export const HANDLERS: HandlerTable = {
   GetBucketEncryption: notImplemented('GetBucketEncryption'),
   PutBucketEncryption: notImplemented('PutBucketEncryption'),
   DeleteBucketEncryption: notImplemented('DeleteBucketEncryption'),
-  GetBucketOwnershipControls: notImplemented('GetBucketOwnershipControls'),
-  PutBucketOwnershipControls: notImplemented('PutBucketOwnershipControls'),
-  DeleteBucketOwnershipControls: notImplemented('DeleteBucketOwnershipControls'),
-  GetPublicAccessBlock: notImplemented('GetPublicAccessBlock'),
-  PutPublicAccessBlock: notImplemented('PutPublicAccessBlock'),
-  DeletePublicAccessBlock: notImplemented('DeletePublicAccessBlock'),
+  GetBucketOwnershipControls: getBucketOwnershipControls,
+  PutBucketOwnershipControls: putBucketOwnershipControls,
+  DeleteBucketOwnershipControls: deleteBucketOwnershipControls,
+  GetPublicAccessBlock: getPublicAccessBlock,
+  PutPublicAccessBlock: putPublicAccessBlock,
+  DeletePublicAccessBlock: deletePublicAccessBlock,
   GetBucketNotificationConfiguration: notImplemented('GetBucketNotificationConfiguration'),
   PutBucketNotificationConfiguration: notImplemented('PutBucketNotificationConfiguration'),
   GetObjectLockConfiguration: notImplemented('GetObjectLockConfiguration'),
@@ -91,7 +94,7 @@ export const HANDLERS: HandlerTable = {
   GetObjectTagging: getObjectTagging,
   PutObjectTagging: putObjectTagging,
   DeleteObjectTagging: deleteObjectTagging,
-  GetObjectAttributes: notImplemented('GetObjectAttributes'),
+  GetObjectAttributes: getObjectAttributes,
   CreateMultipartUpload: createMultipartUpload,
   UploadPart: uploadPart,
   UploadPartCopy: uploadPartCopy,

@@ -86,6 +86,7 @@ export function createS3Handler(deps: S3HandlerDeps): (req: IncomingMessage, res
         store,
         config,
         readBody: (limit = 1024 * 1024) => readWholeBody(ctx, limit),
+        lookup: deps.lookup,
       };
       const reply = await dispatch(ctx);
       writeReply(req, res, reply);

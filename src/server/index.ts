@@ -1,5 +1,6 @@
 /** `offload serve`: the HTTP server around the S3 handler, its lifecycle and its clean shutdown. */
-import { createServer, type RequestListener, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { onBodyWanted } from '../auth/index.js';
 import type { Socket } from 'node:net';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { loadCacheRulesFile } from '../serving/cache-rules.js';
@@ -121,6 +122,12 @@ function listener(handler: RequestListener): Server {
   // Big uploads on slow links must not hit a whole-request deadline; an idle socket still times out.
   server.setTimeout(300_000);
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(err, socket));
+  // Expect: 100-continue is answered only once a handler reads the body (see auth/body.ts), so a
+  // refused upload is refused before the client sends it.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    onBodyWanted(req, () => res.writeContinue());
+    handler(req, res);
+  });
   return server;
 }
 

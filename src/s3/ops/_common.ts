@@ -5,6 +5,7 @@ import { ACTIONS } from '../actions.js';
 import { header } from '../headers.js';
 import { evaluatePolicy, type Decision } from '../policy.js';
 import { bucketPolicy } from '../policy-cache.js';
+import { bucketControls } from '../bucket-controls.js';
 import type { RequestContext } from '../context.js';
 import { el, text } from '../xml.js';
 import { StoreError, type BucketInfo, type ObjectMeta } from '../../storage/types.js';
@@ -14,6 +15,9 @@ type BucketCtx = RequestContext & { op: { bucket: string } };
 export function requireBucket(ctx: BucketCtx): BucketInfo {
   const bucket = ctx.store.getBucket(ctx.op.bucket);
   if (!bucket) throw new S3Error('NoSuchBucket', undefined, { BucketName: ctx.op.bucket });
+  // x-amz-expected-bucket-owner: the caller's guard against writing into someone else's bucket.
+  const expectedOwner = header(ctx.headers, 'x-amz-expected-bucket-owner');
+  if (expectedOwner !== undefined && expectedOwner !== bucket.owner) throw new S3Error('AccessDenied');
   return bucket;
 }
 
@@ -21,7 +25,7 @@ export function requireBucket(ctx: BucketCtx): BucketInfo {
 export function bucketFor(ctx: BucketCtx & { op: { key?: string } }, permission: Permission, ownerOnly = false): BucketInfo {
   const bucket = requireBucket(ctx);
   const policy = policyDecision(ctx, bucket, ctx.op.key);
-  authorize({ principal: ctx.principal, rootOwner: ctx.config.rootOwner.id, bucket, permission, ownerOnly, policy });
+  authorize({ principal: ctx.principal, rootOwner: ctx.config.rootOwner.id, bucket, permission, ownerOnly, policy, controls: bucketControls(ctx.store, bucket.name) });
   return bucket;
 }
 
@@ -52,14 +56,14 @@ export function objectAccess(ctx: BucketCtx & { op: { key: string } }, bucket: B
   const rootOwner = ctx.config.rootOwner.id;
   if (!meta) {
     try {
-      authorize({ principal: ctx.principal, rootOwner, bucket, permission: 'READ', policy: policyDecision(ctx, bucket, undefined, 's3:ListBucket') });
+      authorize({ principal: ctx.principal, rootOwner, bucket, permission: 'READ', policy: policyDecision(ctx, bucket, undefined, 's3:ListBucket'), controls: bucketControls(ctx.store, bucket.name) });
     } catch {
       throw new S3Error('AccessDenied');
     }
     throw new S3Error('NoSuchKey', undefined, { Key: ctx.op.key });
   }
   const policy = policyDecision(ctx, bucket, ctx.op.key);
-  authorize({ principal: ctx.principal, rootOwner, bucket, permission, object: { acl: meta.acl, owner: meta.owner }, policy });
+  authorize({ principal: ctx.principal, rootOwner, bucket, permission, object: { acl: meta.acl, owner: meta.owner }, policy, controls: bucketControls(ctx.store, bucket.name) });
   return meta;
 }
 

@@ -1,4 +1,5 @@
 /** ACL sub-resources: Get/PutBucketAcl and Get/PutObjectAcl. */
+import { checkRequestedAcl } from '../bucket-controls.js';
 import { S3Error } from '../errors.js';
 import { emptyReply, xmlReply, type Handler, type RequestContext } from '../context.js';
 import { expandAcl } from '../access.js';
@@ -18,6 +19,13 @@ async function requestedAcl(ctx: RequestContext): Promise<Acl> {
   return fromHeaders;
 }
 
+/** The requested ACL, refused when the bucket's ownership controls or public access block forbid it. */
+async function allowedAcl(ctx: RequestContext & { op: { bucket: string } }): Promise<Acl> {
+  const acl = await requestedAcl(ctx);
+  checkRequestedAcl(ctx.store, ctx.op.bucket, acl);
+  return acl;
+}
+
 export const getBucketAcl: Handler<'GetBucketAcl'> = async (ctx) => {
   const bucket = bucketFor(ctx, 'READ_ACP');
   const names = (id: string) => displayName(ctx, id);
@@ -26,7 +34,7 @@ export const getBucketAcl: Handler<'GetBucketAcl'> = async (ctx) => {
 
 export const putBucketAcl: Handler<'PutBucketAcl'> = async (ctx) => {
   bucketFor(ctx, 'WRITE_ACP');
-  const acl = await requestedAcl(ctx);
+  const acl = await allowedAcl(ctx);
   await storeCall(ctx, () => ctx.store.setBucketAcl(ctx.op.bucket, acl));
   return emptyReply(200);
 };
@@ -41,7 +49,7 @@ export const getObjectAcl: Handler<'GetObjectAcl'> = async (ctx) => {
 export const putObjectAcl: Handler<'PutObjectAcl'> = async (ctx) => {
   const bucket = requireBucket(ctx);
   objectAccess(ctx, bucket, ctx.store.headObject(ctx.op.bucket, ctx.op.key), 'WRITE_ACP');
-  const acl = await requestedAcl(ctx);
+  const acl = await allowedAcl(ctx);
   await storeCall(ctx, () => ctx.store.updateObjectMeta(ctx.op.bucket, ctx.op.key, () => ({ acl })));
   return emptyReply(200);
 };

@@ -1,4 +1,6 @@
 /** Bucket lifecycle: ListBuckets, CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation, GetBucketVersioning. */
+import { parseOwnership } from './bucket-controls.js';
+import { header } from '../headers.js';
 import { S3Error } from '../errors.js';
 import { aclFromHeaders } from '../acl.js';
 import { emptyReply, xmlReply, type Handler } from '../context.js';
@@ -58,7 +60,13 @@ export const createBucket: Handler<'CreateBucket'> = async (ctx) => {
   if (existing) {
     throw new S3Error(existing.owner === owner ? 'BucketAlreadyOwnedByYou' : 'BucketAlreadyExists', undefined, { BucketName: name });
   }
+  const ownershipHeader = header(ctx.headers, 'x-amz-object-ownership');
+  const ownership = ownershipHeader === undefined ? undefined : parseOwnership(ownershipHeader);
+  if (ownership === 'BucketOwnerEnforced' && aclFromHeaders(ctx.headers) !== undefined && !('canned' in acl && (acl.canned === 'private' || acl.canned === 'bucket-owner-full-control'))) {
+    throw new S3Error('InvalidBucketAclWithObjectOwnership');
+  }
   await storeCall(ctx, () => ctx.store.createBucket({ name, owner, region: ctx.config.region, acl }));
+  if (ownership !== undefined) await storeCall(ctx, () => ctx.store.setBucketConfig(name, 'ownership', ownership));
   return emptyReply(200, { Location: `/${name}` });
 };
 

@@ -1,4 +1,5 @@
 /** CopyObject: same or another bucket, COPY/REPLACE directives, copy-source conditions, copy onto itself. */
+import { requestedAclHeaders } from '../bucket-controls.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import { S3Error } from '../errors.js';
 import { xmlReply, type Handler, type RequestContext } from '../context.js';
@@ -81,7 +82,7 @@ export const copyObject: Handler<'CopyObject'> = async (ctx) => {
   const tagDirective = directive(ctx.headers, 'x-amz-tagging-directive');
   const headers = metaDirective === 'REPLACE' ? objectHeadersFromRequest(ctx.headers) : { ...headersOf(source), websiteRedirectLocation: header(ctx.headers, 'x-amz-website-redirect-location') ?? source.websiteRedirectLocation };
   const tags = tagDirective === 'REPLACE' ? tagsFromHeader(header(ctx.headers, 'x-amz-tagging')) : source.tags;
-  const acl = aclFromHeaders(ctx.headers) ?? { canned: 'private' as const };
+  const acl = requestedAclHeaders(ctx.store, ctx.op.bucket, ctx.headers) ?? { canned: 'private' as const };
   const owner = ctx.principal.kind === 'user' ? ctx.principal.credential.owner : ctx.config.rootOwner.id;
   const precondition = writePrecondition(ctx.headers);
   let result: ObjectMeta;

@@ -2,11 +2,11 @@
  * Multipart uploads. Parts stream to their own blobs; completing points the object at those
  * blobs without copying a byte, in one metadata transaction.
  */
+import { requestedAclHeaders } from '../bucket-controls.js';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { S3Error } from '../errors.js';
 import { emptyReply, xmlReply, type Handler, type Reply, type RequestContext } from '../context.js';
-import { aclFromHeaders } from '../acl.js';
 import { header, objectHeadersFromRequest, tagsFromHeader } from '../headers.js';
 import { child, children, childText, doc, el, isoDate, parseXml, text } from '../xml.js';
 import { bucketFor, displayName, ownerXml, storeCall } from './_common.js';
@@ -59,7 +59,7 @@ export const createMultipartUpload: Handler<'CreateMultipartUpload'> = async (ct
       key: ctx.op.key,
       owner: ctx.principal.kind === 'user' ? ctx.principal.credential.owner : ctx.config.rootOwner.id,
       headers: objectHeadersFromRequest(ctx.headers),
-      acl: aclFromHeaders(ctx.headers) ?? { canned: 'private' },
+      acl: requestedAclHeaders(ctx.store, ctx.op.bucket, ctx.headers) ?? { canned: 'private' },
       tags: tagsFromHeader(header(ctx.headers, 'x-amz-tagging')),
       checksumAlgorithm: algorithm,
       checksumType,

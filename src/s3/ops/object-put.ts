@@ -1,8 +1,8 @@
 /** PutObject: streamed to the engine, verified on the way, acknowledged once durable. */
+import { requestedAclHeaders } from '../bucket-controls.js';
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { S3Error } from '../errors.js';
-import { aclFromHeaders } from '../acl.js';
 import type { Handler, RequestContext } from '../context.js';
 import { header, objectHeadersFromRequest, tagsFromHeader } from '../headers.js';
 import { bucketFor, storeCall } from './_common.js';
@@ -74,7 +74,7 @@ export const putObject: Handler<'PutObject'> = async (ctx) => {
   validateKey(key);
   const size = declaredSize(ctx.headers);
   const headers = objectHeadersFromRequest(ctx.headers);
-  const acl = aclFromHeaders(ctx.headers) ?? { canned: 'private' };
+  const acl = requestedAclHeaders(ctx.store, bucketName, ctx.headers) ?? { canned: 'private' };
   const tags = tagsFromHeader(header(ctx.headers, 'x-amz-tagging'));
   const precondition = writePrecondition(ctx.headers);
   const { decoded, checksum, beforeCommit } = verifiedBody(ctx, size);

@@ -1,4 +1,5 @@
 /** Bucket policy: Put/Get/DeleteBucketPolicy and GetBucketPolicyStatus. */
+import { publicAccessBlock } from '../bucket-controls.js';
 import { S3Error } from '../errors.js';
 import { emptyReply, xmlReply, type Handler } from '../context.js';
 import { doc, text } from '../xml.js';
@@ -11,7 +12,10 @@ const MAX_POLICY_BYTES = 20 * 1024;
 export const putBucketPolicy: Handler<'PutBucketPolicy'> = async (ctx) => {
   bucketFor(ctx, 'WRITE_ACP', true);
   const body = (await ctx.readBody(MAX_POLICY_BYTES)).toString('utf8');
-  parsePolicy(body, ctx.op.bucket);
+  const policy = parsePolicy(body, ctx.op.bucket);
+  if (publicAccessBlock(ctx.store, ctx.op.bucket)?.BlockPublicPolicy && isPublicPolicy(policy)) {
+    throw new S3Error('AccessDenied', "Access Denied: the bucket's public access block refuses public policies");
+  }
   await storeCall(ctx, () => ctx.store.setBucketConfig(ctx.op.bucket, 'policy', body));
   return emptyReply(204);
 };
