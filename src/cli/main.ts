@@ -4,26 +4,32 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { serveCommand } from './commands/serve.js';
-import { keysCommand } from './commands/keys.js';
-import { syncCommand } from './commands/sync.js';
-import { putCommand } from './commands/put.js';
-import { lsCommand } from './commands/ls.js';
-import { cpCommand } from './commands/cp.js';
-import { rmCommand } from './commands/rm.js';
-import { mbCommand } from './commands/mb.js';
-import { rbCommand } from './commands/rb.js';
-import { presignCommand } from './commands/presign.js';
-import { publicCommand } from './commands/public.js';
-import { corsCommand } from './commands/cors.js';
-import { rewriteCommand } from './commands/rewrite.js';
-import { checkCommand } from './commands/check.js';
-import { statsCommand } from './commands/stats.js';
+type CommandLoader = () => Promise<Command>;
 
-/** Each entry builds one top-level command. Add new commands here. */
-const COMMANDS: (() => Command)[] = [serveCommand, keysCommand, rewriteCommand, checkCommand, syncCommand, putCommand, lsCommand, cpCommand, rmCommand, mbCommand, rbCommand, presignCommand, publicCommand, corsCommand, statsCommand];
+/**
+ * Each entry builds one top-level command; add new commands here. Modules load on demand so
+ * that `offload serve` (every server process) never loads the AWS SDK the upload commands use.
+ */
+const COMMANDS: Record<string, CommandLoader> = {
+  serve: async () => (await import('./commands/serve.js')).serveCommand(),
+  keys: async () => (await import('./commands/keys.js')).keysCommand(),
+  sync: async () => (await import('./commands/sync.js')).syncCommand(),
+  put: async () => (await import('./commands/put.js')).putCommand(),
+  ls: async () => (await import('./commands/ls.js')).lsCommand(),
+  cp: async () => (await import('./commands/cp.js')).cpCommand(),
+  rm: async () => (await import('./commands/rm.js')).rmCommand(),
+  mb: async () => (await import('./commands/mb.js')).mbCommand(),
+  rb: async () => (await import('./commands/rb.js')).rbCommand(),
+  presign: async () => (await import('./commands/presign.js')).presignCommand(),
+  public: async () => (await import('./commands/public.js')).publicCommand(),
+  cors: async () => (await import('./commands/cors.js')).corsCommand(),
+  stats: async () => (await import('./commands/stats.js')).statsCommand(),
+  rewrite: async () => (await import('./commands/rewrite.js')).rewriteCommand(),
+  check: async () => (await import('./commands/check.js')).checkCommand(),
+};
 
-export function buildProgram(): Command {
+/** The program with every command, or only `only` when the first argument names one (a fast start). */
+export async function buildProgram(only?: string): Promise<Command> {
   const program = new Command('offload')
     .description('Offload: an S3-compatible media server, the upload tool for it, and template helpers')
     .version(packageVersion(), '-V, --version')
@@ -40,12 +46,13 @@ Examples:
 Connection options (--endpoint, --region, --profile) go after the command name.
 offload COMMAND --help shows each command's options and examples.`)
     .exitOverride();
-  for (const make of COMMANDS) program.addCommand(make().exitOverride());
+  const names = only !== undefined && only in COMMANDS ? [only] : Object.keys(COMMANDS);
+  for (const command of await Promise.all(names.map((name) => COMMANDS[name]!()))) program.addCommand(command.exitOverride());
   return program;
 }
 
 export async function main(argv: string[]): Promise<void> {
-  const program = buildProgram();
+  const program = await buildProgram(argv[0]);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {

@@ -11,7 +11,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { loadCacheRulesFile } from '../serving/cache-rules.js';
 import { openStore } from '../storage/engine.js';
 import { loadRootCredentials, type RootCredentials } from './root-credentials.js';
-import { startServer, type ServeOptions } from './index.js';
+import type { ServeOptions } from './index.js';
 
 type ToWorker = { type: 'stop'; graceMs: number };
 type FromWorker = { type: 'listening'; url: string; websiteUrl?: string };
@@ -23,8 +23,6 @@ export interface ClusterServer {
   dataDir: string;
   stop(graceMs?: number): Promise<void>;
 }
-
-export const isWorker = (): boolean => cluster.isWorker;
 
 export async function startCluster(opts: ServeOptions, workers: number): Promise<ClusterServer> {
   const dataDir = resolve(opts.dataDir);
@@ -78,6 +76,7 @@ export async function startCluster(opts: ServeOptions, workers: number): Promise
 
 /** The worker side: serve, report the address, stop when the primary says so or disappears. */
 export async function runWorker(opts: ServeOptions): Promise<void> {
+  const { startServer } = await import('./index.js');
   const running = await startServer({ ...opts, skipRecovery: true });
   // Signals go to the primary, which orchestrates the shutdown of every worker.
   process.on('SIGINT', () => undefined);

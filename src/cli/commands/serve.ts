@@ -2,8 +2,8 @@
 import { Command, Option } from 'commander';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { startServer, type ServeOptions } from '../../server/index.js';
-import { isWorker, runWorker, startCluster } from '../../server/cluster.js';
+import cluster from 'node:cluster';
+import type { ServeOptions } from '../../server/index.js';
 
 export function serveCommand(): Command {
   return new Command('serve')
@@ -17,7 +17,7 @@ export function serveCommand(): Command {
     .addOption(new Option('--website-domain <name>', 'base domain of website hosts (bucket.<name>); defaults to --domain').env('OFFLOAD_WEBSITE_DOMAIN'))
     .addOption(new Option('--cache-rules <file>', 'JSON file of per-bucket cache rules applied at start-up (see docs/serving.md)').env('OFFLOAD_CACHE_RULES'))
     .addOption(new Option('--compress-on-the-fly', 'compress text objects without a stored .br/.gz variant on first request and keep the result').env('OFFLOAD_COMPRESS_ON_THE_FLY'))
-    .addOption(new Option('--workers <n>', 'server processes sharing the port ("auto": one per core)').env('OFFLOAD_WORKERS').default('auto'))
+    .addOption(new Option('--workers <n>', 'server processes sharing the port ("auto": one per core; each adds about 60-120 MB)').env('OFFLOAD_WORKERS').default('1'))
     .addHelpText('after', `
 Examples:
   offload serve                          # http://127.0.0.1:9000, data in ./data
@@ -35,12 +35,15 @@ Examples:
         cacheRulesFile: opts.cacheRules,
         compressOnTheFly: opts.compressOnTheFly === true,
       };
-      if (isWorker()) {
-        await runWorker(serveOptions);
+      // Loaded on demand: a cluster primary only forks and supervises, and stays small.
+      if (cluster.isWorker) {
+        await (await import('../../server/cluster.js')).runWorker(serveOptions);
         return;
       }
       const workers = workerCount(opts.workers);
-      const running = workers > 1 ? await startCluster(serveOptions, workers) : await startServer(serveOptions);
+      const running = workers > 1
+        ? await (await import('../../server/cluster.js')).startCluster(serveOptions, workers)
+        : await (await import('../../server/index.js')).startServer(serveOptions);
       const { root } = running;
       if (root.generated) {
         console.log(`Root access key:  ${root.accessKeyId}`);

@@ -3,6 +3,8 @@ import { Command } from 'commander';
 import { addConnectionOptions } from '../s3/client.js';
 import { clientFor, CONNECTION_HELP, finish, reporterFor, stateFileOf, friendly } from '../s3/command.js';
 import { parseLocation } from '../s3/keys.js';
+import { usage } from '../s3/errors.js';
+import { addGeneratedOptions, extendWithGenerated, generatedSettings, isActive, runLater, type GeneratedOptions, type Later } from '../s3/generated.js';
 import { addSyncOptions, buildSettings, type SyncOptions } from '../s3/options.js';
 import { runSync } from '../s3/sync.js';
 import { readList } from '../s3/walk.js';
@@ -13,6 +15,7 @@ export function syncCommand(): Command {
     .argument('<src>', 'local folder or s3://bucket[/prefix]')
     .argument('<dest>', 'local folder or s3://bucket[/prefix]');
   addSyncOptions(cmd);
+  addGeneratedOptions(cmd, { sync: true });
   addConnectionOptions(cmd);
   cmd.addHelpText(
     'after',
@@ -23,6 +26,12 @@ charset=utf-8 on text; names no table knows get text/plain when they are UTF-8, 
 application/octet-stream. Cache-Control defaults to '${'public, max-age=31536000, immutable'}' for
 content-hashed names (app.3f2a9c1b.js) and 'public, max-age=300' for the rest. When only the
 intended headers change, objects are updated in place (CopyObject), not re-sent.
+
+--hash also uploads a content-hashed copy of every file (css/site.css → css/site.3f2a9c1b.css,
+references between the files rewritten, Cache-Control immutable) and, last, offload-manifest.json
+(no-cache) mapping each path to its hashed key. With --delete, replaced hashed objects are kept for
+--keep-hashed (7d) after they were replaced. --precompress adds KEY.br and KEY.gz beside text files,
+served by \`offload serve\` to clients that accept them.
 ${CONNECTION_HELP}
 
 Examples:
@@ -30,20 +39,35 @@ Examples:
   offload sync ./public s3://media/site --delete --max-delete 100 --keep 'uploads/'
   offload sync ./dist s3://media --exclude '*.map' --cache-control '*.html=no-cache'
   offload sync ./dist s3://media --dry-run --json
+  offload sync ./public/media s3://media --hash --hash-base /media/ --delete --manifest-out offload-manifest.json
+  offload sync ./dist s3://media --precompress
   git diff --name-only HEAD~1 -- public | sed 's|^public/||' | offload sync public s3://media --files-from -
   offload sync s3://media ./backup
   offload sync s3://media s3://media-staging --endpoint https://ACCOUNT.r2.cloudflarestorage.com`,
   );
-  cmd.action(friendly(async (src: string, dest: string, opts: SyncOptions, self: Command) => {
+  cmd.action(friendly(async (src: string, dest: string, opts: SyncOptions & GeneratedOptions, self: Command) => {
     const from = parseLocation(src);
     const to = parseLocation(dest);
     const settings = buildSettings(opts);
+    const g = generatedSettings(opts);
+    if (isActive(g) && (from.kind !== 'local' || to.kind !== 's3')) usage('--hash and --precompress need a local SRC and an s3:// DEST');
+    if (g.hash && opts.filesFrom) usage('--hash needs the whole folder (the manifest describes it): it cannot be combined with --files-from');
     const filesFrom = opts.filesFrom ? await readList(opts.filesFrom, !!opts.null) : undefined;
     const { conn, client } = clientFor(self);
     const reporter = reporterFor(opts);
     const stateBucket = to.kind === 's3' ? to : from.kind === 's3' ? from : undefined;
+    const ctx = { client, settings, reporter, g };
+    let later: Later | undefined;
     try {
-      await runSync(from, to, { client, settings, reporter, filesFrom, stateFile: stateFileOf(opts, conn.endpoint, stateBucket) });
+      const failedBefore = reporter.failed;
+      await runSync(from, to, {
+        client, settings, reporter, filesFrom, stateFile: stateFileOf(opts, conn.endpoint, stateBucket),
+        // Always: without --precompress it still removes siblings made stale by a changed file.
+        extendPlan: async (plan, seen) => {
+          later = await extendWithGenerated(plan, seen, ctx);
+        },
+      });
+      if (later) await runLater(later, failedBefore, ctx);
       finish(reporter);
     } finally {
       reporter.stop();

@@ -26,6 +26,8 @@ export interface UploadAction {
   cacheControl: string;
   /** MD5 hex of the whole content when already known (stored as x-amz-meta-md5). */
   md5?: string;
+  /** Extra user metadata (x-amz-meta-*), e.g. offload-encoding on precompressed siblings. */
+  metadata?: Record<string, string>;
   /** Upload in parts of this size (lib-storage), else one PutObject. */
   partSize?: number;
   /** Hash of the header set, remembered in the state file. */

@@ -63,7 +63,7 @@ export async function runUpload(a: UploadAction, ctx: TransferContext): Promise<
       const data = a.source.kind === 'buffer' ? a.source.data : await readFile(a.source.path);
       const md5 = md5Hex(data);
       const out = await ctx.client.send(
-        new PutObjectCommand({ ...common, Body: data, ContentLength: data.length, ContentMD5: Buffer.from(md5, 'hex').toString('base64'), Metadata: { [MD5_META]: md5 } }),
+        new PutObjectCommand({ ...common, Body: data, ContentLength: data.length, ContentMD5: Buffer.from(md5, 'hex').toString('base64'), Metadata: { ...a.metadata, [MD5_META]: md5 } }),
       );
       progress(data.length);
       return { etag: cleanEtag(out.ETag) || md5, md5 };
@@ -76,7 +76,7 @@ export async function runUpload(a: UploadAction, ctx: TransferContext): Promise<
     const body = source.kind === 'buffer' ? source.data : createReadStream(source.path);
     const upload = new Upload({
       client: ctx.client,
-      params: { ...common, Body: body, Metadata: { [MD5_META]: md5 } },
+      params: { ...common, Body: body, Metadata: { ...a.metadata, [MD5_META]: md5 } },
       partSize: a.partSize,
       queueSize: 4,
       leavePartsOnError: false,
