@@ -89,7 +89,13 @@ export function createS3Handler(deps: S3HandlerDeps): (req: IncomingMessage, res
         lookup: deps.lookup,
       };
       const reply = await dispatch(ctx);
-      writeReply(req, res, reply);
+      try {
+        writeReply(req, res, reply);
+      } catch (err) {
+        // A header Node refuses (say, a control character in stored metadata): release the reader.
+        reply.onDone?.();
+        throw err;
+      }
     }
   };
 }

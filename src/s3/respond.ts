@@ -13,6 +13,12 @@ export function writeReply(req: IncomingMessage, res: ServerResponse, reply: Rep
   const { body } = reply;
   if (reply.onDone) {
     const done = once(reply.onDone);
+    // The client may have gone while the reply was prepared: 'close' has fired already then.
+    if (res.destroyed || res.writableFinished) {
+      done();
+      if (reply.body instanceof Readable) reply.body.destroy();
+      return;
+    }
     res.once('close', done);
     res.once('finish', done);
   }

@@ -82,7 +82,7 @@ export class Engine implements Store {
   /** Start-up: finish what a crash interrupted. */
   recover(): void {
     const dead = this.sql.deadBlobs.all().map((r) => r.id);
-    this.db.transaction(() => dead.forEach((id) => this.sql.deleteBlob.run(id)))();
+    this.db.transaction(() => dead.forEach((id) => this.sql.deleteBlob.run(id))).immediate();
     this.files.reclaimOrphans((id) => this.sql.blobExists.get(id) !== undefined);
     void this.multipart.reclaimStale(this.options.staleUploadMs ?? 7 * 24 * 3600 * 1000);
   }
@@ -213,10 +213,10 @@ export class Engine implements Store {
       await beforeCommit?.({ md5: blob.md5, size: blob.size });
       if (blob.size === 0) {
         await this.files.discard(blob);
-        return this.transaction(() => commit([]));
+        return await this.groupCommit(() => commit([]));
       }
       await this.files.place(blob);
-      return this.transaction(() => {
+      return await this.groupCommit(() => {
         this.sql.insertBlob.run(blob.id, blob.size);
         return commit([{ blobId: blob.id, size: blob.size }]);
       });
@@ -226,13 +226,17 @@ export class Engine implements Store {
     }
   }
 
-  /** Runs fn in a transaction, then unlinks the blobs it left unreferenced. */
+  /**
+   * Runs fn in a transaction, then unlinks the blobs it left unreferenced. IMMEDIATE: the write
+   * lock is taken up front, so another worker's commit makes us wait (busy_timeout) instead of
+   * failing our transaction half-way with SQLITE_BUSY.
+   */
   transaction<T>(fn: () => T): T {
     if (this.releasing) return fn();
     const released: string[] = [];
     this.releasing = released;
     try {
-      return this.db.transaction(fn)();
+      return this.db.transaction(fn).immediate();
     } catch (err) {
       released.length = 0;
       throw err;
@@ -240,6 +244,58 @@ export class Engine implements Store {
       this.releasing = undefined;
       for (const id of released) this.unlinkBlob(id);
     }
+  }
+
+  private pending: { fn: () => unknown; resolve: (value: unknown) => void; reject: (err: unknown) => void }[] = [];
+
+  /**
+   * Group commit: the metadata changes of every write that reaches this point in the same turn of
+   * the event loop share one transaction, so one fsync of the WAL makes all of them durable. Each
+   * runs in its own savepoint: one failing (a precondition, a vanished bucket) leaves the others.
+   * Every promise settles only after the shared commit, which is what makes the write durable.
+   */
+  groupCommit<T>(fn: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (this.pending.length === 0) setImmediate(() => this.flushCommits());
+      this.pending.push({ fn, resolve: resolve as (value: unknown) => void, reject });
+    });
+  }
+
+  private flushCommits(): void {
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return;
+    if (!this.db.open) {
+      for (const item of batch) item.reject(new Error('the store is closed'));
+      return;
+    }
+    const outcomes: { ok: boolean; value: unknown }[] = [];
+    const released: string[] = [];
+    this.releasing = released;
+    try {
+      this.db.transaction(() => {
+        for (const item of batch) {
+          const mark = released.length;
+          try {
+            outcomes.push({ ok: true, value: this.db.transaction(item.fn)() });
+          } catch (err) {
+            released.length = mark;
+            outcomes.push({ ok: false, value: err });
+          }
+        }
+      }).immediate();
+    } catch (err) {
+      this.releasing = undefined;
+      for (const item of batch) item.reject(err);
+      return;
+    }
+    this.releasing = undefined;
+    for (const id of released) this.unlinkBlob(id);
+    batch.forEach((item, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) item.resolve(outcome.value);
+      else item.reject(outcome.value);
+    });
   }
 
   private releasing: string[] | undefined;
@@ -322,7 +378,7 @@ export class Engine implements Store {
   }
 
   async deleteObject(bucket: string, key: string): Promise<ObjectMeta | undefined> {
-    return this.transaction(() => {
+    return this.groupCommit(() => {
       if (!this.getBucket(bucket)) throw new StoreError('NoSuchBucket');
       const current = this.headObject(bucket, key);
       if (!current) return undefined;
@@ -333,7 +389,7 @@ export class Engine implements Store {
   }
 
   async updateObjectMeta(bucket: string, key: string, change: (current: ObjectMeta) => Partial<ObjectMeta>): Promise<ObjectMeta> {
-    return this.transaction(() => {
+    return this.groupCommit(() => {
       const current = this.headObject(bucket, key);
       if (!current) throw new StoreError(this.getBucket(bucket) ? 'NoSuchKey' : 'NoSuchBucket');
       const next: ObjectMeta = { ...current, ...change(current), bucket, key, segments: current.segments };
@@ -343,7 +399,7 @@ export class Engine implements Store {
   }
 
   async copyObject(input: Parameters<Store['copyObject']>[0]): Promise<ObjectMeta> {
-    return this.transaction(() => {
+    return this.groupCommit(() => {
       if (!this.getBucket(input.bucket)) throw new StoreError('NoSuchBucket');
       const source = this.headObject(input.source.bucket, input.source.key);
       if (!source || source.etag !== input.source.etag || !sameSegments(source.segments, input.source.segments)) throw new StoreError('NoSuchKey');
@@ -383,6 +439,7 @@ export class Engine implements Store {
   abortMultipartUpload: Store['abortMultipartUpload'] = (uploadId) => this.multipart.abort(uploadId);
 
   async close(): Promise<void> {
+    this.flushCommits();
     clearInterval(this.sweeper);
     if (this.db.open) this.db.close();
   }

@@ -113,7 +113,7 @@ export class Multipart {
   }
 
   async complete(input: { uploadId: string; parts: { partNumber: number; size: number; segment: Segment }[]; etag: string; checksum?: Checksum; precondition?: (current: ObjectMeta | undefined) => void }): Promise<ObjectMeta> {
-    return this.engine.transaction(() => {
+    return this.engine.groupCommit(() => {
       const row = this.sql.get.get(input.uploadId);
       if (!row) throw new StoreError('NoSuchUpload');
       const upload = JSON.parse(row.data) as MultipartUpload;
