@@ -27,6 +27,8 @@ export interface StoreOptions {
   skipRecovery?: boolean;
 }
 
+const MAX_CACHED_METAS = 100_000;
+
 export async function openStore(dataDir: string, options: StoreOptions = {}): Promise<Store> {
   const engine = new Engine(dataDir, options);
   if (!options.skipRecovery) engine.recover();
@@ -121,6 +123,7 @@ export class Engine implements Store {
   private forgetBuckets(): void {
     this.bucketCache.clear();
     this.configCache.clear();
+    this.metaCache.clear();
   }
 
   getBucket(name: string): BucketInfo | undefined {
@@ -325,14 +328,31 @@ export class Engine implements Store {
   replaceObject(meta: ObjectMeta, precondition?: PutObjectInput['precondition']): void {
     const current = this.headObject(meta.bucket, meta.key);
     precondition?.(current);
+    this.metaCache.delete(`${meta.bucket}\0${meta.key}`);
     this.sql.putObject.run(meta.bucket, meta.key, encodeMeta(meta));
     if (current) this.unref(current.segments);
   }
 
   headObject(bucket: string, key: string): ObjectMeta | undefined {
+    const id = `${bucket}\0${key}`;
+    const cached = this.metaCache.get(id);
+    if (cached !== undefined) return cached ?? undefined;
     const row = this.sql.getObject.get(bucket, key);
-    return row && decodeMeta(bucket, key, row.meta);
+    const meta = row && decodeMeta(bucket, key, row.meta);
+    // Only committed state is cached: inside a transaction this connection also sees its own
+    // uncommitted rows, which a rollback could still take back.
+    if (this.releasing === undefined) {
+      if (this.metaCache.size >= MAX_CACHED_METAS) this.metaCache.clear();
+      this.metaCache.set(id, meta ? Object.freeze(meta) : null);
+    }
+    return meta;
   }
+
+  /**
+   * Object metadata as last read, per process: dropped per key on this process's writes and
+   * wholesale when refresh() sees another connection's commit. Frozen, since callers share them.
+   */
+  private readonly metaCache = new Map<string, ObjectMeta | null>();
 
   async openObject(bucket: string, key: string): Promise<ObjectReader | undefined> {
     try {
@@ -382,6 +402,7 @@ export class Engine implements Store {
       if (!this.getBucket(bucket)) throw new StoreError('NoSuchBucket');
       const current = this.headObject(bucket, key);
       if (!current) return undefined;
+      this.metaCache.delete(`${bucket}\0${key}`);
       this.sql.deleteObject.run(bucket, key);
       this.unref(current.segments);
       return current;
@@ -393,6 +414,7 @@ export class Engine implements Store {
       const current = this.headObject(bucket, key);
       if (!current) throw new StoreError(this.getBucket(bucket) ? 'NoSuchKey' : 'NoSuchBucket');
       const next: ObjectMeta = { ...current, ...change(current), bucket, key, segments: current.segments };
+      this.metaCache.delete(`${bucket}\0${key}`);
       this.sql.putObject.run(bucket, key, encodeMeta(next));
       return next;
     });
