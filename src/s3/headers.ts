@@ -50,6 +50,19 @@ function stripAwsChunked(value: string | undefined): string | undefined {
 
 /** Response headers for GET/HEAD of an object (without Content-Length/Range, which depend on the request). */
 export function objectResponseHeaders(meta: ObjectMeta): Record<string, string | number | undefined> {
+  // Metadata objects are shared and immutable while cached (storage/engine.ts), so the headers
+  // built for one are kept with it; callers get a copy they may change.
+  let built = builtHeaders.get(meta);
+  if (built === undefined) {
+    built = buildObjectHeaders(meta);
+    builtHeaders.set(meta, built);
+  }
+  return { ...built };
+}
+
+const builtHeaders = new WeakMap<ObjectMeta, Record<string, string | number>>();
+
+function buildObjectHeaders(meta: ObjectMeta): Record<string, string | number> {
   const out: Record<string, string | number | undefined> = {
     'Content-Type': meta.contentType ?? 'binary/octet-stream',
     ETag: meta.etag,
@@ -65,7 +78,8 @@ export function objectResponseHeaders(meta: ObjectMeta): Record<string, string |
   for (const [name, value] of Object.entries(meta.userMeta)) out[`x-amz-meta-${name}`] = value;
   const tagCount = Object.keys(meta.tags).length;
   if (tagCount > 0) out['x-amz-tagging-count'] = tagCount;
-  return out;
+  for (const name of Object.keys(out)) if (out[name] === undefined) delete out[name];
+  return out as Record<string, string | number>;
 }
 
 /** Parses S3's tag-set query string form (`x-amz-tagging: a=1&b=2`). */

@@ -144,7 +144,13 @@ export const getObject: Handler<'GetObject'> = async (ctx) => {
     const { reply, range } = readReply(ctx, meta, vary);
     const open = reader!;
     const empty = meta.size === 0 || (range !== undefined && range.end < range.start);
-    return { ...reply, body: empty ? undefined : (open.bytes(range) ?? open.stream(range)), onDone: () => open.close() };
+    const inMemory = empty ? undefined : open.bytes(range);
+    // Bytes held in memory pin nothing; only a reader over files has descriptors to release.
+    if (empty || inMemory !== undefined) {
+      open.close();
+      return { ...reply, body: inMemory };
+    }
+    return { ...reply, body: open.stream(range), onDone: () => open.close() };
   } catch (err) {
     reader?.close();
     throw err;
