@@ -19,6 +19,9 @@ import { tempDir, cleanupAll, onCleanup, rssSampler, median, fmt } from './util.
 const argv = process.argv.slice(2);
 const mode = argv.includes('--smoke') ? 'smoke' : argv.includes('--quick') ? 'quick' : 'full';
 const outArg = argv.indexOf('--out');
+const workersArg = argv.indexOf('--workers');
+/** `--workers N` runs Offload with N server processes (default: the server's own default, one). */
+const workers = workersArg >= 0 ? Number(argv[workersArg + 1]) : undefined;
 const outFile = resolve(outArg >= 0 ? argv[outArg + 1] : mode === 'full' ? join(ROOT, 'BENCHMARKS.md') : join(ROOT, `bench/out/BENCHMARKS.${mode}.md`));
 const MiB = 1 << 20;
 const PARAMS = {
@@ -137,7 +140,7 @@ async function main() {
   if (!existsSync(join(ROOT, 'dist/cli/main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
   if (!existsSync(WRK)) problems.push('wrk: not installed, GET cases are n/a');
   const env = await environment();
-  const offload = await startOffload();
+  const offload = await startOffload({ workers });
   onCleanup(() => offload.stop());
   sampler.watch(offload.pid);
   log(`Offload at ${offload.url} (pid ${offload.pid})`);
@@ -205,7 +208,7 @@ async function main() {
   problems.push(`Load average (1/5/15 min) at the start: ${loadStart}; at the end: ${loadavg()}. Other processes on the machine share its 2 cores, which adds noise.`);
 
   const command = `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`;
-  writeReport(outFile, { env, command, mode, date: new Date().toISOString(), seconds: (Date.now() - t0) / 1000, params: { ...PARAMS, workers: 'default (one per core)' }, cases, problems });
+  writeReport(outFile, { env, command, mode, date: new Date().toISOString(), seconds: (Date.now() - t0) / 1000, params: { ...PARAMS, workers: workers ?? 'default (1)' }, cases, problems });
   log(`report written to ${outFile}`);
 }
 

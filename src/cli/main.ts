@@ -24,6 +24,7 @@ const COMMANDS: Record<string, CommandLoader> = {
   public: async () => (await import('./commands/public.js')).publicCommand(),
   cors: async () => (await import('./commands/cors.js')).corsCommand(),
   stats: async () => (await import('./commands/stats.js')).statsCommand(),
+  bucket: async () => (await import('./commands/bucket.js')).bucketCommand(),
   rewrite: async () => (await import('./commands/rewrite.js')).rewriteCommand(),
   check: async () => (await import('./commands/check.js')).checkCommand(),
 };

@@ -9,6 +9,8 @@ import type { CredentialLookup } from '../auth/types.js';
 import type { UsageRecorder } from '../serving/usage.js';
 import { StatsQueries } from '../serving/stats-report.js';
 import { METRICS_CONTENT_TYPE, MetricsQueries } from '../serving/metrics.js';
+import { cacheRulesAdmin } from './admin-cache-rules.js';
+import type { Store } from '../storage/types.js';
 
 export interface AdminDeps {
   ready: () => boolean;
@@ -21,6 +23,8 @@ export interface AdminDeps {
   bucketExists?: (name: string) => boolean;
   /** Serve /_offload/metrics without a signature. */
   metricsPublic?: boolean;
+  /** For the bucket settings the admin API manages (cache rules). */
+  store?: Store;
 }
 
 export function createAdminHandler(deps: AdminDeps) {
@@ -32,6 +36,12 @@ export function createAdminHandler(deps: AdminDeps) {
     if (path === '/_offload/health' && (method === 'GET' || headOnly)) {
       const ready = deps.ready();
       json(res, ready ? 200 : 503, { status: ready ? 'ok' : 'stopping' }, headOnly);
+      return;
+    }
+    const rules = /^\/_offload\/buckets\/([^/]+)\/cache-rules$/.exec(path);
+    if (rules && deps.store && deps.lookup && deps.rootAccessKeyId) {
+      const rulesDeps = { store: deps.store, lookup: deps.lookup, rootAccessKeyId: deps.rootAccessKeyId, region: deps.region ?? 'us-east-1' };
+      cacheRulesAdmin(req, res, safeDecode(rules[1]!), rulesDeps).catch((err: unknown) => json(res, 500, { error: 'internal error', message: (err as Error).message }, headOnly));
       return;
     }
     const isMetrics = path === '/_offload/metrics';

@@ -80,6 +80,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     rootAccessKeyId: root.accessKeyId,
     bucketExists: (name) => store.getBucket(name) !== undefined,
     metricsPublic: (opts.env ?? process.env).OFFLOAD_METRICS_PUBLIC === '1',
+    store,
   });
   const s3Handler = createS3Handler({ store, config, lookup, admin, usage });
   const websiteDomain = (opts.websiteDomain ?? opts.domain).toLowerCase();

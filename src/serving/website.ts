@@ -99,8 +99,12 @@ async function serve(deps: WebsiteDeps, req: IncomingMessage, res: ServerRespons
     writeReply(req, res, reply);
     return;
   } catch (err) {
-    const s3err = toS3Error(err);
+    let s3err = toS3Error(err);
     if (s3err.status !== 403 && s3err.status !== 404) throw s3err;
+    // A published website says which pages are missing: a key that does not exist is a 404 (its
+    // error document, redirect rules) even when the policy grants GetObject without ListBucket,
+    // the usual public-read policy, where the S3 API would answer 403 to hide existence.
+    if (s3err.code === 'AccessDenied' && !deps.store.headObject(bucket, objectKey)) s3err = new S3Error('NoSuchKey', undefined, { Key: objectKey });
     // `dir` without its slash: S3 redirects to `dir/` when that index document exists.
     if (s3err.code === 'NoSuchKey' && site.indexDocument && key !== '' && !key.endsWith('/')) {
       const index = deps.store.headObject(bucket, `${key}/${site.indexDocument}`);

@@ -16,6 +16,8 @@ export interface TestServer {
   secretAccessKey: string;
   region: string;
   dataDir: string;
+  /** The website endpoint's port, when started with --website-port. */
+  websitePort?: number;
   process: ChildProcess;
   /** SIGTERM and wait for exit; removes the data folder unless keepData. */
   stop(opts?: { keepData?: boolean }): Promise<void>;
@@ -50,6 +52,7 @@ export async function startServer(opts: { dataDir?: string; args?: string[]; env
     child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited with ${code}:\n${output}`)); });
   });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const websiteMatch = /offload website endpoint on http:\/\/[^:\s]+:(\d+)/.exec(output);
   return {
     endpoint: `http://127.0.0.1:${port}`,
     host: '127.0.0.1',
@@ -58,6 +61,7 @@ export async function startServer(opts: { dataDir?: string; args?: string[]; env
     secretAccessKey,
     region,
     dataDir,
+    websitePort: websiteMatch ? Number(websiteMatch[1]) : undefined,
     process: child,
     async stop({ keepData = false } = {}) {
       if (child.exitCode === null) child.kill('SIGTERM');

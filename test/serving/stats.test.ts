@@ -215,7 +215,7 @@ describe('website endpoint', () => {
       });
     expect(await get('/index.html')).toBe(200);
     expect(await get('/index.html')).toBe(200);
-    expect(await get('/nothing.html')).toBe(403); // no s3:ListBucket: S3 answers 403 for missing keys
+    expect(await get('/nothing.html')).toBe(404); // a published website says which pages are missing (docs/serving.md)
     await sleep(FLUSH_WAIT_MS);
     const r = await fetchStats({ ...conn(), bucket: 'site', query: {} });
     expect(r.topByRequests.find((f) => f.key === 'index.html')).toMatchObject({ requests: 3, bytesOut: 22, s2xx: 3, anonymous: 2, signed: 1 });

@@ -2,7 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chromium } from 'playwright-core';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
@@ -102,6 +103,20 @@ describe('precompressed variants', () => {
     const out = execFileSync('curl', ['-s', '--compressed', '-D', '-', url('css/site.css')]).toString('latin1');
     expect(out).toMatch(/content-encoding: (br|gzip)/i);
     expect(out.endsWith(css.toString())).toBe(true);
+  });
+
+  it.skipIf(!existsSync('/usr/bin/chromium'))('is negotiated by a browser (headless Chromium)', async () => {
+    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+    try {
+      const page = await browser.newPage();
+      const res = await page.goto(url('css/site.css'));
+      const headers = await res!.allHeaders();
+      expect(['br', 'gzip']).toContain(headers['content-encoding']);
+      expect(headers.vary).toBe('Accept-Encoding');
+      expect((await res!.body()).equals(css)).toBe(true);
+    } finally {
+      await browser.close();
+    }
   });
 
   it('does not look for variants of types that do not compress', async () => {

@@ -3,9 +3,8 @@
  * (GET /_offload/stats/<bucket>, signed with SigV4 by the root credentials): the most requested
  * and most bandwidth-heavy files, totals per day, and the monthly cost at given prices.
  */
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { Command, Option } from 'commander';
-import { SignatureV4 } from '@smithy/signature-v4';
+import { jsonOrThrow, signedRequest, type AdminConnection } from '../admin-client.js';
 import { parseS3Url } from '../s3/keys.js';
 import { monthlyCost, PRICES_2006, type Prices } from '../../serving/cost.js';
 import { formatStatsReport } from '../../serving/stats-format.js';
@@ -80,13 +79,6 @@ function price(flag: string, value: string): number {
   return n;
 }
 
-export interface AdminConnection {
-  endpoint: string;
-  region: string;
-  accessKeyId: string;
-  secretAccessKey: string;
-}
-
 export interface StatsRequest extends AdminConnection {
   bucket: string;
   query: Record<string, string>;
@@ -95,69 +87,11 @@ export interface StatsRequest extends AdminConnection {
 /** GET /_offload/stats/<bucket>, SigV4-signed; the report, or an error with the server's reason. */
 export async function fetchStats(r: StatsRequest): Promise<StatsReport> {
   const res = await signedGet(r, `/_offload/stats/${encodeURIComponent(r.bucket)}`, r.query);
-  const text = await res.text();
-  if (!res.ok) {
-    let message = text;
-    try {
-      const body = JSON.parse(text) as { error?: string; message?: string };
-      message = [body.error, body.message].filter(Boolean).join(': ');
-    } catch {
-      // not JSON: show it as it is
-    }
-    throw new Error(`${res.status} from ${new URL(r.endpoint).origin}: ${message.slice(0, 300)}`);
-  }
-  return JSON.parse(text) as StatsReport;
+  return jsonOrThrow<StatsReport>(res, r.endpoint);
 }
 
 /** A GET of one of the server's own paths (e.g. /_offload/metrics), signed with SigV4. */
-export async function signedGet(conn: AdminConnection, path: string, query: Record<string, string> = {}): Promise<Response> {
-  if (!/^https?:\/\/[^/]/i.test(conn.endpoint)) throw new Error(`--endpoint must be an http:// or https:// URL, got ${conn.endpoint}`);
-  const base = new URL(conn.endpoint);
-  const fullPath = `${base.pathname.replace(/\/$/, '')}${path}`;
-  const signer = new SignatureV4({
-    service: 's3',
-    region: conn.region,
-    credentials: { accessKeyId: conn.accessKeyId, secretAccessKey: conn.secretAccessKey },
-    sha256: Sha256,
-    uriEscapePath: false,
-  });
-  const signed = await signer.sign({
-    method: 'GET',
-    protocol: base.protocol,
-    hostname: base.hostname,
-    port: base.port ? Number(base.port) : undefined,
-    path: fullPath,
-    query,
-    headers: { host: base.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
-  });
-  const target = new URL(fullPath, base);
-  // RFC 3986 encoding, as in the signature's canonical query (URLSearchParams would send spaces as '+').
-  const enc = (x: string) => encodeURIComponent(x).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-  target.search = Object.entries(query).map(([k, v]) => `${enc(k)}=${enc(v)}`).join('&');
-  const headers = Object.fromEntries(Object.entries(signed.headers).filter(([k]) => k.toLowerCase() !== 'host'));
-  try {
-    return await fetch(target, { headers });
-  } catch (err) {
-    throw new Error(`cannot reach ${conn.endpoint}: ${(err as Error).message}`);
-  }
+export function signedGet(conn: AdminConnection, path: string, query: Record<string, string> = {}): Promise<Response> {
+  return signedRequest(conn, 'GET', path, { query });
 }
-
-function toBytes(data: string | ArrayBuffer | ArrayBufferView): string | Buffer {
-  if (typeof data === 'string') return data;
-  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  return Buffer.from(data);
-}
-
-/** The hash constructor shape the signer expects, on Node's crypto. */
-class Sha256 {
-  private readonly hash: Hash | Hmac;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', toBytes(secret));
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.hash.update(toBytes(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return this.hash.digest();
-  }
-}
+export type { AdminConnection } from '../admin-client.js';
