@@ -56,7 +56,7 @@ export function isPublicAcl(acl: Acl): boolean {
 /** Checks an ACL a request asks to set (undefined: none asked) against the bucket's controls. */
 export function checkRequestedAcl(store: Store, bucket: string, acl: Acl | undefined): void {
   if (acl === undefined) return;
-  if (objectOwnership(store, bucket) === 'BucketOwnerEnforced' && !('canned' in acl && (acl.canned === 'bucket-owner-full-control' || acl.canned === 'private'))) {
+  if (objectOwnership(store, bucket) === 'BucketOwnerEnforced' && !('canned' in acl && acl.canned === 'bucket-owner-full-control')) {
     throw new S3Error('AccessControlListNotSupported', 'The bucket does not allow ACLs');
   }
   if (publicAccessBlock(store, bucket)?.BlockPublicAcls && isPublicAcl(acl)) {
@@ -69,4 +69,17 @@ export function requestedAclHeaders(store: Store, bucket: string, headers: Incom
   const acl = aclFromHeaders(headers);
   checkRequestedAcl(store, bucket, acl);
   return acl;
+}
+
+/**
+ * Who owns a new object: its writer, or the bucket's owner when Object Ownership says so
+ * (BucketOwnerEnforced always; BucketOwnerPreferred when the writer grants bucket-owner-full-control).
+ */
+export function newObjectOwner(store: Store, bucket: string, writer: string, acl: Acl | undefined): string {
+  const ownership = objectOwnership(store, bucket);
+  const owner = store.getBucket(bucket)?.owner;
+  if (owner === undefined) return writer;
+  if (ownership === 'BucketOwnerEnforced') return owner;
+  if (ownership === 'BucketOwnerPreferred' && acl !== undefined && 'canned' in acl && acl.canned === 'bucket-owner-full-control') return owner;
+  return writer;
 }

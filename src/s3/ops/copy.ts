@@ -1,5 +1,5 @@
 /** CopyObject: same or another bucket, COPY/REPLACE directives, copy-source conditions, copy onto itself. */
-import { requestedAclHeaders } from '../bucket-controls.js';
+import { newObjectOwner, requestedAclHeaders } from '../bucket-controls.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import { S3Error } from '../errors.js';
 import { xmlReply, type Handler, type RequestContext } from '../context.js';
@@ -83,7 +83,7 @@ export const copyObject: Handler<'CopyObject'> = async (ctx) => {
   const headers = metaDirective === 'REPLACE' ? objectHeadersFromRequest(ctx.headers) : { ...headersOf(source), websiteRedirectLocation: header(ctx.headers, 'x-amz-website-redirect-location') ?? source.websiteRedirectLocation };
   const tags = tagDirective === 'REPLACE' ? tagsFromHeader(header(ctx.headers, 'x-amz-tagging')) : source.tags;
   const acl = requestedAclHeaders(ctx.store, ctx.op.bucket, ctx.headers) ?? { canned: 'private' as const };
-  const owner = ctx.principal.kind === 'user' ? ctx.principal.credential.owner : ctx.config.rootOwner.id;
+  const owner = newObjectOwner(ctx.store, ctx.op.bucket, ctx.principal.kind === 'user' ? ctx.principal.credential.owner : ctx.config.rootOwner.id, acl);
   const precondition = writePrecondition(ctx.headers);
   let result: ObjectMeta;
   if (source.bucket === bucket && source.key === key) {

@@ -2,7 +2,7 @@
  * Multipart uploads. Parts stream to their own blobs; completing points the object at those
  * blobs without copying a byte, in one metadata transaction.
  */
-import { requestedAclHeaders } from '../bucket-controls.js';
+import { newObjectOwner, requestedAclHeaders } from '../bucket-controls.js';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { S3Error } from '../errors.js';
@@ -53,13 +53,14 @@ export const createMultipartUpload: Handler<'CreateMultipartUpload'> = async (ct
   const checksumType = algorithm === undefined ? undefined : ((typeHeader as 'COMPOSITE' | 'FULL_OBJECT' | undefined) ?? (algorithm === 'CRC64NVME' ? 'FULL_OBJECT' : 'COMPOSITE'));
   if (checksumType === 'FULL_OBJECT' && (algorithm === 'SHA1' || algorithm === 'SHA256')) throw new S3Error('InvalidRequest', `The ${algorithm} checksum algorithm does not support the FULL_OBJECT checksum type.`);
   if (checksumType === 'COMPOSITE' && algorithm === 'CRC64NVME') throw new S3Error('InvalidRequest', 'The CRC64NVME checksum algorithm does not support the COMPOSITE checksum type.');
+  const requestedAcl = requestedAclHeaders(ctx.store, ctx.op.bucket, ctx.headers);
   const upload = await storeCall(ctx, () =>
     ctx.store.createMultipartUpload({
       bucket: ctx.op.bucket,
       key: ctx.op.key,
-      owner: ctx.principal.kind === 'user' ? ctx.principal.credential.owner : ctx.config.rootOwner.id,
+      owner: newObjectOwner(ctx.store, ctx.op.bucket, ctx.principal.kind === 'user' ? ctx.principal.credential.owner : ctx.config.rootOwner.id, requestedAcl),
       headers: objectHeadersFromRequest(ctx.headers),
-      acl: requestedAclHeaders(ctx.store, ctx.op.bucket, ctx.headers) ?? { canned: 'private' },
+      acl: requestedAcl ?? { canned: 'private' },
       tags: tagsFromHeader(header(ctx.headers, 'x-amz-tagging')),
       checksumAlgorithm: algorithm,
       checksumType,

@@ -22,7 +22,7 @@ export const getObjectAttributes: Handler<'GetObjectAttributes'> = async (ctx) =
   const marker = numberHeader(header(ctx.headers, 'x-amz-part-number-marker'), 0, 'x-amz-part-number-marker');
   const checksum = meta.checksum;
   const checksumXml = checksum
-    ? el('Checksum', text(`Checksum${checksum.algorithm}`, checksum.value.replace(/-\d+$/, '')), text('ChecksumType', checksum.type))
+    ? el('Checksum', text(`Checksum${checksum.algorithm}`, checksum.value), text('ChecksumType', checksum.type))
     : '';
   let partsXml = '';
   if (wanted.has('ObjectParts') && meta.partSizes) {
@@ -31,7 +31,7 @@ export const getObjectAttributes: Handler<'GetObjectAttributes'> = async (ctx) =
     const truncated = parts.length > page.length;
     partsXml = el(
       'ObjectParts',
-      text('TotalPartsCount', meta.partSizes.length),
+      text('PartsCount', meta.partSizes.length),
       text('PartNumberMarker', marker),
       truncated ? text('NextPartNumberMarker', page.at(-1)!.number) : '',
       text('MaxParts', maxParts),

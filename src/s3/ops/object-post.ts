@@ -7,7 +7,7 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
 import busboy from 'busboy';
 import { S3Error } from '../errors.js';
-import { requestedAclHeaders } from '../bucket-controls.js';
+import { newObjectOwner, requestedAclHeaders } from '../bucket-controls.js';
 import { emptyReply, type Handler, type RequestContext } from '../context.js';
 import { header, objectHeadersFromRequest } from '../headers.js';
 import { el, text } from '../xml.js';
@@ -99,7 +99,7 @@ async function store(ctx: PostContext, bucket: BucketInfo, fields: FormFields, f
   const body = new FormBody(Math.min(range?.max ?? MAX_PUT_SIZE, MAX_PUT_SIZE), checksum);
   file.stream.on('error', (err) => body.destroy(err));
   file.stream.pipe(body);
-  const owner = principal.kind === 'user' ? principal.credential.owner : ctx.config.rootOwner.id;
+  const owner = newObjectOwner(ctx.store, bucketName, principal.kind === 'user' ? principal.credential.owner : ctx.config.rootOwner.id, acl);
   return storeCall(ctx, () =>
     ctx.store.putObject({
       ...headers,

@@ -1,5 +1,5 @@
 /** PutObject: streamed to the engine, verified on the way, acknowledged once durable. */
-import { requestedAclHeaders } from '../bucket-controls.js';
+import { newObjectOwner, requestedAclHeaders } from '../bucket-controls.js';
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { S3Error } from '../errors.js';
@@ -78,7 +78,7 @@ export const putObject: Handler<'PutObject'> = async (ctx) => {
   const tags = tagsFromHeader(header(ctx.headers, 'x-amz-tagging'));
   const precondition = writePrecondition(ctx.headers);
   const { decoded, checksum, beforeCommit } = verifiedBody(ctx, size);
-  const owner = ctx.principal.kind === 'user' ? ctx.principal.credential.owner : ctx.config.rootOwner.id;
+  const owner = newObjectOwner(ctx.store, bucketName, ctx.principal.kind === 'user' ? ctx.principal.credential.owner : ctx.config.rootOwner.id, acl);
   const meta = await storeCall(ctx, () =>
     ctx.store.putObject({
       ...headers,
