@@ -87,7 +87,7 @@ function toBytes(data: string | ArrayBuffer | ArrayBufferView): string | Buffer 
 }
 
 /** The hash constructor shape the signer expects, on Node's crypto. */
-class Sha256 {
+export class Sha256 {
   private readonly hash: Hash | Hmac;
   constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
     this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', toBytes(secret));

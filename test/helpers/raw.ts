@@ -1,27 +1,9 @@
 /** Raw HTTP for hostile-input tests: requests signed with the SDK's own SigV4 signer, then bent. */
 import { connect } from 'node:net';
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
+import { createHash } from 'node:crypto';
+// The same SigV4 hash adapter the CLI's admin client uses.
+import { Sha256 } from '../../src/cli/admin-client.js';
 import { SignatureV4 } from '@smithy/signature-v4';
-
-function toBytes(data: string | ArrayBuffer | ArrayBufferView): string | Buffer {
-  if (typeof data === 'string') return data;
-  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  return Buffer.from(data);
-}
-
-/** The hash constructor shape the SDK signer expects, on Node's crypto. */
-class Sha256 {
-  private readonly hash: Hash | Hmac;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', toBytes(secret));
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.hash.update(toBytes(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return this.hash.digest();
-  }
-}
 import type { TestServer } from './server.js';
 
 export interface RawResponse {
