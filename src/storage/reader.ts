@@ -28,6 +28,25 @@ export async function openReader(meta: ObjectMeta, pathOf: (blobId: string) => s
   return {
     meta,
     bytes: () => undefined,
+    async read(range) {
+      const start = range?.start ?? 0;
+      const end = range?.end ?? meta.size - 1;
+      const out = Buffer.allocUnsafe(Math.max(0, end - start + 1));
+      let filled = 0;
+      if (handles.length === 1) {
+        while (filled < out.length) {
+          const { bytesRead } = await handles[0]!.read(out, filled, out.length - filled, start + filled);
+          if (bytesRead === 0) throw new Error(`blob ${meta.segments[0]!.blobId} is shorter than recorded`);
+          filled += bytesRead;
+        }
+        return out;
+      }
+      for await (const chunk of readAcross(meta, handles, start, end)) {
+        chunk.copy(out, filled);
+        filled += chunk.length;
+      }
+      return out;
+    },
     stream(range) {
       const start = range?.start ?? 0;
       const end = range?.end ?? meta.size - 1;
@@ -52,6 +71,7 @@ export function memoryReader(meta: ObjectMeta, bytes: Buffer): ObjectReader {
   return {
     meta,
     bytes: slice,
+    read: async (range) => slice(range),
     stream: (range) => Readable.from([slice(range)]),
     close: () => undefined,
   };

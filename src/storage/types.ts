@@ -109,6 +109,8 @@ export interface ObjectReader {
   meta: ObjectMeta;
   /** The bytes [start, end] when the object is held in memory (small hot objects); otherwise undefined: use stream(). */
   bytes(range?: { start: number; end: number }): Buffer | undefined;
+  /** Reads [start, end] into one buffer (for bodies small enough to hold: one read, one write). */
+  read(range?: { start: number; end: number }): Promise<Buffer>;
   /** A stream of bytes [start, end] inclusive (default whole object). May be called more than once. */
   stream(range?: { start: number; end: number }): Readable;
   /** Releases the pinned version (file descriptors). Safe to call twice; streams already open finish first. */

@@ -12,6 +12,9 @@ import { memoryReader } from '../../storage/reader.js';
 
 type ByteRange = { start: number; end: number };
 
+/** Bodies up to this size are read whole and sent with one write (see getObject). */
+const WHOLE_READ_LIMIT = 2 * 1024 * 1024;
+
 /**
  * S3 honours one `bytes=` range. Syntax it cannot use is ignored (the whole object is sent);
  * a range that starts past the end is 416.
@@ -149,6 +152,15 @@ export const getObject: Handler<'GetObject'> = async (ctx) => {
     if (empty || inMemory !== undefined) {
       open.close();
       return { ...reply, body: inMemory };
+    }
+    const length = range ? range.end - range.start + 1 : meta.size;
+    if (length <= WHOLE_READ_LIMIT) {
+      // Medium bodies: one read into one buffer and one write beat a stream's many small steps.
+      try {
+        return { ...reply, body: await open.read(range) };
+      } finally {
+        open.close();
+      }
     }
     return { ...reply, body: open.stream(range), onDone: () => open.close() };
   } catch (err) {
