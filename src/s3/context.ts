@@ -14,6 +14,8 @@ export interface ServerConfig {
   region: string;
   /** Canonical id and display name of the root account (owner of buckets made with the root keys). */
   rootOwner: { id: string; displayName: string };
+  /** The display name of another owner (an access key's name), for ACL and listing documents. */
+  ownerName?: (ownerId: string) => string | undefined;
   /** Compress text objects that have no stored .br/.gz variant on first request, and keep the result. */
   compressOnTheFly?: boolean;
 }

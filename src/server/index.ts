@@ -65,6 +65,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     domain: opts.domain.toLowerCase(),
     region: opts.region,
     rootOwner: { id: root.ownerId, displayName: 'root' },
+    ownerName: (id) => keys.nameOfOwner(id),
     compressOnTheFly: opts.compressOnTheFly,
   };
   let accepting = true;

@@ -13,6 +13,8 @@ export interface KeyStore {
   listKeys(): Credential[];
   deleteKey(accessKeyId: string): boolean;
   lookupKey(accessKeyId: string): Credential | undefined;
+  /** The name of the key that owns this canonical id, if any. */
+  nameOfOwner(owner: string): string | undefined;
   close(): void;
 }
 
@@ -25,6 +27,7 @@ export function openKeyStore(dataDir: string): KeyStore {
   const all = db.prepare<[], Row>('SELECT * FROM access_keys ORDER BY created_at');
   const one = db.prepare<[string], Row>('SELECT * FROM access_keys WHERE access_key_id = ?');
   const remove = db.prepare('DELETE FROM access_keys WHERE access_key_id = ?');
+  const byOwner = db.prepare<[string], { name: string }>('SELECT name FROM access_keys WHERE owner = ? LIMIT 1');
   const toCredential = (row: Row): Credential => ({ accessKeyId: row.access_key_id, secretAccessKey: row.secret, owner: row.owner, displayName: row.name });
   return {
     createKey({ name, accessKeyId, secretAccessKey }) {
@@ -43,6 +46,7 @@ export function openKeyStore(dataDir: string): KeyStore {
       const row = one.get(id);
       return row && toCredential(row);
     },
+    nameOfOwner: (owner) => byOwner.get(owner)?.name,
     close: () => db.close(),
   };
 }

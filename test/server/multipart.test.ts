@@ -95,6 +95,9 @@ describe('multipart uploads', () => {
     await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'assembled.bin', UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: p1.CopyPartResult!.ETag }, { PartNumber: 2, ETag: p2.CopyPartResult!.ETag }] } }));
     const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'assembled.bin' }));
     expect(Buffer.from(await got.Body!.transformToByteArray()).equals(source)).toBe(true);
+    const late = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'too-far.bin' }));
+    const outside = await errorOf(s3.send(new UploadPartCopyCommand({ Bucket: bucket, Key: 'too-far.bin', UploadId: late.UploadId, PartNumber: 1, CopySource: `${bucket}/source.bin`, CopySourceRange: `bytes=0-${source.length}` })));
+    expect(outside.name).toBe('InvalidRange');
   });
 
   it('computes composite and full-object checksums as S3 does', async () => {

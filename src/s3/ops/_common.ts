@@ -79,7 +79,8 @@ export function ownerXml(ctx: RequestContext, id: string): string {
 
 export function displayName(ctx: RequestContext, id: string): string {
   if (id === ctx.config.rootOwner.id) return ctx.config.rootOwner.displayName;
-  return ctx.principal.kind === 'user' && ctx.principal.credential.owner === id ? ctx.principal.credential.displayName : id;
+  if (ctx.principal.kind === 'user' && ctx.principal.credential.owner === id) return ctx.principal.credential.displayName;
+  return ctx.config.ownerName?.(id) ?? id;
 }
 
 /** Turns engine errors into the S3 errors of the same name, with the resource named. */

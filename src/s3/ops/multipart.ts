@@ -104,8 +104,11 @@ export const uploadPartCopy: Handler<'UploadPartCopy'> = async (ctx) => {
   let range: { start: number; end: number } | undefined;
   if (rangeHeader !== undefined) {
     const parsed = /^bytes=\d+-\d+$/.test(rangeHeader.trim()) ? parseRange(rangeHeader, source.size) : undefined;
-    if (parsed === undefined || parsed === 'unsatisfiable' || Number(rangeHeader.split('-')[1]) >= source.size) {
+    if (parsed === undefined) {
       throw new S3Error('InvalidArgument', 'The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy', { ArgumentName: 'x-amz-copy-source-range', ArgumentValue: rangeHeader });
+    }
+    if (parsed === 'unsatisfiable' || Number(rangeHeader.split('-')[1]) >= source.size) {
+      throw new S3Error('InvalidRange', `Range specified is not valid for source object of size: ${source.size}`, { RangeRequested: rangeHeader, ActualObjectSize: String(source.size) });
     }
     range = parsed;
   }
