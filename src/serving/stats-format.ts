@@ -1,4 +1,5 @@
 /** The human-readable `offload stats` report: top files, totals per day, monthly cost and its formula. */
+import { formatBytes } from '../format.js';
 import type { CostEstimate } from './cost.js';
 import { money } from './cost.js';
 import type { FileUsage, StatsReport } from './stats-report.js';
@@ -10,16 +11,16 @@ export function formatStatsReport(report: StatsReport, cost: CostEstimate): stri
   const t = report.totals;
   lines.push(
     `${t.requests} requests (${t.s2xx} 2xx, ${t.s3xx} 3xx, ${t.s4xx} 4xx, ${t.s5xx} 5xx; ${t.anonymous} anonymous, ${t.signed} signed), ` +
-      `${bytes(t.bytesOut)} sent, ${bytes(t.bytesIn)} received`,
+      `${formatBytes(t.bytesOut)} sent, ${formatBytes(t.bytesIn)} received`,
   );
-  lines.push(`Stored now: ${report.stored.objects} objects, ${bytes(report.stored.bytes)}`);
+  lines.push(`Stored now: ${report.stored.objects} objects, ${formatBytes(report.stored.bytes)}`);
   lines.push('', 'Most requested:');
   lines.push(...table(report.topByRequests));
   lines.push('', 'Most bandwidth:');
   lines.push(...table(report.topByBytes));
   lines.push('', 'Per day:');
   if (report.perDay.length === 0) lines.push('  (no requests)');
-  for (const d of report.perDay) lines.push(`  ${d.day}  ${String(d.requests).padStart(9)} requests  ${bytes(d.bytesOut).padStart(10)} sent  ${String(d.s4xx + d.s5xx).padStart(6)} errors`);
+  for (const d of report.perDay) lines.push(`  ${d.day}  ${String(d.requests).padStart(9)} requests  ${formatBytes(d.bytesOut).padStart(10)} sent  ${String(d.s4xx + d.s5xx).padStart(6)} errors`);
   if (report.referrers.length > 0) {
     lines.push('', 'Top referrers:');
     for (const r of report.referrers) lines.push(`  ${String(r.requests).padStart(9)}  ${r.host}`);
@@ -31,17 +32,6 @@ export function formatStatsReport(report: StatsReport, cost: CostEstimate): stri
 
 function table(files: FileUsage[]): string[] {
   if (files.length === 0) return ['  (no requests)'];
-  return files.map((f) => `  ${String(f.requests).padStart(9)} req  ${bytes(f.bytesOut).padStart(10)}  ${f.key}`);
+  return files.map((f) => `  ${String(f.requests).padStart(9)} req  ${formatBytes(f.bytesOut).padStart(10)}  ${f.key}`);
 }
 
-function bytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
-}

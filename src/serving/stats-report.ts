@@ -3,6 +3,7 @@
  * tables (top files by requests and by bytes, totals per day, top referrer hosts) and what it
  * stores now (objects and bytes, for storage cost).
  */
+import type { Counters } from './usage-pending.js';
 import type { Db } from '../storage/schema.js';
 
 export interface StatsQuery {
@@ -15,19 +16,7 @@ export interface StatsQuery {
   now?: number;
 }
 
-export interface Totals {
-  requests: number;
-  bytesOut: number;
-  bytesIn: number;
-  s2xx: number;
-  s3xx: number;
-  s4xx: number;
-  s5xx: number;
-  anonymous: number;
-  signed: number;
-  puts: number;
-  gets: number;
-}
+export type Totals = Counters;
 
 export interface FileUsage extends Totals {
   key: string;

@@ -7,10 +7,8 @@
 /** Upper bounds (seconds) of the request latency histogram; a last, implicit bucket is +Inf. */
 export const LATENCY_BOUNDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60] as const;
 
-export interface ObjectCounts {
-  bucket: string;
-  key: string;
-  hour: number;
+/** The counters kept per object per hour, and summed in reports. */
+export interface Counters {
   requests: number;
   bytesOut: number;
   bytesIn: number;
@@ -24,6 +22,12 @@ export interface ObjectCounts {
   puts: number;
   /** GET-class requests (reads, HEADs), billed per 10,000; deletes are neither. */
   gets: number;
+}
+
+export interface ObjectCounts extends Counters {
+  bucket: string;
+  key: string;
+  hour: number;
   /** Referrer host -> requests. */
   referrers: Map<string, number> | undefined;
 }
