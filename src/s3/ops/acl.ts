@@ -23,6 +23,13 @@ async function requestedAcl(ctx: RequestContext): Promise<Acl> {
 async function allowedAcl(ctx: RequestContext & { op: { bucket: string } }): Promise<Acl> {
   const acl = await requestedAcl(ctx);
   checkRequestedAcl(ctx.store, ctx.op.bucket, acl);
+  // A grant to a canonical id nobody has would be a grant to nobody: S3 refuses it.
+  for (const grant of 'grants' in acl ? acl.grants : []) {
+    const who = grant.grantee;
+    if (who.type === 'CanonicalUser' && who.id !== ctx.config.rootOwner.id && ctx.config.ownerName?.(who.id) === undefined) {
+      throw new S3Error('InvalidArgument', 'Invalid id', { ArgumentName: 'CanonicalUser/ID', ArgumentValue: who.id });
+    }
+  }
   return acl;
 }
 
