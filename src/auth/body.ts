@@ -10,6 +10,7 @@ import { S3Error } from '../s3/errors.js';
 import type { ChecksumAlgorithm } from '../storage/types.js';
 import type { ChecksumRequest, DecodedBody, PayloadMode } from './types.js';
 import { AwsChunkedDecoder } from './chunked.js';
+import { first } from './request.js';
 import { CHECKSUM_ALGORITHMS, DIGEST_BYTES, createHasher, isChecksumAlgorithm, type Hasher } from './checksums.js';
 
 const continuations = new WeakMap<IncomingMessage, () => void>();
@@ -35,7 +36,7 @@ export function decodeBody(req: IncomingMessage, payload: PayloadMode, opts: { h
         payload.trailer,
       )
     : undefined;
-  const decodedLength = payload.kind === 'chunked' ? single(opts.headers['x-amz-decoded-content-length']) : undefined;
+  const decodedLength = payload.kind === 'chunked' ? first(opts.headers['x-amz-decoded-content-length']) : undefined;
   const verifier = new BodyVerifier({
     sha256: payload.kind === 'sha256' ? payload.expectedHex : undefined,
     checksum: opts.checksum,
@@ -117,18 +118,18 @@ class BodyVerifier extends Transform {
 export function checksumRequestFromHeaders(headers: IncomingHttpHeaders): ChecksumRequest | undefined {
   const given = CHECKSUM_ALGORITHMS.filter((alg) => headers[`x-amz-checksum-${alg.toLowerCase()}`] !== undefined);
   if (given.length > 1) throw new S3Error('InvalidRequest', 'Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.');
-  const sdkAlgorithm = single(headers['x-amz-sdk-checksum-algorithm'])?.toUpperCase();
+  const sdkAlgorithm = first(headers['x-amz-sdk-checksum-algorithm'])?.toUpperCase();
   if (sdkAlgorithm !== undefined && !isChecksumAlgorithm(sdkAlgorithm)) throw new S3Error('InvalidRequest', 'Value for x-amz-sdk-checksum-algorithm header is invalid.');
   if (given.length === 1) {
     const algorithm = given[0]!;
-    const value = single(headers[`x-amz-checksum-${algorithm.toLowerCase()}`])!.trim();
+    const value = first(headers[`x-amz-checksum-${algorithm.toLowerCase()}`])!.trim();
     const raw = Buffer.from(value, 'base64');
     if (raw.length !== DIGEST_BYTES[algorithm] || raw.toString('base64') !== value) {
       throw new S3Error('InvalidRequest', `Value for x-amz-checksum-${algorithm.toLowerCase()} header is invalid.`);
     }
     return { algorithm, expected: value };
   }
-  const trailer = single(headers['x-amz-trailer'])?.trim().toLowerCase();
+  const trailer = first(headers['x-amz-trailer'])?.trim().toLowerCase();
   if (trailer !== undefined && trailer !== '') {
     const algorithm = trailer.replace(/^x-amz-checksum-/, '').toUpperCase();
     if (!trailer.startsWith('x-amz-checksum-') || !isChecksumAlgorithm(algorithm)) throw new S3Error('InvalidRequest', `The trailer ${trailer} is not supported.`);
@@ -141,8 +142,4 @@ export function verifyContentMd5(header: string, md5: Buffer): void {
   const raw = Buffer.from(header.trim(), 'base64');
   if (raw.length !== 16) throw new S3Error('InvalidDigest');
   if (!raw.equals(md5)) throw new S3Error('BadDigest');
-}
-
-function single(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
 }

@@ -8,6 +8,7 @@ import type { AuthInput, AuthOptions, AuthResult } from './types.js';
 import { queryPairs } from './encoding.js';
 import { payloadMode, verifyHeaderV4, verifyPresignedV4 } from './sigv4.js';
 import { verifyHeaderV2, verifyPresignedV2 } from './sigv2.js';
+import { first } from './request.js';
 
 export { decodeBody, checksumRequestFromHeaders, onBodyWanted, verifyContentMd5 } from './body.js';
 
@@ -34,8 +35,4 @@ export function authenticate(input: AuthInput, opts: AuthOptions): AuthResult {
   // An anonymous client may still stream aws-chunked with a trailing checksum, or promise a hash.
   const payload = contentSha === undefined ? { kind: 'unsigned' as const } : payloadMode(contentSha);
   return { principal: { kind: 'anonymous' }, payload };
-}
-
-function first(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
 }

@@ -7,6 +7,7 @@ import { S3Error } from '../s3/errors.js';
 import type { AuthInput, AuthOptions, AuthResult, Credential } from './types.js';
 import { safeDecode } from './encoding.js';
 import { MAX_SKEW_MS } from './sigv4.js';
+import { first, requireCredential } from './request.js';
 
 /** The sub-resources that belong in the canonical resource, per the SigV2 documentation. */
 const SUBRESOURCES = new Set([
@@ -19,20 +20,20 @@ const SUBRESOURCES = new Set([
 export function verifyHeaderV2(input: AuthInput, opts: AuthOptions, authorization: string): AuthResult {
   const m = /^AWS ([^:\s]+):(\S+)$/.exec(authorization.trim());
   if (!m) throw new S3Error('InvalidArgument', 'AWS authorization header is invalid. Expected AwsAccessKeyId:signature', { ArgumentName: 'Authorization', ArgumentValue: authorization });
-  const credential = lookup(opts, m[1]!);
-  const date = header(input, 'x-amz-date') ?? header(input, 'date');
+  const credential = requireCredential(opts, m[1]!);
+  const date = first(input.headers['x-amz-date']) ?? first(input.headers['date']);
   const time = date === undefined ? NaN : Date.parse(date);
   if (Number.isNaN(time)) throw new S3Error('AccessDenied', 'AWS authentication requires a valid Date or x-amz-date header');
   const now = opts.now ?? Date.now();
   if (Math.abs(now - time) > MAX_SKEW_MS) throw new S3Error('RequestTimeTooSkewed', undefined, { RequestTime: date!, ServerTime: new Date(now).toUTCString() });
   // With x-amz-date present, the Date line is empty: the date is signed among the x-amz headers.
-  const dateLine = header(input, 'x-amz-date') !== undefined ? '' : (header(input, 'date') ?? '');
+  const dateLine = first(input.headers['x-amz-date']) !== undefined ? '' : (first(input.headers['date']) ?? '');
   check(input, credential, dateLine, m[2]!);
   return { principal: { kind: 'user', credential, signatureVersion: 2, presigned: false }, payload: { kind: 'unsigned' } };
 }
 
 export function verifyPresignedV2(input: AuthInput, opts: AuthOptions, params: Map<string, string>): AuthResult {
-  const credential = lookup(opts, params.get('AWSAccessKeyId')!);
+  const credential = requireCredential(opts, params.get('AWSAccessKeyId')!);
   const expires = Number(params.get('Expires'));
   if (!Number.isInteger(expires)) throw new S3Error('AccessDenied', 'Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters');
   if ((opts.now ?? Date.now()) > expires * 1000) throw new S3Error('AccessDenied', 'Request has expired', { Expires: new Date(expires * 1000).toISOString() });
@@ -47,7 +48,7 @@ function check(input: AuthInput, credential: Credential, dateLine: string, signa
   let stringToSign = '';
   for (const candidate of resources) {
     // Header values arrive as latin1-decoded bytes; the resource is text: sign the bytes as sent.
-    const head = [input.method, header(input, 'content-md5') ?? '', header(input, 'content-type') ?? '', dateLine, amzHeaders(input)].join('\n');
+    const head = [input.method, first(input.headers['content-md5']) ?? '', first(input.headers['content-type']) ?? '', dateLine, amzHeaders(input)].join('\n');
     stringToSign = `${head}${candidate}`;
     const expected = createHmac('sha1', credential.secretAccessKey).update(Buffer.concat([Buffer.from(head, 'latin1'), Buffer.from(candidate, 'utf8')])).digest('base64');
     const a = Buffer.from(expected);
@@ -81,15 +82,4 @@ function canonicalResource(input: AuthInput): string {
     .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
     .map(([k, v]) => (v === undefined || v === '' ? k : `${k}=${v}`));
   return subs.length ? `${base}?${subs.join('&')}` : base;
-}
-
-function lookup(opts: AuthOptions, accessKeyId: string): Credential {
-  const credential = opts.lookup(accessKeyId);
-  if (!credential) throw new S3Error('InvalidAccessKeyId', undefined, { AWSAccessKeyId: accessKeyId });
-  return credential;
-}
-
-function header(input: AuthInput, name: string): string | undefined {
-  const v = input.headers[name];
-  return Array.isArray(v) ? v[0] : v;
 }

@@ -5,9 +5,10 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { S3Error } from '../s3/errors.js';
-import type { AuthInput, AuthOptions, AuthResult, Credential, PayloadMode } from './types.js';
+import type { AuthInput, AuthOptions, AuthResult, PayloadMode } from './types.js';
 import { canonicalPaths, canonicalQuery, queryPairs } from './encoding.js';
 import { hmac, signingKey } from './signing-key.js';
+import { first, requireCredential } from './request.js';
 
 const ALGORITHM = 'AWS4-HMAC-SHA256';
 export const MAX_SKEW_MS = 15 * 60 * 1000;
@@ -25,8 +26,8 @@ export function verifyHeaderV4(input: AuthInput, opts: AuthOptions, authorizatio
   const fields = parseAuthorization(authorization);
   const scope = parseCredential(fields.Credential, 'AuthorizationHeaderMalformed');
   const signedHeaders = fields.SignedHeaders!.split(';');
-  const credential = lookup(opts, scope.accessKeyId);
-  const amzDate = headerValue(input, 'x-amz-date') ?? headerValue(input, 'date');
+  const credential = requireCredential(opts, scope.accessKeyId);
+  const amzDate = first(input.headers['x-amz-date']) ?? first(input.headers['date']);
   if (amzDate === undefined) throw new S3Error('AccessDenied', 'AWS authentication requires a valid Date or x-amz-date header');
   const time = parseAmzDate(amzDate);
   if (time === undefined) throw new S3Error('AccessDenied', 'AWS authentication requires a valid Date or x-amz-date header');
@@ -35,7 +36,7 @@ export function verifyHeaderV4(input: AuthInput, opts: AuthOptions, authorizatio
     throw new S3Error('RequestTimeTooSkewed', undefined, { RequestTime: amzDate, ServerTime: new Date(now).toISOString(), MaxAllowedSkewMilliseconds: String(MAX_SKEW_MS) });
   }
   if (!amzDate.startsWith(scope.date)) throw new S3Error('SignatureDoesNotMatch', 'The date in the credential scope does not match the request date.');
-  const contentSha = headerValue(input, 'x-amz-content-sha256');
+  const contentSha = first(input.headers['x-amz-content-sha256']);
   if (contentSha === undefined) throw new S3Error('InvalidRequest', 'Missing required header for this request: x-amz-content-sha256');
   if (!signedHeaders.includes('host')) throw new S3Error('AccessDenied', 'Host must be a signed header');
   const key = signingKey(credential.secretAccessKey, scope.date, scope.region, scope.service);
@@ -61,13 +62,13 @@ export function verifyPresignedV4(input: AuthInput, opts: AuthOptions, pairs: [s
   const expires = Number(params.get('X-Amz-Expires'));
   if (!Number.isInteger(expires) || expires < 0) throw new S3Error('AuthorizationQueryParametersError', 'X-Amz-Expires should be a number');
   if (expires > MAX_PRESIGN_SECONDS) throw new S3Error('AuthorizationQueryParametersError', 'X-Amz-Expires must be less than a week (in seconds) that is 604800');
-  const credential = lookup(opts, scope.accessKeyId);
+  const credential = requireCredential(opts, scope.accessKeyId);
   const now = opts.now ?? Date.now();
   if (time - now > MAX_SKEW_MS) throw new S3Error('AccessDenied', 'Request is not valid yet');
   if (now > time + expires * 1000) throw new S3Error('AccessDenied', 'Request has expired', { 'X-Amz-Expires': String(expires), Expires: new Date(time + expires * 1000).toISOString(), ServerTime: new Date(now).toISOString() });
   const key = signingKey(credential.secretAccessKey, scope.date, scope.region, scope.service);
   const scopeString = `${scope.date}/${scope.region}/${scope.service}/aws4_request`;
-  const payloadHash = params.get('X-Amz-Content-Sha256') ?? headerValue(input, 'x-amz-content-sha256') ?? 'UNSIGNED-PAYLOAD';
+  const payloadHash = params.get('X-Amz-Content-Sha256') ?? first(input.headers['x-amz-content-sha256']) ?? 'UNSIGNED-PAYLOAD';
   checkSignature(input, {
     pairs: pairs.filter(([k]) => k !== 'X-Amz-Signature'),
     signedHeaders: params.get('X-Amz-SignedHeaders')!.split(';'),
@@ -155,17 +156,6 @@ function parseCredential(value: string | undefined, code: 'AuthorizationHeaderMa
     throw new S3Error(code, `The authorization header is malformed; the Credential is mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".`);
   }
   return { accessKeyId: parts[0]!, date: parts[1]!, region: parts[2]!, service: parts[3]! };
-}
-
-function lookup(opts: AuthOptions, accessKeyId: string): Credential {
-  const credential = opts.lookup(accessKeyId);
-  if (!credential) throw new S3Error('InvalidAccessKeyId', undefined, { AWSAccessKeyId: accessKeyId });
-  return credential;
-}
-
-function headerValue(input: AuthInput, name: string): string | undefined {
-  const v = input.headers[name];
-  return Array.isArray(v) ? v[0] : v;
 }
 
 /** `20130524T000000Z`; also an HTTP date, which some clients put in `Date` instead. */
