@@ -3,8 +3,8 @@
  * (GET /_offload/stats/<bucket>, signed with SigV4 by the root credentials): the most requested
  * and most bandwidth-heavy files, totals per day, and the monthly cost at given prices.
  */
-import { Command, Option } from 'commander';
-import { jsonOrThrow, signedRequest, type AdminConnection } from '../admin-client.js';
+import { Command } from 'commander';
+import { addAdminOptions, adminConnection, jsonOrThrow, signedRequest, type AdminConnection } from '../admin-client.js';
 import { parseS3Url } from '../s3/keys.js';
 import { monthlyCost, PRICES_2006, type Prices } from '../../serving/cost.js';
 import { formatStatsReport } from '../../serving/stats-format.js';
@@ -25,17 +25,14 @@ interface StatsCliOptions {
 }
 
 export function statsCommand(): Command {
-  return new Command('stats')
+  // The server connection options (--endpoint, --region, --access-key, --secret-key) are the admin client's.
+  return addAdminOptions(new Command('stats')
     .description('Usage of a bucket on an Offload server: top files by requests and bandwidth, totals per day, monthly cost')
     .argument('<url>', 's3://bucket[/prefix]')
     .option('--prefix <prefix>', 'only keys under this prefix (overrides the one in the URL)')
     .option('--since <period>', 'period to report: 7d, 24h, 90m...', '7d')
     .option('--top <n>', 'how many files per list', '20')
     .option('--json', 'print the report and the cost estimate as one JSON object')
-    .addOption(new Option('--endpoint <url>', 'the Offload server').env('AWS_ENDPOINT_URL'))
-    .addOption(new Option('--region <region>', 'region the server signs for').env('AWS_REGION').default('us-east-1'))
-    .addOption(new Option('--access-key <id>', 'root access key id').env('AWS_ACCESS_KEY_ID'))
-    .addOption(new Option('--secret-key <secret>', 'root secret access key').env('AWS_SECRET_ACCESS_KEY'))
     .option('--price-storage <usd>', '$ per GB-month stored', String(PRICES_2006.storagePerGbMonth))
     .option('--price-transfer <usd>', '$ per GB sent', String(PRICES_2006.transferPerGb))
     .option('--price-requests <usd>', '$ per 1,000 PUT and per 10,000 GET requests', String(PRICES_2006.requests))
@@ -57,20 +54,15 @@ Examples:
       };
       const top = Number(opts.top);
       if (!Number.isInteger(top) || top < 1 || top > 1000) throw new Error(`--top must be a whole number from 1 to 1000, got "${opts.top}"`);
-      if (!opts.endpoint) throw new Error('no server: give --endpoint or set AWS_ENDPOINT_URL');
-      if (!opts.accessKey || !opts.secretKey) throw new Error('no credentials: give --access-key/--secret-key or set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (the root key)');
       const report = await fetchStats({
-        endpoint: opts.endpoint,
-        region: opts.region ?? 'us-east-1',
-        accessKeyId: opts.accessKey,
-        secretAccessKey: opts.secretKey,
+        ...adminConnection(opts),
         bucket: loc.bucket,
         query: { prefix: opts.prefix ?? loc.prefix, since: opts.since, top: String(top) },
       });
       const cost = monthlyCost(report, prices);
       if (opts.json) process.stdout.write(JSON.stringify({ ...report, prices, cost }, null, 2) + '\n');
       else process.stdout.write(formatStatsReport(report, cost));
-    });
+    }));
 }
 
 function price(flag: string, value: string): number {
