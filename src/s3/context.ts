@@ -44,6 +44,8 @@ export interface Reply {
   body?: string | Buffer | Readable;
   /** Runs once the response is finished or the connection closed (releases pinned reads). */
   onDone?: () => void;
+  /** The body is this whole blob, from the hot cache: a repeat of the request may reuse it (public-get-cache.ts). */
+  blobId?: string;
 }
 
 export type OpOf<K extends OpName> = K extends ServiceOpName

@@ -13,6 +13,7 @@ import { bucketFromHost, route } from './router.js';
 import { authenticate, checksumRequestFromHeaders, decodeBody, verifyContentMd5 } from '../auth/index.js';
 import type { AuthResult, CredentialLookup } from '../auth/types.js';
 import { applyCors } from './ops/cors.js';
+import { PublicGetCache } from './public-get-cache.js';
 import type { Store } from '../storage/types.js';
 import type { UsageRecorder } from '../serving/usage.js';
 
@@ -24,6 +25,8 @@ export interface S3HandlerDeps {
   admin: (req: IncomingMessage, res: ServerResponse, path: string) => void;
   /** Usage stats and metrics: one tap per request, read when the response ends. */
   usage?: UsageRecorder;
+  /** The hot cache's copy of a blob, if it has one: lets repeated public GETs skip the S3 work. */
+  hotBlob?: (blobId: string) => Buffer | undefined;
 }
 
 const ANONYMOUS: AuthResult = { principal: { kind: 'anonymous' }, payload: { kind: 'unsigned' } };
@@ -40,21 +43,32 @@ export function nextRequestId(): string {
 export function createS3Handler(deps: S3HandlerDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const { store, config } = deps;
   const isBucket = (name: string) => store.getBucket(name) !== undefined;
+  const publicGets = deps.hotBlob && new PublicGetCache(() => store.generation, deps.hotBlob);
   return (req, res) => {
     store.refresh();
+    const generation = store.generation;
     const requestId = nextRequestId();
-    res.setHeader('x-amz-request-id', requestId);
-    res.setHeader('x-amz-id-2', requestId);
-    res.setHeader('Server', 'Offload');
     const target = req.url ?? '/';
     const q = target.indexOf('?');
     const rawPath = q < 0 ? target : target.slice(0, q);
     const rawQuery = q < 0 ? '' : target.slice(q + 1);
-    if (rawPath.startsWith('/_offload/')) {
+    const admin = rawPath.startsWith('/_offload/');
+    const tap = admin ? undefined : deps.usage?.begin(req, res);
+    const repeatKey = admin || !publicGets ? undefined : PublicGetCache.keyOf(req);
+    if (repeatKey !== undefined) {
+      const hit = publicGets!.serve(repeatKey, res, requestId);
+      if (hit) {
+        if (tap) Object.assign(tap, { op: 'GetObject', bucket: hit.bucket, key: hit.key });
+        return;
+      }
+    }
+    res.setHeader('x-amz-request-id', requestId);
+    res.setHeader('x-amz-id-2', requestId);
+    res.setHeader('Server', 'Offload');
+    if (admin) {
       deps.admin(req, res, rawPath);
       return;
     }
-    const tap = deps.usage?.begin(req, res);
     let resource = rawPath;
     handle().catch((err: unknown) => writeError(req, res, err, resource, requestId));
 
@@ -95,6 +109,9 @@ export function createS3Handler(deps: S3HandlerDeps): (req: IncomingMessage, res
         // A header Node refuses (say, a control character in stored metadata): release the reader.
         reply.onDone?.();
         throw err;
+      }
+      if (repeatKey !== undefined && reply.blobId !== undefined && op.op === 'GetObject' && auth.principal.kind === 'anonymous' && reply.status === 200) {
+        publicGets!.remember(repeatKey, res, reply.headers ?? {}, { generation, bucket: op.bucket, key: op.key, blobId: reply.blobId });
       }
     }
   };

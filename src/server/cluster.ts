@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { loadCacheRulesFile } from '../serving/cache-rules.js';
 import { openStore } from '../storage/engine.js';
+import { claimDataFolder } from './data-lock.js';
 import { loadRootCredentials, type RootCredentials } from './root-credentials.js';
 import type { ServeOptions } from './index.js';
 
@@ -31,6 +32,7 @@ export async function startCluster(opts: ServeOptions, workers: number): Promise
   // Crash recovery runs once, here, before any worker can write.
   // A broken rules file fails here, once, rather than in every worker.
   if (opts.cacheRulesFile !== undefined) loadCacheRulesFile(readFileSync(opts.cacheRulesFile, 'utf8'), opts.cacheRulesFile);
+  const release = claimDataFolder(dataDir);
   await (await openStore(dataDir)).close();
   // Each worker accepts on the shared socket itself: the default round-robin would make the
   // primary touch every connection.
@@ -69,7 +71,7 @@ export async function startCluster(opts: ServeOptions, workers: number): Promise
             w.send({ type: 'stop', graceMs } satisfies ToWorker);
           }),
       ),
-    ).then(() => undefined);
+    ).then(() => release());
   };
   return { root, url: first.url, websiteUrl: first.websiteUrl, dataDir, stop };
 }

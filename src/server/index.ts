@@ -13,6 +13,7 @@ import { S3Error } from '../s3/errors.js';
 import { createAdminHandler } from './admin.js';
 import { loadRootCredentials, type RootCredentials } from './root-credentials.js';
 import { Engine, openStore } from '../storage/engine.js';
+import { claimDataFolder } from './data-lock.js';
 import { UsageRecorder } from '../serving/usage.js';
 import { openKeyStore } from '../storage/keys.js';
 import type { Credential } from '../auth/types.js';
@@ -33,7 +34,10 @@ export interface ServeOptions {
   compressOnTheFly?: boolean;
   /** Per-bucket cache rules to apply at start-up (JSON file). */
   cacheRulesFile?: string;
-  /** Another process (the cluster primary) already recovered the data folder. */
+  /**
+   * A `--workers` worker: the primary recovered the data folder and holds its claim, and sibling
+   * workers write it too.
+   */
   skipRecovery?: boolean;
 }
 
@@ -54,7 +58,15 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const dataDir = resolve(opts.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const root = loadRootCredentials(dataDir, opts.env);
-  const store = await openStore(dataDir, { skipRecovery: opts.skipRecovery });
+  const worker = opts.skipRecovery === true;
+  const release = worker ? undefined : claimDataFolder(dataDir);
+  let store: Store;
+  try {
+    store = await openStore(dataDir, { skipRecovery: worker, soleWriter: !worker });
+  } catch (err) {
+    release?.();
+    throw err;
+  }
   if (opts.cacheRulesFile !== undefined) loadCacheRulesFile(readFileSync(opts.cacheRulesFile, 'utf8'), opts.cacheRulesFile);
   const keys = openKeyStore(dataDir);
   const rootCredential: Credential = { accessKeyId: root.accessKeyId, secretAccessKey: root.secretAccessKey, owner: root.ownerId, displayName: 'root' };
@@ -83,7 +95,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     metricsPublic: (opts.env ?? process.env).OFFLOAD_METRICS_PUBLIC === '1',
     store,
   });
-  const s3Handler = createS3Handler({ store, config, lookup, admin, usage });
+  const hotBlob = cache && ((blobId: string) => cache.getIfCached(blobId));
+  const s3Handler = createS3Handler({ store, config, lookup, admin, usage, hotBlob });
   const websiteDomain = (opts.websiteDomain ?? opts.domain).toLowerCase();
   const website = createWebsiteHandler({ store, config, websiteDomain, nextRequestId, usage });
   // With a website domain of its own, `bucket.<websiteDomain>` hosts are website requests on the API port too.
@@ -112,6 +125,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       usage.close();
       await store.close();
       keys.close();
+      release?.();
     })();
     return stopping;
   };

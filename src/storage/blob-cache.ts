@@ -33,6 +33,16 @@ export class BlobCache {
       this.misses++;
       return undefined;
     }
+    return this.touch(blobId, hit);
+  }
+
+  /** Like get(), but an absent entry is not counted as a miss (the caller falls back to get()). */
+  getIfCached(blobId: string): Buffer | undefined {
+    const hit = this.entries.get(blobId);
+    return hit === undefined ? undefined : this.touch(blobId, hit);
+  }
+
+  private touch(blobId: string, hit: Buffer): Buffer {
     this.hits++;
     // Re-inserting moves the entry to the young end of the Map's order.
     this.entries.delete(blobId);

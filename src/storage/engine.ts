@@ -25,6 +25,11 @@ export interface StoreOptions {
   cache?: BlobCacheOptions;
   /** Skip start-up recovery (another process of the same server already did it). */
   skipRecovery?: boolean;
+  /**
+   * This process is the only one that writes buckets and objects here (a one-process server
+   * holding the data folder's lock): refresh() need not ask SQLite for other processes' commits.
+   */
+  soleWriter?: boolean;
 }
 
 const MAX_CACHED_METAS = 100_000;
@@ -112,7 +117,14 @@ export class Engine implements Store {
   private readonly bucketCache = new Map<string, BucketInfo | null>();
   private readonly configCache = new Map<string, string | null>();
 
+  /**
+   * Bumped whenever something cached from the database may have changed: this process's own
+   * writes (per key or per bucket) and other processes' commits seen by refresh().
+   */
+  generation = 0;
+
   refresh(): void {
+    if (this.options.soleWriter) return;
     const version = this.sql.dataVersion.get()!;
     if (version !== this.dataVersion) {
       this.dataVersion = version;
@@ -121,6 +133,7 @@ export class Engine implements Store {
   }
 
   private forgetBuckets(): void {
+    this.generation++;
     this.bucketCache.clear();
     this.configCache.clear();
     this.metaCache.clear();
@@ -328,7 +341,7 @@ export class Engine implements Store {
   replaceObject(meta: ObjectMeta, precondition?: PutObjectInput['precondition']): void {
     const current = this.headObject(meta.bucket, meta.key);
     precondition?.(current);
-    this.metaCache.delete(`${meta.bucket}\0${meta.key}`);
+    this.forgetObject(meta.bucket, meta.key);
     this.sql.putObject.run(meta.bucket, meta.key, encodeMeta(meta));
     if (current) this.unref(current.segments);
   }
@@ -346,6 +359,11 @@ export class Engine implements Store {
       this.metaCache.set(id, meta ? Object.freeze(meta) : null);
     }
     return meta;
+  }
+
+  private forgetObject(bucket: string, key: string): void {
+    this.generation++;
+    this.metaCache.delete(`${bucket}\0${key}`);
   }
 
   /**
@@ -402,7 +420,7 @@ export class Engine implements Store {
       if (!this.getBucket(bucket)) throw new StoreError('NoSuchBucket');
       const current = this.headObject(bucket, key);
       if (!current) return undefined;
-      this.metaCache.delete(`${bucket}\0${key}`);
+      this.forgetObject(bucket, key);
       this.sql.deleteObject.run(bucket, key);
       this.unref(current.segments);
       return current;
@@ -414,7 +432,7 @@ export class Engine implements Store {
       const current = this.headObject(bucket, key);
       if (!current) throw new StoreError(this.getBucket(bucket) ? 'NoSuchKey' : 'NoSuchBucket');
       const next: ObjectMeta = { ...current, ...change(current), bucket, key, segments: current.segments };
-      this.metaCache.delete(`${bucket}\0${key}`);
+      this.forgetObject(bucket, key);
       this.sql.putObject.run(bucket, key, encodeMeta(next));
       return next;
     });

@@ -211,6 +211,12 @@ export interface Store {
    */
   refresh(): void;
 
+  /**
+   * Changes whenever anything this process may have cached from the store could have changed
+   * (its own writes, and other processes' commits seen by refresh()).
+   */
+  readonly generation: number;
+
   /** Closes the database; pending writes finish first. */
   close(): Promise<void>;
 }

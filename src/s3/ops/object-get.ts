@@ -151,7 +151,8 @@ export const getObject: Handler<'GetObject'> = async (ctx) => {
     // Bytes held in memory pin nothing; only a reader over files has descriptors to release.
     if (empty || inMemory !== undefined) {
       open.close();
-      return { ...reply, body: inMemory };
+      const wholeBlob = inMemory !== undefined && range === undefined && meta.segments.length === 1 ? meta.segments[0]!.blobId : undefined;
+      return { ...reply, body: inMemory, blobId: wholeBlob };
     }
     const length = range ? range.end - range.start + 1 : meta.size;
     if (length <= WHOLE_READ_LIMIT) {

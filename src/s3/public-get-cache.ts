@@ -1,0 +1,93 @@
+/**
+ * Repeated anonymous GETs of small public objects, answered without redoing the S3 work.
+ *
+ * The first such request goes the whole way (route, access check against ACL and policy, cache
+ * rules, variants); its response head is kept here, keyed by what the answer depends on (host,
+ * URL, Accept-Encoding), next to the id of the blob that was its body. A repeat is answered with
+ * that head and the blob from the hot cache. An entry is used only while the store's generation
+ * is the one it was made under (any write or other process's commit that could change the
+ * answer bumps it) and for at most a second (a rule's Expires header counts from now), and only
+ * if the blob is still in the hot cache. Requests that could be answered differently (signed,
+ * with a query, a range, conditions, an Origin, any x-amz- header, a body) never use it.
+ */
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+
+const MAX_ENTRIES = 4096;
+const TTL_MS = 1000;
+
+interface Entry {
+  generation: number;
+  expiresAt: number;
+  bucket: string;
+  key: string;
+  blobId: string;
+  /** Flat [name, value, ...] with the two request-id values left blank (slots 1 and 3). */
+  head: (string | number)[];
+}
+
+export interface PublicGetHit {
+  bucket: string;
+  key: string;
+}
+
+export class PublicGetCache {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(
+    private readonly generation: () => number,
+    private readonly hotBlob: (blobId: string) => Buffer | undefined,
+  ) {}
+
+  /** The cache key of a request that may be answered from here, or undefined. */
+  static keyOf(req: IncomingMessage): string | undefined {
+    if (req.method !== 'GET') return undefined;
+    const url = req.url;
+    if (url === undefined || url.includes('?')) return undefined;
+    const h = req.headers;
+    if (!plainRequest(h)) return undefined;
+    return `${h.host ?? ''}\n${h['accept-encoding'] ?? ''}\n${url}`;
+  }
+
+  /** Answers the request if it can; true when it did. */
+  serve(key: string, res: ServerResponse, requestId: string): PublicGetHit | undefined {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.generation !== this.generation() || entry.expiresAt < Date.now()) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    const body = this.hotBlob(entry.blobId);
+    if (body === undefined) return undefined;
+    const head = entry.head.slice();
+    head[1] = requestId;
+    head[3] = requestId;
+    res.writeHead(200, head as string[]);
+    res.end(body);
+    return entry;
+  }
+
+  /**
+   * Keeps a response just written by the full path from `headers` (the reply's, which
+   * respond.ts wrote after the request-id and Server headers). `generation` is the store's
+   * generation when that request began, so a write that raced with it leaves the entry stale.
+   */
+  remember(key: string, res: ServerResponse, headers: Record<string, string | number | undefined>, from: { generation: number; bucket: string; key: string; blobId: string }): void {
+    const head: (string | number)[] = ['x-amz-request-id', '', 'x-amz-id-2', '', 'Server', 'Offload'];
+    for (const [name, value] of Object.entries(headers)) if (value !== undefined) head.push(name, value);
+    // Anything else the full path set on the response (say, CORS) makes this answer its own.
+    if (res.getHeaderNames().length !== head.length / 2) return;
+    if (this.entries.size >= MAX_ENTRIES) this.entries.clear();
+    this.entries.set(key, { ...from, expiresAt: Date.now() + TTL_MS, head });
+  }
+}
+
+/** No credentials, conditions, range, CORS, S3 options or body: the answer depends only on the URL. */
+function plainRequest(h: IncomingHttpHeaders): boolean {
+  if (h.authorization !== undefined || h.range !== undefined || h.origin !== undefined) return false;
+  if (h['if-none-match'] !== undefined || h['if-modified-since'] !== undefined) return false;
+  if (h['if-match'] !== undefined || h['if-unmodified-since'] !== undefined) return false;
+  if (h['transfer-encoding'] !== undefined || (h['content-length'] !== undefined && h['content-length'] !== '0')) return false;
+  if (h.expect !== undefined) return false;
+  for (const name in h) if (name.charCodeAt(0) === 120 && name.startsWith('x-amz-')) return false;
+  return true;
+}
