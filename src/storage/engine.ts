@@ -77,6 +77,10 @@ export class Engine implements Store {
       addRef: db.prepare('UPDATE blobs SET refs = refs + ? WHERE id = ?'),
       getRefs: db.prepare<[string], { refs: number }>('SELECT refs FROM blobs WHERE id = ?'),
       deleteBlob: db.prepare('DELETE FROM blobs WHERE id = ?'),
+      insertInline: db.prepare('INSERT INTO inline_blobs (id, data) VALUES (?, ?)'),
+      getInline: db.prepare<[string], Buffer>('SELECT data FROM inline_blobs WHERE id = ?').pluck(),
+      deleteInline: db.prepare('DELETE FROM inline_blobs WHERE id = ?'),
+      deadInline: db.prepare('DELETE FROM inline_blobs WHERE id NOT IN (SELECT id FROM blobs)'),
       blobExists: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM blobs WHERE id = ?'),
       dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
       deadBlobs: db.prepare<[], { id: string }>('SELECT id FROM blobs WHERE refs <= 0'),
@@ -89,7 +93,10 @@ export class Engine implements Store {
   /** Start-up: finish what a crash interrupted. */
   recover(): void {
     const dead = this.sql.deadBlobs.all().map((r) => r.id);
-    this.db.transaction(() => dead.forEach((id) => this.sql.deleteBlob.run(id))).immediate();
+    this.db.transaction(() => {
+      dead.forEach((id) => this.sql.deleteBlob.run(id));
+      this.sql.deadInline.run();
+    }).immediate();
     this.files.reclaimOrphans((id) => this.sql.blobExists.get(id) !== undefined);
     void this.multipart.reclaimStale(this.options.staleUploadMs ?? 7 * 24 * 3600 * 1000);
   }
@@ -199,7 +206,7 @@ export class Engine implements Store {
       input.body.resume();
       throw new StoreError('NoSuchBucket');
     }
-    const blob = await this.files.write(input.body);
+    const blob = await this.files.write(input.body, { inline: true });
     return this.commitBlob(blob, input.beforeCommit, (segments) => {
       if (!this.getBucket(input.bucket)) throw new StoreError('NoSuchBucket');
       const meta: ObjectMeta = {
@@ -234,7 +241,9 @@ export class Engine implements Store {
       await this.files.place(blob);
       return await this.groupCommit(() => {
         this.sql.insertBlob.run(blob.id, blob.size);
-        return commit([{ blobId: blob.id, size: blob.size }]);
+        if (blob.data === undefined) return commit([{ blobId: blob.id, size: blob.size }]);
+        this.sql.insertInline.run(blob.id, blob.data);
+        return commit([{ blobId: blob.id, size: blob.size, inline: true }]);
       });
     } catch (err) {
       await this.files.discard(blob);
@@ -318,11 +327,15 @@ export class Engine implements Store {
 
   /** Inside a transaction: drop one reference to each segment's blob. */
   unref(segments: Segment[]): void {
-    for (const { blobId } of segments) {
+    for (const { blobId, inline } of segments) {
       this.sql.addRef.run(-1, blobId);
       if ((this.sql.getRefs.get(blobId)?.refs ?? 0) <= 0) {
         this.sql.deleteBlob.run(blobId);
-        this.releasing?.push(blobId);
+        // An inline blob goes with the transaction; a file is unlinked once it has committed.
+        if (inline) {
+          this.sql.deleteInline.run(blobId);
+          this.cache.drop(blobId);
+        } else this.releasing?.push(blobId);
       }
     }
   }
@@ -379,6 +392,7 @@ export class Engine implements Store {
       // Another server process may have replaced the object and unlinked its blob between our
       // metadata read and the open: read the metadata again, which names the new blob.
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      this.refresh();
       return this.tryOpen(bucket, key);
     }
   }
@@ -387,6 +401,7 @@ export class Engine implements Store {
     const meta = this.headObject(bucket, key);
     if (!meta) return undefined;
     if (meta.segments.length === 0) return memoryReader(meta, Buffer.alloc(0));
+    if (meta.segments[0]!.inline) return memoryReader(meta, this.inlineBytes(meta.segments[0]!.blobId, meta.size));
     const small = meta.segments.length === 1 && this.cache.fits(meta.size);
     if (small) {
       const hit = this.cache.get(meta.segments[0]!.blobId);
@@ -413,6 +428,19 @@ export class Engine implements Store {
         }
       }
     }
+  }
+
+  private inlineBytes(blobId: string, size: number): Buffer {
+    const fits = this.cache.fits(size);
+    const hit = fits ? this.cache.get(blobId) : undefined;
+    if (hit) return hit;
+    const bytes = this.sql.getInline.get(blobId);
+    if (bytes === undefined) {
+      // Replaced by another process since our metadata read: openObject reads the metadata again.
+      throw Object.assign(new Error(`inline blob ${blobId} is gone`), { code: 'ENOENT' });
+    }
+    if (fits) this.cache.set(blobId, bytes);
+    return bytes;
   }
 
   async deleteObject(bucket: string, key: string): Promise<ObjectMeta | undefined> {

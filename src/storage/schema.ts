@@ -29,6 +29,11 @@ CREATE TABLE IF NOT EXISTS blobs (
   size INTEGER NOT NULL,
   refs INTEGER NOT NULL
 ) WITHOUT ROWID;
+-- Bytes of small blobs, kept in the database instead of a file of their own (storage/blobs.ts).
+CREATE TABLE IF NOT EXISTS inline_blobs (
+  id TEXT PRIMARY KEY,
+  data BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS uploads (
   upload_id TEXT PRIMARY KEY,
   bucket TEXT NOT NULL,

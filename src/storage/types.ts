@@ -61,10 +61,12 @@ export interface ObjectMeta extends ObjectHeaders {
   segments: Segment[];
 }
 
-/** A stretch of an object's bytes stored in one immutable blob file. */
+/** A stretch of an object's bytes stored in one immutable blob. */
 export interface Segment {
   blobId: string;
   size: number;
+  /** The blob's bytes are in the database (small objects), not in a file. Only ever a single-segment object's. */
+  inline?: true;
 }
 
 export interface BucketInfo {

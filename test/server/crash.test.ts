@@ -9,7 +9,9 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import Database from 'better-sqlite3';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { INLINE_LIMIT } from '../../src/storage/blobs.js';
 import { sdkClient } from '../helpers/clients.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'offload-crash-'));
@@ -17,9 +19,13 @@ afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 const KEYS = Array.from({ length: 12 }, (_, i) => `crash/key-${i}`);
 
-/** Deterministic content per (key, version), big enough that a torn write would show. */
+/**
+ * Deterministic content per (key, version), big enough that a torn write would show; even
+ * versions fit in the database (up to INLINE_LIMIT), odd ones get a blob file.
+ */
 function content(key: string, version: number): Buffer {
-  const size = 50_000 + ((version * 7919 + key.length * 104729) % 400_000);
+  const spread = (version * 7919 + key.length * 104729) % 400_000;
+  const size = version % 2 === 0 ? 2_000 + (spread % 60_000) : INLINE_LIMIT + 1 + spread;
   const seed = createHash('sha256').update(`${key}#${version}`).digest();
   const out = Buffer.alloc(size);
   for (let i = 0; i < size; i += seed.length) seed.copy(out, i);
@@ -86,8 +92,15 @@ describe('crash safety', () => {
         expect(object.Size).toBe(bytes.length);
         expect(got.ETag).toBe(`"${createHash('md5').update(bytes).digest('hex')}"`);
       }
-      // One blob per single-part object: anything more is an orphan the restart failed to reclaim.
-      expect(filesUnder(join(dataDir, 'blobs')).length).toBe(listed.Contents?.length ?? 0);
+      // One blob per single-part object, a file or a row: anything more is an orphan the restart failed to reclaim.
+      const sizes = (listed.Contents ?? []).map((o) => o.Size!);
+      expect(filesUnder(join(dataDir, 'blobs')).length).toBe(sizes.filter((n) => n > INLINE_LIMIT).length);
+      const db = new Database(join(dataDir, 'meta.db'), { readonly: true });
+      try {
+        expect(db.prepare('SELECT count(*) FROM inline_blobs').pluck().get()).toBe(sizes.filter((n) => n <= INLINE_LIMIT).length);
+      } finally {
+        db.close();
+      }
     } finally {
       s3.destroy();
       await server.stop({ keepData: true });
