@@ -46,13 +46,15 @@ export function parseWrk(out) {
 
 /**
  * One wrk run. Returns the parsed result plus `error` when wrk failed or saw errors.
- * @param {string} url @param {{ connections: number, seconds: number, headers?: string[], threads?: number }} o
+ * @param {string} url @param {{ connections: number, seconds: number, headers?: string[], threads?: number, script?: string, scriptArgs?: string[] }} o
  */
 export async function wrk(url, o) {
   const threads = Math.min(o.threads ?? 2, o.connections);
   const args = [`-t${threads}`, `-c${o.connections}`, `-d${o.seconds}s`, '--timeout', '10s', '--latency'];
   for (const h of o.headers ?? []) args.push('-H', h);
+  if (o.script) args.push('-s', o.script);
   args.push(url);
+  if (o.scriptArgs) args.push('--', ...o.scriptArgs);
   const r = await run(WRK, args, { timeoutMs: (o.seconds + 30) * 1000 });
   const parsed = parseWrk(r.stdout);
   let error;

@@ -78,6 +78,8 @@ export async function startS3rver(buckets) {
     url,
     pid: child.pid,
     child,
+    accessKeyId: 'S3RVER',
+    secretAccessKey: 'S3RVER',
     client: s3Client(url, 'S3RVER', 'S3RVER'),
     objectUrl: (bucket, key) => `${url}/${bucket}/${key}`,
     async stop() {

@@ -174,7 +174,9 @@ async function main() {
   const sdkServers = [offload, s3rver].filter((s) => s !== null);
   await offload.client.send(new CreateBucketCommand({ Bucket: 'put' }));
   await offload.client.send(new CreateBucketCommand({ Bucket: 'list' }));
-  await withCols(['Offload', 's3rver'], () => signedPut(ctx, sdkServers, { bucket: 'put', concurrency: 32, sizes: [{ label: '10 KiB', bytes: 10 * 1024, factor: 10 }, { label: '1 MiB', bytes: MiB, factor: 5 }] }));
+  const prepared = { full: [3000, 48], quick: [1000, 24], smoke: [50, 4] }[mode];
+  const sizes = [{ label: '10 KiB', bytes: 10 * 1024, factor: 10, prepared: prepared[0] }, { label: '1 MiB', bytes: MiB, factor: 5, prepared: prepared[1] }];
+  await withCols(['Offload', 's3rver'], () => signedPut(ctx, sdkServers, { bucket: 'put', concurrency: 32, sizes, scratch: tempDir('offload-bench-replay-') }));
   const counts = { Offload: PARAMS.listCount, s3rver: PARAMS.s3rverList };
   await withCols(['Offload', 's3rver'], async () => {
     const c = await listPages(ctx, sdkServers, { bucket: 'list', counts, budgetS: PARAMS.fillBudgetS });
