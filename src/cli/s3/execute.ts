@@ -9,6 +9,7 @@ import { actionBytes, actionTarget, type DeleteAction, type Plan, type TransferA
 import type { Reporter } from './report.js';
 import { runPool, Semaphore } from './retry.js';
 import type { SyncState } from './state.js';
+import { leanPutFor } from './lean-put.js';
 import { deleteKeys, runCopy, runDownload, runHeaders, runUpload, type TransferContext } from './transfer.js';
 
 export interface ExecuteOptions {
@@ -41,6 +42,7 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<voi
     public: opts.public,
     onBytes: reporter.onBytes,
     retry: { onRetry: (err, attempt, delay) => reporter.warn(`retrying in ${(delay / 1000).toFixed(1)}s (attempt ${attempt + 1}): ${describeError(err)}`) },
+    leanPut: plan.transfers.some((a) => a.op === 'upload') ? await leanPutFor(opts.client, opts.concurrency) : undefined,
   };
   let failed = 0;
   // Multipart uploads buffer a few parts each: only a couple at a time, whatever --concurrency says.
