@@ -7,12 +7,18 @@ import { text } from './xml.js';
 
 export function writeReply(req: IncomingMessage, res: ServerResponse, reply: Reply): void {
   const { body } = reply;
-  // The hot path (a small object from memory): one writeHead, no per-header calls.
-  if (Buffer.isBuffer(body) && !reply.onDone) {
+  // The hot path (a body in memory): one writeHead, no per-header calls.
+  if (Buffer.isBuffer(body)) {
     const headers: Record<string, string | number> = {};
     for (const [name, value] of Object.entries(reply.headers ?? {})) if (value !== undefined) headers[name] = value;
     if (headers['Content-Length'] === undefined) headers['Content-Length'] = body.length;
     res.writeHead(reply.status, headers);
+    if (reply.onDone) {
+      // 'finish': every byte is with the kernel; 'close' first: the connection dropped them.
+      const done = once(reply.onDone);
+      res.once('finish', done);
+      res.once('close', done);
+    }
     res.end(req.method === 'HEAD' ? undefined : body);
     return;
   }

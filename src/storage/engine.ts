@@ -13,6 +13,7 @@ import { openDatabase, type Db } from './schema.js';
 import { memoryReader, openReader } from './reader.js';
 import { readFile } from 'node:fs/promises';
 import { BlobCache, type BlobCacheOptions } from './blob-cache.js';
+import { FdCache } from './fd-cache.js';
 import { listKeys } from './listing.js';
 import { Multipart } from './multipart.js';
 import { StoreError } from './types.js';
@@ -51,6 +52,7 @@ export class Engine implements Store {
   private readonly sweeper: NodeJS.Timeout;
   private readonly sql;
   readonly cache: BlobCache;
+  private readonly fds = new FdCache();
 
   constructor(dataDir: string, private readonly options: StoreOptions) {
     this.files = new BlobFiles(dataDir);
@@ -346,6 +348,7 @@ export class Engine implements Store {
 
   private unlinkBlob(id: string): void {
     this.cache.drop(id);
+    this.fds.forget(id);
     if (this.pins.has(id)) this.unlinkWhenUnpinned.add(id);
     else void this.files.remove(id);
   }
@@ -417,7 +420,7 @@ export class Engine implements Store {
         this.cache.set(blobId, bytes);
         return memoryReader(meta, bytes);
       }
-      return await openReader(meta, (id) => this.files.pathOf(id));
+      return await openReader(meta, (id) => this.files.pathOf(id), this.fds);
     } finally {
       for (const id of ids) {
         const n = (this.pins.get(id) ?? 1) - 1;
@@ -509,6 +512,7 @@ export class Engine implements Store {
   async close(): Promise<void> {
     this.flushCommits();
     clearInterval(this.sweeper);
+    this.fds.closeAll();
     if (this.db.open) this.db.close();
   }
 }

@@ -1,29 +1,31 @@
 /**
- * Pinned readers: opening an object opens a file descriptor per blob, so its bytes stay
- * readable even if the key is overwritten or deleted and the blob unlinked meanwhile.
+ * Pinned readers: opening an object takes a file descriptor per blob (from the descriptor
+ * cache), so its bytes stay readable even if the key is overwritten or deleted and the blob
+ * unlinked meanwhile. Every read is positional, so readers can share a descriptor.
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import { createReadStream, read as readFd } from 'node:fs';
 import { Readable } from 'node:stream';
+import type { FdCache, Lease } from './fd-cache.js';
+import { takeBuffer } from './buffer-pool.js';
 import type { ObjectMeta, ObjectReader } from './types.js';
 
 // Per open stream: 1 MiB reads keep large downloads near the disk and socket's speed (one read,
 // one write per MiB); a few dozen concurrent downloads hold a few dozen MiB.
 const READ_BUFFER = 1024 * 1024;
 
-export async function openReader(meta: ObjectMeta, pathOf: (blobId: string) => string): Promise<ObjectReader> {
-  const handles: FileHandle[] = [];
+export async function openReader(meta: ObjectMeta, pathOf: (blobId: string) => string, fds: FdCache): Promise<ObjectReader> {
+  const leases: Lease[] = [];
   try {
-    for (const segment of meta.segments) handles.push(await open(pathOf(segment.blobId), 'r'));
+    for (const segment of meta.segments) leases.push(await fds.acquire(segment.blobId, pathOf(segment.blobId)));
   } catch (err) {
-    await Promise.all(handles.map((h) => h.close().catch(() => undefined)));
+    leases.forEach((l) => l.release());
     throw err;
   }
+  const fdList = leases.map((l) => l.fd);
   let active = 0;
   let closing = false;
   const release = () => {
-    if (closing && active === 0) {
-      handles.splice(0).forEach((h) => void h.close().catch(() => undefined));
-    }
+    if (closing && active === 0) leases.splice(0).forEach((l) => l.release());
   };
   return {
     meta,
@@ -31,31 +33,44 @@ export async function openReader(meta: ObjectMeta, pathOf: (blobId: string) => s
     async read(range) {
       const start = range?.start ?? 0;
       const end = range?.end ?? meta.size - 1;
-      const out = Buffer.allocUnsafe(Math.max(0, end - start + 1));
-      let filled = 0;
-      if (handles.length === 1) {
-        while (filled < out.length) {
-          const { bytesRead } = await handles[0]!.read(out, filled, out.length - filled, start + filled);
-          if (bytesRead === 0) throw new Error(`blob ${meta.segments[0]!.blobId} is shorter than recorded`);
-          filled += bytesRead;
+      const pooled = takeBuffer(Math.max(0, end - start + 1));
+      const out = pooled.bytes;
+      active++;
+      try {
+        if (fdList.length === 1) {
+          await readFully(fdList[0]!, out, start, meta.segments[0]!.blobId);
+          return pooled;
         }
-        return out;
+        let filled = 0;
+        for await (const chunk of readAcross(meta, fdList, start, end)) {
+          chunk.copy(out, filled);
+          filled += chunk.length;
+        }
+        return pooled;
+      } catch (err) {
+        pooled.recycle();
+        throw err;
+      } finally {
+        active--;
+        release();
       }
-      for await (const chunk of readAcross(meta, handles, start, end)) {
-        chunk.copy(out, filled);
-        filled += chunk.length;
-      }
-      return out;
     },
     stream(range) {
       const start = range?.start ?? 0;
       const end = range?.end ?? meta.size - 1;
-      const stream = end < start ? Readable.from([]) : segmentStream(meta, handles, start, end);
+      const stream = end < start ? Readable.from([]) : segmentStream(meta, fdList, start, end);
       active++;
-      stream.once('close', () => {
+      // A stream read to its end without being destroyed emits 'end' but no 'close'.
+      let finished = false;
+      const finish = () => {
+        if (finished) return;
+        finished = true;
         active--;
         release();
-      });
+      };
+      stream.once('end', finish);
+      stream.once('close', finish);
+      stream.once('error', finish);
       return stream;
     },
     close() {
@@ -65,27 +80,41 @@ export async function openReader(meta: ObjectMeta, pathOf: (blobId: string) => s
   };
 }
 
+function readAt(fd: number, buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
+  return new Promise((resolve, reject) => readFd(fd, buffer, offset, length, position, (err, n) => (err ? reject(err) : resolve(n))));
+}
+
+async function readFully(fd: number, out: Buffer, position: number, blobId: string): Promise<void> {
+  let filled = 0;
+  while (filled < out.length) {
+    const n = await readAt(fd, out, filled, out.length - filled, position + filled);
+    if (n === 0) throw new Error(`blob ${blobId} is shorter than recorded`);
+    filled += n;
+  }
+}
+
 /** A reader over bytes already in memory: no descriptors to pin or close. */
 export function memoryReader(meta: ObjectMeta, bytes: Buffer): ObjectReader {
   const slice = (range?: { start: number; end: number }) => (range ? bytes.subarray(range.start, range.end + 1) : bytes);
   return {
     meta,
     bytes: slice,
-    read: async (range) => slice(range),
+    read: async (range) => ({ bytes: slice(range), recycle: () => undefined }),
     stream: (range) => Readable.from([slice(range)]),
     close: () => undefined,
   };
 }
 
-function segmentStream(meta: ObjectMeta, handles: FileHandle[], start: number, end: number): Readable {
-  if (handles.length === 1) {
-    return handles[0]!.createReadStream({ start, end, autoClose: false, highWaterMark: Math.min(READ_BUFFER, Math.max(end - start + 1, 1)) });
+function segmentStream(meta: ObjectMeta, fds: number[], start: number, end: number): Readable {
+  if (fds.length === 1) {
+    // With `start` set, the stream reads at its own position: sharing the descriptor is safe.
+    return createReadStream('', { fd: fds[0]!, start, end, autoClose: false, emitClose: true, highWaterMark: Math.min(READ_BUFFER, Math.max(end - start + 1, 1)) });
   }
-  return Readable.from(readAcross(meta, handles, start, end), { objectMode: false });
+  return Readable.from(readAcross(meta, fds, start, end), { objectMode: false });
 }
 
 /** Reads [start, end] across the blobs of a multipart object, one big buffer at a time. */
-async function* readAcross(meta: ObjectMeta, handles: FileHandle[], start: number, end: number): AsyncGenerator<Buffer> {
+async function* readAcross(meta: ObjectMeta, fds: number[], start: number, end: number): AsyncGenerator<Buffer> {
   let offset = 0;
   for (let i = 0; i < meta.segments.length; i++) {
     const size = meta.segments[i]!.size;
@@ -96,7 +125,7 @@ async function* readAcross(meta: ObjectMeta, handles: FileHandle[], start: numbe
       let left = segEnd - segStart + 1;
       while (left > 0) {
         const buffer = Buffer.allocUnsafe(Math.min(READ_BUFFER, left));
-        const { bytesRead } = await handles[i]!.read(buffer, 0, buffer.length, position);
+        const bytesRead = await readAt(fds[i]!, buffer, 0, buffer.length, position);
         if (bytesRead === 0) throw new Error(`blob ${meta.segments[i]!.blobId} is shorter than recorded`);
         yield bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead);
         position += bytesRead;

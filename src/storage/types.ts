@@ -6,6 +6,7 @@
  * by the UTF-8 bytes of the key (what SQLite's BINARY collation does on TEXT).
  */
 import type { Readable } from 'node:stream';
+import type { PooledBuffer } from './buffer-pool.js';
 
 export type CannedAcl = 'private' | 'public-read' | 'public-read-write' | 'authenticated-read' | 'bucket-owner-read' | 'bucket-owner-full-control' | 'aws-exec-read' | 'log-delivery-write';
 
@@ -111,8 +112,11 @@ export interface ObjectReader {
   meta: ObjectMeta;
   /** The bytes [start, end] when the object is held in memory (small hot objects); otherwise undefined: use stream(). */
   bytes(range?: { start: number; end: number }): Buffer | undefined;
-  /** Reads [start, end] into one buffer (for bodies small enough to hold: one read, one write). */
-  read(range?: { start: number; end: number }): Promise<Buffer>;
+  /**
+   * Reads [start, end] into one buffer (for bodies small enough to hold: one read, one write).
+   * The buffer may be a pooled one: recycle() it once nothing reads it any more.
+   */
+  read(range?: { start: number; end: number }): Promise<PooledBuffer>;
   /** A stream of bytes [start, end] inclusive (default whole object). May be called more than once. */
   stream(range?: { start: number; end: number }): Readable;
   /** Releases the pinned version (file descriptors). Safe to call twice; streams already open finish first. */

@@ -157,11 +157,13 @@ export const getObject: Handler<'GetObject'> = async (ctx) => {
     const length = range ? range.end - range.start + 1 : meta.size;
     if (length <= WHOLE_READ_LIMIT) {
       // Medium bodies: one read into one buffer and one write beat a stream's many small steps.
+      let whole;
       try {
-        return { ...reply, body: await open.read(range) };
+        whole = await open.read(range);
       } finally {
         open.close();
       }
+      return { ...reply, body: whole.bytes, onDone: whole.recycle };
     }
     return { ...reply, body: open.stream(range), onDone: () => open.close() };
   } catch (err) {
