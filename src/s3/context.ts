@@ -3,6 +3,7 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { AuthResult, CredentialLookup, Principal, PayloadMode } from '../auth/types.js';
 import type { Store } from '../storage/types.js';
+import type { PooledBuffer } from '../storage/buffer-pool.js';
 import type { BucketOpName, ObjectOpName, OpName, Operation, ServiceOpName } from './router.js';
 
 export interface ServerConfig {
@@ -42,6 +43,8 @@ export interface Reply {
   status: number;
   headers?: Record<string, string | number | undefined>;
   body?: string | Buffer | Readable;
+  /** Instead of body: pooled chunks, each recycled once written (see ObjectReader.chunks). */
+  chunks?: AsyncIterable<PooledBuffer>;
   /** Runs once the response is finished or the connection closed (releases pinned reads). */
   onDone?: () => void;
   /** The body is this whole blob, from the hot cache: a repeat of the request may reuse it (public-get-cache.ts). */

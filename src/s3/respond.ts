@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { S3Error, isS3Error } from './errors.js';
 import type { Reply } from './context.js';
+import type { PooledBuffer } from '../storage/buffer-pool.js';
 import { text } from './xml.js';
 
 export function writeReply(req: IncomingMessage, res: ServerResponse, reply: Reply): void {
@@ -37,6 +38,16 @@ export function writeReply(req: IncomingMessage, res: ServerResponse, reply: Rep
     res.once('close', done);
     res.once('finish', done);
   }
+  if (reply.chunks) {
+    const iterator = reply.chunks[Symbol.asyncIterator]();
+    if (req.method === 'HEAD') {
+      void iterator.return?.();
+      res.end();
+      return;
+    }
+    void sendChunks(res, iterator);
+    return;
+  }
   if (body instanceof Readable) {
     if (req.method === 'HEAD') {
       body.destroy();
@@ -58,6 +69,58 @@ export function writeReply(req: IncomingMessage, res: ServerResponse, reply: Rep
   }
   if (!res.hasHeader('Content-Length')) res.setHeader('Content-Length', Buffer.byteLength(body));
   res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+/**
+ * Writes pooled chunks with backpressure, reading the next one while the last is being sent, and
+ * recycles each once the socket has taken it. A client that leaves stops the reading.
+ */
+async function sendChunks(res: ServerResponse, chunks: AsyncIterator<PooledBuffer>): Promise<void> {
+  let gone = false;
+  const onClose = () => {
+    gone = true;
+  };
+  res.once('close', onClose);
+  try {
+    let next = chunks.next();
+    for (;;) {
+      const step = await next;
+      if (step.done) break;
+      const chunk = step.value;
+      if (gone) {
+        chunk.recycle();
+        break;
+      }
+      next = chunks.next();
+      const flushed = res.write(chunk.bytes, () => chunk.recycle());
+      if (!flushed && !gone) await drainOrClose(res);
+    }
+    if (gone) {
+      // Stops the reader (its finally releases the descriptors).
+      await chunks.return?.();
+      return;
+    }
+    res.end();
+  } catch (err) {
+    // Headers are gone already: the only honest signal left is a cut connection.
+    console.error(`offload: read failed mid-response: ${(err as Error).message}`);
+    res.destroy(err as Error);
+    await chunks.return?.().catch(() => undefined);
+  } finally {
+    res.off('close', onClose);
+  }
+}
+
+function drainOrClose(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.once('drain', done);
+    res.once('close', done);
+  });
 }
 
 /** S3's error document; HEAD responses carry no body, as S3 does. */

@@ -55,6 +55,32 @@ export async function openReader(meta: ObjectMeta, pathOf: (blobId: string) => s
         release();
       }
     },
+    async *chunks(range) {
+      const start = range?.start ?? 0;
+      const end = range?.end ?? meta.size - 1;
+      active++;
+      try {
+        let offset = 0;
+        for (let i = 0; i < meta.segments.length && offset <= end; offset += meta.segments[i]!.size, i++) {
+          const segStart = Math.max(start, offset);
+          const segEnd = Math.min(end, offset + meta.segments[i]!.size - 1);
+          for (let at = segStart; at <= segEnd; ) {
+            const chunk = takeBuffer(Math.min(READ_BUFFER, segEnd - at + 1));
+            try {
+              await readFully(fdList[i]!, chunk.bytes, at - offset, meta.segments[i]!.blobId);
+            } catch (err) {
+              chunk.recycle();
+              throw err;
+            }
+            at += chunk.bytes.length;
+            yield chunk;
+          }
+        }
+      } finally {
+        active--;
+        release();
+      }
+    },
     stream(range) {
       const start = range?.start ?? 0;
       const end = range?.end ?? meta.size - 1;
@@ -100,6 +126,9 @@ export function memoryReader(meta: ObjectMeta, bytes: Buffer): ObjectReader {
     meta,
     bytes: slice,
     read: async (range) => ({ bytes: slice(range), recycle: () => undefined }),
+    chunks: async function* (range) {
+      yield { bytes: slice(range), recycle: () => undefined };
+    },
     stream: (range) => Readable.from([slice(range)]),
     close: () => undefined,
   };

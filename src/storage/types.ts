@@ -119,6 +119,12 @@ export interface ObjectReader {
   read(range?: { start: number; end: number }): Promise<PooledBuffer>;
   /** A stream of bytes [start, end] inclusive (default whole object). May be called more than once. */
   stream(range?: { start: number; end: number }): Readable;
+  /**
+   * The same bytes as chunks of up to 1 MiB in pooled buffers, for a sender that recycles each
+   * once it is written (a large download then allocates nothing per chunk). Stopping the
+   * iteration early (return()) is fine.
+   */
+  chunks(range?: { start: number; end: number }): AsyncIterable<PooledBuffer>;
   /** Releases the pinned version (file descriptors). Safe to call twice; streams already open finish first. */
   close(): void;
 }

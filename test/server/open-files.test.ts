@@ -94,8 +94,22 @@ it.skipIf(process.platform !== 'linux')('keeps one descriptor per read blob, and
   const held = openBlobFiles().filter((p) => !p.endsWith('(deleted)'));
   expect(held.length).toBeGreaterThanOrEqual(1);
   expect(new Set(held).size).toBe(held.length);
+  // A download the client abandons half-way releases its descriptor too.
+  await put('abandoned.bin', randomBytes(16 * 1024 * 1024));
+  await new Promise<void>((resolve, reject) => {
+    const req = request(`${server.endpoint}/${Bucket}/abandoned.bin`, (res) => {
+      res.once('data', () => {
+        req.destroy();
+        resolve();
+      });
+    });
+    req.on('error', (err) => ((err as NodeJS.ErrnoException).code === 'ECONNRESET' ? resolve() : reject(err)));
+    req.end();
+  });
+  await s3.send(new DeleteObjectCommand({ Bucket, Key: 'abandoned.bin' }));
   await s3.send(new DeleteObjectCommand({ Bucket, Key: 'held.bin' }));
   await s3.send(new DeleteObjectCommand({ Bucket, Key: 'moving.bin' }));
-  await new Promise((r) => setTimeout(r, 200));
+  await new Promise((r) => setTimeout(r, 300));
   expect(openBlobFiles().filter((p) => p.endsWith('(deleted)'))).toEqual([]);
+  expect((await fetch(`${server.endpoint}/${Bucket}/medium-0.bin`)).status).toBe(200);
 });

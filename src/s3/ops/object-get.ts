@@ -165,7 +165,7 @@ export const getObject: Handler<'GetObject'> = async (ctx) => {
       }
       return { ...reply, body: whole.bytes, onDone: whole.recycle };
     }
-    return { ...reply, body: open.stream(range), onDone: () => open.close() };
+    return { ...reply, chunks: open.chunks(range), onDone: () => open.close() };
   } catch (err) {
     reader?.close();
     throw err;
