@@ -37,14 +37,13 @@ export async function openReader(meta: ObjectMeta, pathOf: (blobId: string) => s
       const out = pooled.bytes;
       active++;
       try {
-        if (fdList.length === 1) {
-          await readFully(fdList[0]!, out, start, meta.segments[0]!.blobId);
-          return pooled;
-        }
-        let filled = 0;
-        for await (const chunk of readAcross(meta, fdList, start, end)) {
-          chunk.copy(out, filled);
-          filled += chunk.length;
+        // Straight into the one buffer, segment by segment: no intermediate chunks to copy.
+        let offset = 0;
+        for (let i = 0; i < meta.segments.length && offset <= end; offset += meta.segments[i]!.size, i++) {
+          const segStart = Math.max(start, offset);
+          const segEnd = Math.min(end, offset + meta.segments[i]!.size - 1);
+          if (segStart > segEnd) continue;
+          await readFully(fdList[i]!, out.subarray(segStart - start, segEnd - start + 1), segStart - offset, meta.segments[i]!.blobId);
         }
         return pooled;
       } catch (err) {
