@@ -34,6 +34,8 @@ export interface ServeOptions {
   compressOnTheFly?: boolean;
   /** Per-bucket cache rules to apply at start-up (JSON file). */
   cacheRulesFile?: string;
+  /** Memory for the hot-object cache (default: the engine's, 64 MiB). */
+  hotCacheBytes?: number;
   /**
    * A `--workers` worker: the primary recovered the data folder and holds its claim, and sibling
    * workers write it too.
@@ -62,7 +64,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const release = worker ? undefined : claimDataFolder(dataDir);
   let store: Store;
   try {
-    store = await openStore(dataDir, { skipRecovery: worker, soleWriter: !worker });
+    store = await openStore(dataDir, { skipRecovery: worker, soleWriter: !worker, cache: { maxTotalBytes: opts.hotCacheBytes } });
   } catch (err) {
     release?.();
     throw err;

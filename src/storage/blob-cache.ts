@@ -4,9 +4,9 @@
  * metadata read on every request names the one to serve. Least recently used entries go first.
  */
 export interface BlobCacheOptions {
-  /** Largest object kept (default 256 KiB). */
+  /** Largest object kept (default 1 MiB). */
   maxObjectBytes?: number;
-  /** Total budget (default 256 MiB); 0 disables the cache. */
+  /** Total budget (default 64 MiB, `offload serve --hot-cache`); 0 disables the cache. */
   maxTotalBytes?: number;
 }
 
@@ -19,8 +19,8 @@ export class BlobCache {
   misses = 0;
 
   constructor(options: BlobCacheOptions = {}) {
-    this.maxObjectBytes = options.maxObjectBytes ?? 256 * 1024;
-    this.maxTotalBytes = options.maxTotalBytes ?? 256 * 1024 * 1024;
+    this.maxObjectBytes = options.maxObjectBytes ?? 1024 * 1024;
+    this.maxTotalBytes = options.maxTotalBytes ?? 64 * 1024 * 1024;
   }
 
   fits(size: number): boolean {

@@ -54,3 +54,29 @@ it('serves only whole versions under concurrent overwrite, and the newest once a
   await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'hot.txt' }));
   for (let i = 0; i < 4; i++) expect((await fetch(`${server.endpoint}/${bucket}/hot.txt`)).status).toBe(403);
 });
+
+/** Hot-cache hits counted by one server process (its metrics, read without a signature). */
+async function cacheHits(s: TestServer): Promise<number> {
+  const text = await (await fetch(`${s.endpoint}/_offload/metrics`)).text();
+  return Number(/^offload_cache_hits_total (\d+)/m.exec(text)?.[1] ?? NaN);
+}
+
+it('keeps objects up to 1 MiB by default, and nothing with --hot-cache 0', async () => {
+  const body = Buffer.alloc(1024 * 1024, 7);
+  for (const [args, expectHits] of [[[], true], [['--hot-cache', '0'], false]] as const) {
+    const s = await startServer({ args: [...args], env: { OFFLOAD_METRICS_PUBLIC: '1' } });
+    const client = sdkClient(s);
+    try {
+      await client.send(new CreateBucketCommand({ Bucket: 'sized' }));
+      await client.send(new PutObjectCommand({ Bucket: 'sized', Key: 'one-mib.bin', Body: body, ACL: 'public-read' }));
+      const before = await cacheHits(s);
+      for (let i = 0; i < 3; i++) expect(Buffer.from(await (await fetch(`${s.endpoint}/sized/one-mib.bin`)).arrayBuffer()).equals(body)).toBe(true);
+      const hits = (await cacheHits(s)) - before;
+      if (expectHits) expect(hits).toBeGreaterThanOrEqual(2);
+      else expect(hits).toBe(0);
+    } finally {
+      client.destroy();
+      await s.stop();
+    }
+  }
+});
