@@ -14,6 +14,8 @@ import { authenticate, checksumRequestFromHeaders, decodeBody, verifyContentMd5 
 import type { AuthResult, CredentialLookup } from '../auth/types.js';
 import { applyCors } from './ops/cors.js';
 import { PublicGetCache } from './public-get-cache.js';
+import { bucketPolicy } from './policy-cache.js';
+import { dependsOnRequest } from './policy.js';
 import type { Store } from '../storage/types.js';
 import type { UsageRecorder } from '../serving/usage.js';
 
@@ -110,11 +112,20 @@ export function createS3Handler(deps: S3HandlerDeps): (req: IncomingMessage, res
         reply.onDone?.();
         throw err;
       }
-      if (repeatKey !== undefined && reply.blobId !== undefined && op.op === 'GetObject' && auth.principal.kind === 'anonymous' && reply.status === 200) {
+      if (repeatKey !== undefined && reply.blobId !== undefined && op.op === 'GetObject' && auth.principal.kind === 'anonymous' && reply.status === 200 && !policyDependsOnRequest(store, op.bucket)) {
         publicGets!.remember(repeatKey, res, reply.headers ?? {}, { generation, bucket: op.bucket, key: op.key, blobId: reply.blobId });
       }
     }
   };
+}
+
+/**
+ * A policy with conditions on the source IP, Referer, User-Agent or TLS can answer the same URL
+ * differently per client (hotlink protection, say): such a bucket's answers are never repeated.
+ */
+function policyDependsOnRequest(store: Store, bucket: string): boolean {
+  const policy = bucketPolicy(store, bucket);
+  return policy !== undefined && dependsOnRequest(policy);
 }
 
 /** Small bodies (XML documents) read whole, through the same verification as object bodies. */

@@ -219,6 +219,11 @@ function numeric(op: string, actual: number, values: number[]): boolean {
   });
 }
 
+/** Can the policy's answer depend on who asks from where (source IP, Referer, User-Agent, TLS)? */
+export function dependsOnRequest(policy: Policy): boolean {
+  return policy.statements.some((s) => s.conditions.some((c) => c.key.startsWith('aws:')));
+}
+
 /** Is the statement a grant to everyone with nothing restricting it (GetBucketPolicyStatus)? */
 export function isPublicPolicy(policy: Policy): boolean {
   return policy.statements.some((s) => s.effect === 'Allow' && s.principals === '*' && s.conditions.length === 0);

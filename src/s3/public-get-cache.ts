@@ -8,7 +8,8 @@
  * is the one it was made under (any write or other process's commit that could change the
  * answer bumps it) and for at most a second (a rule's Expires header counts from now), and only
  * if the blob is still in the hot cache. Requests that could be answered differently (signed,
- * with a query, a range, conditions, an Origin, any x-amz- header, a body) never use it.
+ * with a query, a range, conditions, an Origin, any x-amz- header, a body) never use it, and
+ * neither do buckets whose policy looks at the client (source IP, Referer, User-Agent: handler.ts).
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 

@@ -101,6 +101,29 @@ describe('repeated public GETs', () => {
     expect((await get('acl.txt')).status).toBe(200);
   });
 
+  it('are never repeated for a bucket whose policy looks at the client (hotlink protection)', async () => {
+    await s3.send(new CreateBucketCommand({ Bucket: 'hotlink' }));
+    await s3.send(new PutObjectCommand({ Bucket: 'hotlink', Key: 'logo.png', Body: 'png', ContentType: 'image/png' }));
+    const policy = {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::hotlink/*', Condition: { StringLike: { 'aws:Referer': 'https://mysite.example/*' } } }],
+    };
+    await s3.send(new PutBucketPolicyCommand({ Bucket: 'hotlink', Policy: JSON.stringify(policy) }));
+    const fetchLogo = (referer?: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = request(`${server.endpoint}/hotlink/logo.png`, { headers: referer ? { Referer: referer } : {} }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode!));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    for (let i = 0; i < 3; i++) expect(await fetchLogo('https://mysite.example/page')).toBe(200);
+    expect(await fetchLogo('https://elsewhere.example/')).toBe(403);
+    expect(await fetchLogo()).toBe(403);
+    expect(await fetchLogo('https://mysite.example/other')).toBe(200);
+  });
+
   it('keep answers that depend on request headers apart (Origin, Accept-Encoding, Range, conditions)', async () => {
     const css = 'body { color: red; }\n'.repeat(50);
     await put('site.css', css, { ContentType: 'text/css' });
