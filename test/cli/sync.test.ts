@@ -5,6 +5,7 @@
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { readFileSync, rmSync, unlinkSync, writeFileSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtCliExists, client, IMPLEMENTATIONS, makeTree, objectUrl, runCli, tempDir, type S3Impl, type TreeFile } from './harness.js';
 
@@ -71,6 +72,13 @@ describe.skipIf(!builtCliExists()).each(IMPLEMENTATIONS)('offload sync against $
     expect(big.ContentLength).toBe(BIG);
     expect(big.Metadata?.md5).toMatch(/^[0-9a-f]{32}$/);
     if (impl.multipartEtags) expect(big.ETag).toMatch(/-2"?$/); // sent in two parts
+    // Each file's MD5 is recorded for the next run, from the upload itself for new small files.
+    const stateDir = join(cache, 'offload', 'sync-state');
+    const state = JSON.parse(readFileSync(join(stateDir, readdirSync(stateDir).find((n) => n.endsWith('.json'))!), 'utf8')) as { local: Record<string, { md5: string }> };
+    for (const f of files) {
+      const record = Object.entries(state.local).find(([path]) => path.normalize('NFC').endsWith(f.key.normalize('NFC')))?.[1];
+      expect(record?.md5, f.key).toBe(createHash('md5').update(f.data).digest('hex'));
+    }
   });
 
   it('public objects answer an anonymous GET', async () => {

@@ -82,6 +82,10 @@ async function runOne(a: TransferAction, ctx: TransferContext, state: SyncState 
     case 'upload': {
       const { etag, md5 } = await runUpload(a, ctx);
       state?.setRemote(a.bucket, a.key, { etag, headers: a.headersHash, md5, public: ctx.public });
+      if (state && a.source.kind === 'file' && a.partSize === undefined) {
+        const { path, size, mtimeMs } = a.source;
+        state.setLocal(path, { ...state.getLocal(path, size, mtimeMs), md5, size, mtimeMs });
+      }
       return;
     }
     case 'headers': {

@@ -74,7 +74,10 @@ export async function planUpload(input: UploadPlanInput): Promise<Plan> {
     const type = await contentType(file, settings, state);
     const cacheControl = cacheControlFor(settings.rules, file.rel);
     const hh = headersHash({ contentType: type, cacheControl });
-    const hash = settings.sizeOnly || settings.mtime ? undefined : await localHash(file, partSize, state);
+    // A new single-request upload needs no hash to decide: the upload itself computes the MD5
+    // (and records it for the next run), so the file is read once instead of twice.
+    const decided = !remote && !settings.force && partSize === undefined;
+    const hash = settings.sizeOnly || settings.mtime || decided ? undefined : await localHash(file, partSize, state);
     const upload = (change: 'created' | 'updated'): UploadAction => ({
       op: 'upload', change, bucket, key, rel: file.rel,
       source: { kind: 'file', path: file.path, size: file.size, mtimeMs: file.mtimeMs },
