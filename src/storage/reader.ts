@@ -38,12 +38,10 @@ export async function openReader(meta: ObjectMeta, pathOf: (blobId: string) => s
       active++;
       try {
         // Straight into the one buffer, segment by segment: no intermediate chunks to copy.
-        let offset = 0;
-        for (let i = 0; i < meta.segments.length && offset <= end; offset += meta.segments[i]!.size, i++) {
-          const segStart = Math.max(start, offset);
-          const segEnd = Math.min(end, offset + meta.segments[i]!.size - 1);
-          if (segStart > segEnd) continue;
-          await readFully(fdList[i]!, out.subarray(segStart - start, segEnd - start + 1), segStart - offset, meta.segments[i]!.blobId);
+        let filled = 0;
+        for (const span of spans(meta, start, end)) {
+          await readFully(fdList[span.index]!, out.subarray(filled, filled + span.length), span.position, meta.segments[span.index]!.blobId);
+          filled += span.length;
         }
         return pooled;
       } catch (err) {
@@ -59,19 +57,16 @@ export async function openReader(meta: ObjectMeta, pathOf: (blobId: string) => s
       const end = range?.end ?? meta.size - 1;
       active++;
       try {
-        let offset = 0;
-        for (let i = 0; i < meta.segments.length && offset <= end; offset += meta.segments[i]!.size, i++) {
-          const segStart = Math.max(start, offset);
-          const segEnd = Math.min(end, offset + meta.segments[i]!.size - 1);
-          for (let at = segStart; at <= segEnd; ) {
-            const chunk = takeBuffer(Math.min(READ_BUFFER, segEnd - at + 1));
+        for (const span of spans(meta, start, end)) {
+          for (let done = 0; done < span.length; ) {
+            const chunk = takeBuffer(Math.min(READ_BUFFER, span.length - done));
             try {
-              await readFully(fdList[i]!, chunk.bytes, at - offset, meta.segments[i]!.blobId);
+              await readFully(fdList[span.index]!, chunk.bytes, span.position + done, meta.segments[span.index]!.blobId);
             } catch (err) {
               chunk.recycle();
               throw err;
             }
-            at += chunk.bytes.length;
+            done += chunk.bytes.length;
             yield chunk;
           }
         }
@@ -143,24 +138,28 @@ function segmentStream(meta: ObjectMeta, fds: number[], start: number, end: numb
 
 /** Reads [start, end] across the blobs of a multipart object, one big buffer at a time. */
 async function* readAcross(meta: ObjectMeta, fds: number[], start: number, end: number): AsyncGenerator<Buffer> {
-  let offset = 0;
-  for (let i = 0; i < meta.segments.length; i++) {
-    const size = meta.segments[i]!.size;
-    const segStart = Math.max(start, offset);
-    const segEnd = Math.min(end, offset + size - 1);
-    if (segStart <= segEnd) {
-      let position = segStart - offset;
-      let left = segEnd - segStart + 1;
-      while (left > 0) {
-        const buffer = Buffer.allocUnsafe(Math.min(READ_BUFFER, left));
-        const bytesRead = await readAt(fds[i]!, buffer, 0, buffer.length, position);
-        if (bytesRead === 0) throw new Error(`blob ${meta.segments[i]!.blobId} is shorter than recorded`);
-        yield bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead);
-        position += bytesRead;
-        left -= bytesRead;
-      }
+  for (const span of spans(meta, start, end)) {
+    let position = span.position;
+    let left = span.length;
+    while (left > 0) {
+      const buffer = Buffer.allocUnsafe(Math.min(READ_BUFFER, left));
+      const bytesRead = await readAt(fds[span.index]!, buffer, 0, buffer.length, position);
+      if (bytesRead === 0) throw new Error(`blob ${meta.segments[span.index]!.blobId} is shorter than recorded`);
+      yield bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead);
+      position += bytesRead;
+      left -= bytesRead;
     }
+  }
+}
+
+/** The pieces of the object's bytes [start, end] in each segment: which one, where in its blob, how long. */
+function* spans(meta: ObjectMeta, start: number, end: number): Generator<{ index: number; position: number; length: number }> {
+  let offset = 0;
+  for (let index = 0; index < meta.segments.length && offset <= end; index++) {
+    const size = meta.segments[index]!.size;
+    const from = Math.max(start, offset);
+    const to = Math.min(end, offset + size - 1);
+    if (from <= to) yield { index, position: from - offset, length: to - from + 1 };
     offset += size;
-    if (offset > end) break;
   }
 }
