@@ -5,6 +5,7 @@
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { type Command, Option } from 'commander';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { uriEncode } from '../auth/encoding.js';
 
 export interface AdminConnection {
   endpoint: string;
@@ -54,8 +55,7 @@ export async function signedRequest(conn: AdminConnection, method: string, path:
   });
   const target = new URL(fullPath, base);
   // RFC 3986 encoding, as in the signature's canonical query (URLSearchParams would send spaces as '+').
-  const enc = (x: string) => encodeURIComponent(x).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-  target.search = Object.entries(query).map(([k, v]) => `${enc(k)}=${enc(v)}`).join('&');
+  target.search = Object.entries(query).map(([k, v]) => `${uriEncode(k, false)}=${uriEncode(v, false)}`).join('&');
   const headers = Object.fromEntries(Object.entries(signed.headers).filter(([k]) => k.toLowerCase() !== 'host'));
   try {
     return await fetch(target, { method, headers, body: opts.body });

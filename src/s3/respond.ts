@@ -14,12 +14,7 @@ export function writeReply(req: IncomingMessage, res: ServerResponse, reply: Rep
     for (const [name, value] of Object.entries(reply.headers ?? {})) if (value !== undefined) headers[name] = value;
     if (headers['Content-Length'] === undefined) headers['Content-Length'] = body.length;
     res.writeHead(reply.status, headers);
-    if (reply.onDone) {
-      // 'finish': every byte is with the kernel; 'close' first: the connection dropped them.
-      const done = once(reply.onDone);
-      res.once('finish', done);
-      res.once('close', done);
-    }
+    if (reply.onDone) whenFinished(res, reply.onDone);
     res.end(req.method === 'HEAD' ? undefined : body);
     return;
   }
@@ -27,16 +22,9 @@ export function writeReply(req: IncomingMessage, res: ServerResponse, reply: Rep
   for (const [name, value] of Object.entries(reply.headers ?? {})) {
     if (value !== undefined) res.setHeader(name, value);
   }
-  if (reply.onDone) {
-    const done = once(reply.onDone);
-    // The client may have gone while the reply was prepared: 'close' has fired already then.
-    if (res.destroyed || res.writableFinished) {
-      done();
-      if (reply.body instanceof Readable) reply.body.destroy();
-      return;
-    }
-    res.once('close', done);
-    res.once('finish', done);
+  if (reply.onDone && !whenFinished(res, reply.onDone)) {
+    if (reply.body instanceof Readable) reply.body.destroy();
+    return;
   }
   if (reply.chunks) {
     const iterator = reply.chunks[Symbol.asyncIterator]();
@@ -121,6 +109,22 @@ function drainOrClose(res: ServerResponse): Promise<void> {
     res.once('drain', done);
     res.once('close', done);
   });
+}
+
+/**
+ * Runs `fn` once the response is finished ('finish': every byte is with the kernel) or the
+ * connection closed first. Returns false, having run it, when the client is gone already
+ * ('close' fired while the reply was prepared).
+ */
+function whenFinished(res: ServerResponse, fn: () => void): boolean {
+  const done = once(fn);
+  if (res.destroyed || res.writableFinished) {
+    done();
+    return false;
+  }
+  res.once('close', done);
+  res.once('finish', done);
+  return true;
 }
 
 /** S3's error document; HEAD responses carry no body, as S3 does. */

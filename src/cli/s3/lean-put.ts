@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { Sha256 } from '../admin-client.js';
+import { uriEncode } from '../../auth/encoding.js';
 
 export interface LeanPutInput {
   bucket: string;
@@ -60,7 +61,7 @@ export async function leanPutFor(client: S3Client, concurrency: number): Promise
     for (const [name, value] of Object.entries(input.metadata)) headers[`x-amz-meta-${name.toLowerCase()}`] = value;
     // Header values Node would refuse, or that the SDK encodes its own way: the SDK's job.
     if (Object.values(headers).some((v) => !/^[\x20-\x7e]*$/.test(v))) return undefined;
-    const path = `${base}/${encodeSegment(input.bucket)}/${input.key.split('/').map(encodeSegment).join('/')}`;
+    const path = `${base}/${uriEncode(input.bucket, false)}/${uriEncode(input.key, true)}`;
     try {
       signer ??= new SignatureV4({ service: 's3', region, credentials: client.config.credentials, sha256: Sha256, uriEscapePath: false });
       const signed = await signer.sign({ method: 'PUT', protocol: endpoint.protocol, hostname: endpoint.hostname, port: endpoint.port, path, query: {}, headers });
@@ -80,9 +81,4 @@ export async function leanPutFor(client: S3Client, concurrency: number): Promise
       return undefined;
     }
   };
-}
-
-/** RFC 3986 encoding of one path segment, as the SDK sends keys (slashes kept between segments). */
-function encodeSegment(segment: string): string {
-  return encodeURIComponent(segment).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
