@@ -76,7 +76,7 @@ export async function presignV4(
 export async function signV4(
   server: TestServer,
   t: Target & { body?: string | Buffer },
-  opts: { date?: Date; keys?: Partial<Keys>; payloadHash?: string } = {},
+  opts: { date?: Date; keys?: Partial<Keys>; payloadHash?: string; unsignableHeaders?: string[] } = {},
 ): Promise<WireRequest> {
   const body = t.body ?? '';
   const headers = {
@@ -86,7 +86,7 @@ export async function signV4(
   };
   const signed = await signer(server, keysOf(server, opts.keys)).sign(
     { method: t.method, protocol: 'http:', hostname: '127.0.0.1', port: server.port, path: t.path, query: t.query ?? {}, headers, body },
-    { signingDate: opts.date ?? new Date() },
+    { signingDate: opts.date ?? new Date(), unsignableHeaders: opts.unsignableHeaders ? new Set(opts.unsignableHeaders) : undefined },
   );
   const qs = t.query && Object.keys(t.query).length ? `?${encodeQuery(t.query)}` : '';
   return { method: t.method, target: `${t.path}${qs}`, headers: signed.headers as Record<string, string>, body };
