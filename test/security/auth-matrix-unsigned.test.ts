@@ -7,7 +7,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CreateBucketCommand, DeleteObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { sdkClient } from '../helpers/clients.js';
 import { anonymousStatus, errorOf, presignV2, presignV4, send, serverAlive, signV2, signV4 } from './_sign.js';
@@ -147,5 +148,43 @@ describe('signed x-amz-* headers keep working', () => {
     const res = await send(server, { ...v2q, headers: { host: v2q.headers.host! }, body: 'd' });
     expect(errorOf(res)).toMatchObject({ status: 403, code: 'SignatureDoesNotMatch' });
     expect(await exists('privb', 'dropped.bin')).toBe(false);
+  });
+});
+
+describe('SDK presigned URLs used by a browser or curl', () => {
+  const browserHeaders = {
+    origin: 'https://www.example.com', referer: 'https://www.example.com/upload', 'user-agent': 'Mozilla/5.0', accept: '*/*',
+    'accept-language': 'en', 'accept-encoding': 'gzip, br', 'cache-control': 'no-cache', pragma: 'no-cache',
+    'sec-fetch-mode': 'cors', 'sec-fetch-site': 'cross-site', 'x-amzn-trace-id': 'Root=1-00000000-000000000000000000000000',
+  };
+
+  it('a PUT URL takes the headers browsers and curl add on their own, any Content-Type and Content-MD5 included', async () => {
+    const url = new URL(await getSignedUrl(s3, new PutObjectCommand({ Bucket: 'privb', Key: 'browser.png', ContentType: 'image/png' }), { expiresIn: 60 }));
+    const target = `${url.pathname}${url.search}`;
+    const md5 = (await import('node:crypto')).createHash('md5').update('png bytes').digest('base64');
+    const res = await send(server, { method: 'PUT', target, headers: { host: url.host, ...browserHeaders, 'content-type': 'image/png', 'content-md5': md5 }, body: 'png bytes' });
+    expect(res.status, res.body).toBe(200);
+    // Content-Type is not signed by the SDK's presigner (nor required to be, on AWS).
+    const other = await send(server, { method: 'PUT', target, headers: { host: url.host, 'content-type': 'image/webp' }, body: 'webp bytes' });
+    expect(other.status, other.body).toBe(200);
+  });
+
+  it('a GET URL takes Range and conditionals, which only narrow what comes back', async () => {
+    const url = new URL(await getSignedUrl(s3, new GetObjectCommand({ Bucket: 'bobpriv', Key: 'secret.txt', ResponseContentType: 'text/plain' }), { expiresIn: 60 }));
+    const target = `${url.pathname}${url.search}`;
+    const ranged = await send(server, { method: 'GET', target, headers: { host: url.host, ...browserHeaders, range: 'bytes=0-2', 'if-none-match': '"nope"' } });
+    expect(ranged.status).toBe(206);
+    expect(ranged.body).toBe('top');
+  });
+
+  it('an ACL the SDK hoisted into the query is signed there; sending it as a header as well is refused, as on AWS', async () => {
+    const url = new URL(await getSignedUrl(s3, new PutObjectCommand({ Bucket: 'privb', Key: 'hoisted.txt', ACL: 'public-read' }), { expiresIn: 60 }));
+    expect(url.searchParams.get('x-amz-acl')).toBe('public-read');
+    expect(url.searchParams.get('X-Amz-SignedHeaders')).toBe('host');
+    const target = `${url.pathname}${url.search}`;
+    const res = await send(server, { method: 'PUT', target, headers: { host: url.host, 'x-amz-acl': 'public-read' }, body: 'x' });
+    expect(errorOf(res, 'HeadersNotSigned')).toEqual({ status: 403, code: 'AccessDenied', message: NOT_SIGNED, extra: 'x-amz-acl' });
+    expect(await exists('privb', 'hoisted.txt')).toBe(false);
+    expect((await send(server, { method: 'PUT', target, headers: { host: url.host }, body: 'x' })).status).toBe(200);
   });
 });
