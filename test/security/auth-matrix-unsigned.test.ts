@@ -92,6 +92,26 @@ describe('the copy-and-publish attack on a presigned PUT', () => {
       await s3.send(new DeleteObjectCommand({ Bucket: 'privb', Key: 'upload-slot.bin' }));
     }
   });
+  it.skipIf(!python)('a boto3 presigned PUT that signed ACL and Content-Type works when both are sent, and only then', async () => {
+    const script = [
+      'import boto3',
+      'from botocore.config import Config',
+      `c = boto3.client('s3', endpoint_url='${server.endpoint}', region_name='${server.region}', aws_access_key_id='${server.accessKeyId}', aws_secret_access_key='${server.secretAccessKey}', config=Config(signature_version='s3v4'))`,
+      "print(c.generate_presigned_url('put_object', Params={'Bucket': 'privb', 'Key': 'boto-public.png', 'ACL': 'public-read', 'ContentType': 'image/png'}, ExpiresIn=300))",
+    ].join('\n');
+    const out = spawnSync(python!, ['-c', script], { encoding: 'utf8', env: { ...process.env, AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' } });
+    const url = new URL(out.stdout.trim());
+    expect(url.searchParams.get('X-Amz-SignedHeaders')).toBe('content-type;host;x-amz-acl');
+    const target = `${url.pathname}${url.search}`;
+    const withoutAcl = await send(server, { method: 'PUT', target, headers: { host: url.host, 'content-type': 'image/png' }, body: 'png' });
+    expect(errorOf(withoutAcl)).toMatchObject({ status: 403, code: 'SignatureDoesNotMatch' });
+    const otherType = await send(server, { method: 'PUT', target, headers: { host: url.host, 'content-type': 'text/html', 'x-amz-acl': 'public-read' }, body: '<script>' });
+    expect(errorOf(otherType)).toMatchObject({ status: 403, code: 'SignatureDoesNotMatch' });
+    expect(await exists('privb', 'boto-public.png')).toBe(false);
+    const ok = await send(server, { method: 'PUT', target, headers: { host: url.host, 'content-type': 'image/png', 'x-amz-acl': 'public-read' }, body: 'png' });
+    expect(ok.status, ok.body).toBe(200);
+    expect(await anonymousStatus(server, '/privb/boto-public.png')).toBe(200);
+  });
 });
 
 describe.each(EXTRA_HEADERS)('an unsigned %s', (name, value) => {
