@@ -118,7 +118,8 @@ const OTHER_BUCKET_SUBRESOURCES = ['analytics', 'metrics', 'inventory', 'intelli
 function bucketOp(method: string, q: URLSearchParams): BucketOpName {
   for (const [name, byMethod] of Object.entries(BUCKET_SUBRESOURCES)) {
     if (!has(q, name)) continue;
-    const op = byMethod[method];
+    // Own properties only: a method named like an Object.prototype member (valueOf) is no operation.
+    const op = Object.hasOwn(byMethod, method) ? byMethod[method] : undefined;
     if (op) return op;
     throw new S3Error('MethodNotAllowed', undefined, { Method: method, ResourceType: name.toUpperCase() }, { Allow: Object.keys(byMethod).join(', ') });
   }
