@@ -58,7 +58,7 @@ export interface RunningServer {
 
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const dataDir = resolve(opts.dataDir);
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const root = loadRootCredentials(dataDir, opts.env);
   const worker = opts.skipRecovery === true;
   const release = worker ? undefined : claimDataFolder(dataDir);

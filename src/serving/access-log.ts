@@ -6,6 +6,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Store } from '../storage/types.js';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../storage/permissions.js';
 import type { Principal } from '../auth/types.js';
 
 /** What a log line says about one request. */
@@ -76,8 +77,8 @@ export class AccessLogBuffer {
     if (this.lines.size === 0) return;
     const pending = this.lines;
     this.lines = new Map();
-    mkdirSync(join(this.dataDir, 'logs'), { recursive: true });
-    for (const [bucket, list] of pending) appendFileSync(accessLogFile(this.dataDir, bucket), list.join(''));
+    mkdirSync(join(this.dataDir, 'logs'), { recursive: true, mode: PRIVATE_DIR_MODE });
+    for (const [bucket, list] of pending) appendFileSync(accessLogFile(this.dataDir, bucket), list.join(''), { mode: PRIVATE_FILE_MODE });
   }
 }
 

@@ -17,6 +17,7 @@ import { FdCache } from './fd-cache.js';
 import { listKeys } from './listing.js';
 import { Multipart } from './multipart.js';
 import { StoreError } from './types.js';
+import { tightenDataFolder } from './permissions.js';
 import type { Acl, BucketConfigKind, BucketInfo, ListInput, ListResult, ObjectMeta, ObjectReader, PutObjectInput, Segment, Store } from './types.js';
 
 export interface StoreOptions {
@@ -39,6 +40,9 @@ export interface StoreOptions {
 const MAX_CACHED_METAS = 10_000;
 
 export async function openStore(dataDir: string, options: StoreOptions = {}): Promise<Store> {
+  // Before anything opens a file: a tree readable by others is tightened, once, by the process
+  // that recovers the folder.
+  if (!options.skipRecovery) tightenDataFolder(dataDir);
   const engine = new Engine(dataDir, options);
   if (!options.skipRecovery) engine.recover();
   return engine;
