@@ -18,6 +18,8 @@ import { listKeys } from './listing.js';
 import { Multipart } from './multipart.js';
 import { StoreError } from './types.js';
 import { tightenDataFolder } from './permissions.js';
+import { DiskGuard, storageFailureOf, type MinFreeSpace } from './disk-space.js';
+import type { Readable } from 'node:stream';
 import type { Acl, BucketConfigKind, BucketInfo, ListInput, ListResult, ObjectMeta, ObjectReader, PutObjectInput, Segment, Store } from './types.js';
 
 export interface StoreOptions {
@@ -32,6 +34,8 @@ export interface StoreOptions {
    * holding the data folder's lock): refresh() need not ask SQLite for other processes' commits.
    */
   soleWriter?: boolean;
+  /** Object writes are refused below this much free space on the data folder's volume (disk-space.ts). */
+  minFreeSpace?: MinFreeSpace;
 }
 
 // Object metadata kept per process for hot reads. Each entry, with the response headers built
@@ -60,9 +64,11 @@ export class Engine implements Store {
   private readonly sql;
   readonly cache: BlobCache;
   private readonly fds = new FdCache();
+  readonly disk: DiskGuard;
 
   constructor(dataDir: string, private readonly options: StoreOptions) {
     this.files = new BlobFiles(dataDir);
+    this.disk = new DiskGuard(dataDir, options.minFreeSpace);
     this.cache = new BlobCache(options.cache);
     this.db = openDatabase(dataDir);
     const db = this.db;
@@ -215,7 +221,7 @@ export class Engine implements Store {
       input.body.resume();
       throw new StoreError('NoSuchBucket');
     }
-    const blob = await this.files.write(input.body, { inline: true });
+    const blob = await this.writeBlob(input.body, { inline: true });
     return this.commitBlob(blob, input.beforeCommit, (segments) => {
       if (!this.getBucket(input.bucket)) throw new StoreError('NoSuchBucket');
       const meta: ObjectMeta = {
@@ -236,6 +242,37 @@ export class Engine implements Store {
     });
   }
 
+  /** The shared head of every byte-writing operation: refused below the free-space threshold. */
+  async writeBlob(body: Readable, opts: { inline?: boolean } = {}): Promise<WrittenBlob> {
+    try {
+      this.disk.assertRoomForWrite();
+    } catch (err) {
+      body.resume();
+      throw err;
+    }
+    try {
+      return await this.files.write(body, opts);
+    } catch (err) {
+      if (storageFailureOf(err) === 'full') this.disk.noteFull();
+      throw err;
+    }
+  }
+
+  /**
+   * Runs a commit; when it fails for want of space, releases the space reserve and runs it once
+   * more, so that deletes (and the commits of bytes already written) go through on a full disk.
+   * A failed SQLite transaction rolled back whole, so running it again is safe.
+   */
+  private withRoom<T>(commit: (lastTry: boolean) => T): T {
+    try {
+      return commit(false);
+    } catch (err) {
+      if (storageFailureOf(err) !== 'full') throw err;
+      this.disk.releaseReserve();
+      return commit(true);
+    }
+  }
+
   /**
    * The shared tail of every byte-writing operation: verify, place the file, then run `commit`
    * in one transaction with the blob registered. Empty bodies need no file at all.
@@ -247,7 +284,10 @@ export class Engine implements Store {
         await this.files.discard(blob);
         return await this.groupCommit(() => commit([]));
       }
-      await this.files.place(blob);
+      await this.files.place(blob).catch((err: unknown) => {
+        if (storageFailureOf(err) === 'full') this.disk.noteFull();
+        throw err;
+      });
       return await this.groupCommit(() => {
         this.sql.insertBlob.run(blob.id, blob.size);
         if (blob.data === undefined) return commit([{ blobId: blob.id, size: blob.size }]);
@@ -270,7 +310,10 @@ export class Engine implements Store {
     const released: string[] = [];
     this.releasing = released;
     try {
-      return this.db.transaction(fn).immediate();
+      return this.withRoom(() => {
+        released.length = 0;
+        return this.db.transaction(fn).immediate();
+      });
     } catch (err) {
       released.length = 0;
       throw err;
@@ -303,21 +346,28 @@ export class Engine implements Store {
       for (const item of batch) item.reject(new Error('the store is closed'));
       return;
     }
-    const outcomes: { ok: boolean; value: unknown }[] = [];
+    let outcomes: { ok: boolean; value: unknown }[] = [];
     const released: string[] = [];
     this.releasing = released;
     try {
-      this.db.transaction(() => {
-        for (const item of batch) {
-          const mark = released.length;
-          try {
-            outcomes.push({ ok: true, value: this.db.transaction(item.fn)() });
-          } catch (err) {
-            released.length = mark;
-            outcomes.push({ ok: false, value: err });
+      this.withRoom((lastTry) => {
+        outcomes = [];
+        released.length = 0;
+        this.db.transaction(() => {
+          for (const item of batch) {
+            const mark = released.length;
+            try {
+              outcomes.push({ ok: true, value: this.db.transaction(item.fn)() });
+            } catch (err) {
+              released.length = mark;
+              outcomes.push({ ok: false, value: err });
+            }
           }
-        }
-      }).immediate();
+          // One write that found no room: roll the batch back and run it again into the reserve.
+          const noRoom = outcomes.find((o) => !o.ok && storageFailureOf(o.value) === 'full');
+          if (noRoom && !lastTry) throw noRoom.value;
+        }).immediate();
+      });
     } catch (err) {
       this.releasing = undefined;
       for (const item of batch) item.reject(err);
