@@ -20,8 +20,13 @@ export const DEFAULT_MIN_FREE: MinFreeSpace = { percent: 5 };
 const DEFAULT_CAP = 1024 ** 3;
 /** Enough for thousands of delete commits (each a few pages of WAL). */
 const RESERVE_BYTES = 4 * 1024 * 1024;
-/** statfs is cheap, but not free on every PUT: one look per second at most, and at once after ENOSPC. */
+/**
+ * statfs is cheap, but not free on every PUT: one look per second, and at once after ENOSPC or
+ * when the bytes written since the last look may have brought the volume near the threshold
+ * (a fast client writes many MiB in a second).
+ */
 const RECHECK_MS = 1000;
+const NEAR_MARGIN = 256 * 1024 * 1024;
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1e3, kb: 1e3, kib: 1024, m: 1e6, mb: 1e6, mib: 1024 ** 2, g: 1e9, gb: 1e9, gib: 1024 ** 3, t: 1e12, tb: 1e12, tib: 1024 ** 4 };
 
@@ -53,6 +58,9 @@ export class DiskGuard {
   private readonly threshold: number;
   private checkedAt = -Infinity;
   private full = false;
+  /** Free bytes at the last look, and bytes written since. */
+  private lastFree = 0;
+  private writtenSince = 0;
 
   constructor(private readonly dataDir: string, minFree: MinFreeSpace = DEFAULT_MIN_FREE, private readonly log: (line: string) => void = (line) => console.error(line)) {
     this.reserveFile = join(dataDir, 'space-reserve');
@@ -62,8 +70,13 @@ export class DiskGuard {
   /** Before an object's bytes are accepted: throws StorageFullError while below the threshold. */
   assertRoomForWrite(): void {
     const now = Date.now();
-    if (now - this.checkedAt >= RECHECK_MS) this.measure(now);
+    if (now - this.checkedAt >= RECHECK_MS || this.lastFree - this.writtenSince < this.threshold + RESERVE_BYTES + NEAR_MARGIN) this.measure(now);
     if (this.full) throw new StorageFullError(`the data folder's volume is below its minimum free space`);
+  }
+
+  /** An object's bytes were written (to a file or into the database). */
+  noteWritten(bytes: number): void {
+    this.writtenSince += bytes;
   }
 
   /** A write or a commit failed for want of space: stop accepting writes now, and look again at the next one. */
@@ -92,6 +105,8 @@ export class DiskGuard {
     } catch {
       return;
     }
+    this.lastFree = free;
+    this.writtenSince = 0;
     const reserveMissing = !existsSync(this.reserveFile);
     // Writes resume only once the reserve fits again with the threshold left over.
     const room = free - (reserveMissing ? RESERVE_BYTES : 0);

@@ -251,7 +251,9 @@ export class Engine implements Store {
       throw err;
     }
     try {
-      return await this.files.write(body, opts);
+      const blob = await this.files.write(body, opts);
+      this.disk.noteWritten(blob.size);
+      return blob;
     } catch (err) {
       if (storageFailureOf(err) === 'full') this.disk.noteFull();
       throw err;
