@@ -3,8 +3,10 @@
  * starts it, but with its whole output (start-up warnings included) kept for the test to read.
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, lstatSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, lstatSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import Database from 'better-sqlite3';
 import { CLI, type TestServer } from '../helpers/server.js';
 
 export interface WatchedServer extends TestServer {
@@ -70,4 +72,40 @@ export function treeOf(dir: string): { path: string; mode: number; isDir: boolea
   };
   visit(dir);
   return out;
+}
+
+/** Deterministic bytes per (key, version), starting with `v=<version>;` so a reader can tell which version it got. */
+export function versionBytes(key: string, version: number, size: number): Buffer {
+  const seed = createHash('sha256').update(`${key}#${version}`).digest();
+  const out = Buffer.alloc(size);
+  for (let i = 0; i < size; i += seed.length) seed.copy(out, i);
+  Buffer.from(`v=${version};`).copy(out, 0);
+  return out;
+}
+
+/** The version a body says it is (see versionBytes), or undefined. */
+export function versionOf(bytes: Buffer): number | undefined {
+  const m = /^v=(\d+);/.exec(bytes.subarray(0, 24).toString('latin1'));
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * What the start-up reclaim must have left clean: files under tmp/, blob files that no blob row
+ * names (orphans), and blob rows whose file is missing (lost data).
+ */
+export function strays(dataDir: string): { temp: string[]; orphans: string[]; missing: string[] } {
+  const files = (dir: string) => (existsSync(dir) ? treeOf(dir).filter((e) => !e.isDir).map((e) => e.path) : []);
+  const db = new Database(join(dataDir, 'meta.db'), { readonly: true, fileMustExist: true });
+  try {
+    const inline = new Set(db.prepare<[], string>('SELECT id FROM inline_blobs').pluck().all());
+    const rows = new Set(db.prepare<[], string>('SELECT id FROM blobs').pluck().all().filter((id) => !inline.has(id)));
+    const onDisk = new Set(files(join(dataDir, 'blobs')).map((p) => basename(p)));
+    return {
+      temp: files(join(dataDir, 'tmp')),
+      orphans: [...onDisk].filter((id) => !rows.has(id)),
+      missing: [...rows].filter((id) => !onDisk.has(id)),
+    };
+  } finally {
+    db.close();
+  }
 }
