@@ -108,9 +108,11 @@ export class DiskGuard {
     this.lastFree = free;
     this.writtenSince = 0;
     const reserveMissing = !existsSync(this.reserveFile);
-    // Writes resume only once the reserve fits again with the threshold left over.
+    // Writes resume only once the reserve fits again with the threshold left over, and with a
+    // reserve's worth more than that: a volume hovering at the threshold (or at ENOSPC with
+    // --min-free-space 0) must not flip between the two states, and log, on every request.
     const room = free - (reserveMissing ? RESERVE_BYTES : 0);
-    let full = room < this.threshold;
+    let full = room < this.threshold + (this.full ? RESERVE_BYTES : 0);
     if (!full && reserveMissing && !this.makeReserve()) full = true;
     this.enter(full, free);
   }

@@ -108,10 +108,13 @@ export class Engine implements Store {
   /** Start-up: finish what a crash interrupted. */
   recover(): void {
     const dead = this.sql.deadBlobs.all().map((r) => r.id);
-    this.db.transaction(() => {
-      dead.forEach((id) => this.sql.deleteBlob.run(id));
-      this.sql.deadInline.run();
-    }).immediate();
+    // On a full volume too: the server must come up to let deletes free space.
+    this.withRoom(() =>
+      this.db.transaction(() => {
+        dead.forEach((id) => this.sql.deleteBlob.run(id));
+        this.sql.deadInline.run();
+      }).immediate(),
+    );
     this.files.reclaimOrphans((id) => this.sql.blobExists.get(id) !== undefined);
     void this.multipart.reclaimStale(this.options.staleUploadMs ?? 7 * 24 * 3600 * 1000);
   }
