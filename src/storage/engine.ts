@@ -245,14 +245,15 @@ export class Engine implements Store {
     });
   }
 
+  assertRoomForWrite(): void {
+    this.disk.assertRoomForWrite();
+  }
+
   /** The shared head of every byte-writing operation: refused below the free-space threshold. */
   async writeBlob(body: Readable, opts: { inline?: boolean } = {}): Promise<WrittenBlob> {
-    try {
-      this.disk.assertRoomForWrite();
-    } catch (err) {
-      body.resume();
-      throw err;
-    }
+    // Refused without reading the body: a client that sent Expect: 100-continue sends none, and
+    // the error response closes the connection (respond.ts) instead of draining an upload.
+    this.disk.assertRoomForWrite();
     try {
       const blob = await this.files.write(body, opts);
       this.disk.noteWritten(blob.size);

@@ -15,6 +15,7 @@ import { toS3Error } from '../../src/s3/respond.js';
 import { parseMinFreeSpace } from '../../src/storage/disk-space.js';
 import { CLI, startServer, type TestServer } from '../helpers/server.js';
 import { sdkClient } from '../helpers/clients.js';
+import { rawRequest, signRequest, toHttp } from '../helpers/raw.js';
 
 const errno = (code: string) => Object.assign(new Error(`${code}: failed`), { code });
 
@@ -79,6 +80,14 @@ describe('--min-free-space above the free space', () => {
     const posted = await fetch(`${server.endpoint}/quota`, { method: 'POST', body: form });
     expect(posted.status).toBe(507);
     expect(await posted.text()).toContain('<Code>XOffloadStorageFull</Code>');
+  });
+
+  it('refuses an Expect: 100-continue upload before the client sends its body', async () => {
+    const parts = await signRequest(server, { method: 'PUT', path: '/quota/expect.bin', headers: { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', expect: '100-continue' } });
+    const head = toHttp({ ...parts, headers: { ...parts.headers, 'content-length': String(50 * 1024 * 1024) }, body: '' });
+    const res = await rawRequest(server, head);
+    expect(res.status).toBe(507);
+    expect(res.body).toContain('<Code>XOffloadStorageFull</Code>');
   });
 
   it('still reads and deletes, and stays up', async () => {
