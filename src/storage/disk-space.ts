@@ -87,6 +87,21 @@ export class DiskGuard {
     this.enter(true, 0);
   }
 
+  /**
+   * Runs a commit; when it fails for want of space, releases the space reserve and runs it once
+   * more, so that deletes (and the commits of bytes already written) go through on a full disk.
+   * A failed SQLite transaction rolled back whole, so running it again is safe.
+   */
+  withRoom<T>(commit: (lastTry: boolean) => T): T {
+    try {
+      return commit(false);
+    } catch (err) {
+      if (storageFailureOf(err) !== 'full') throw err;
+      this.releaseReserve();
+      return commit(true);
+    }
+  }
+
   /** Unlinks the reserve (if it is still there) so that a commit that failed for want of space can be run again into its room. */
   releaseReserve(): void {
     this.noteFull();

@@ -109,7 +109,7 @@ export class Engine implements Store {
   recover(): void {
     const dead = this.sql.deadBlobs.all().map((r) => r.id);
     // On a full volume too: the server must come up to let deletes free space.
-    this.withRoom(() =>
+    this.disk.withRoom(() =>
       this.db.transaction(() => {
         dead.forEach((id) => this.sql.deleteBlob.run(id));
         this.sql.deadInline.run();
@@ -265,21 +265,6 @@ export class Engine implements Store {
   }
 
   /**
-   * Runs a commit; when it fails for want of space, releases the space reserve and runs it once
-   * more, so that deletes (and the commits of bytes already written) go through on a full disk.
-   * A failed SQLite transaction rolled back whole, so running it again is safe.
-   */
-  private withRoom<T>(commit: (lastTry: boolean) => T): T {
-    try {
-      return commit(false);
-    } catch (err) {
-      if (storageFailureOf(err) !== 'full') throw err;
-      this.disk.releaseReserve();
-      return commit(true);
-    }
-  }
-
-  /**
    * The shared tail of every byte-writing operation: verify, place the file, then run `commit`
    * in one transaction with the blob registered. Empty bodies need no file at all.
    */
@@ -316,7 +301,7 @@ export class Engine implements Store {
     const released: string[] = [];
     this.releasing = released;
     try {
-      return this.withRoom(() => {
+      return this.disk.withRoom(() => {
         released.length = 0;
         return this.db.transaction(fn).immediate();
       });
@@ -352,28 +337,11 @@ export class Engine implements Store {
       for (const item of batch) item.reject(new Error('the store is closed'));
       return;
     }
-    let outcomes: { ok: boolean; value: unknown }[] = [];
+    const outcomes: { ok: boolean; value: unknown }[] = [];
     const released: string[] = [];
     this.releasing = released;
     try {
-      this.withRoom((lastTry) => {
-        outcomes = [];
-        released.length = 0;
-        this.db.transaction(() => {
-          for (const item of batch) {
-            const mark = released.length;
-            try {
-              outcomes.push({ ok: true, value: this.db.transaction(item.fn)() });
-            } catch (err) {
-              released.length = mark;
-              outcomes.push({ ok: false, value: err });
-            }
-          }
-          // One write that found no room: roll the batch back and run it again into the reserve.
-          const noRoom = outcomes.find((o) => !o.ok && storageFailureOf(o.value) === 'full');
-          if (noRoom && !lastTry) throw noRoom.value;
-        }).immediate();
-      });
+      this.disk.withRoom((lastTry) => this.runBatch(batch, outcomes, released, lastTry));
     } catch (err) {
       this.releasing = undefined;
       for (const item of batch) item.reject(err);
@@ -386,6 +354,26 @@ export class Engine implements Store {
       if (outcome.ok) item.resolve(outcome.value);
       else item.reject(outcome.value);
     });
+  }
+
+  /** One transaction for the batch, each write in its own savepoint; fills outcomes and released afresh. */
+  private runBatch(batch: { fn: () => unknown }[], outcomes: { ok: boolean; value: unknown }[], released: string[], lastTry: boolean): void {
+    outcomes.length = 0;
+    released.length = 0;
+    this.db.transaction(() => {
+      for (const item of batch) {
+        const mark = released.length;
+        try {
+          outcomes.push({ ok: true, value: this.db.transaction(item.fn)() });
+        } catch (err) {
+          released.length = mark;
+          outcomes.push({ ok: false, value: err });
+        }
+      }
+      // One write that found no room: roll the batch back and run it again into the reserve.
+      const noRoom = outcomes.find((o) => !o.ok && storageFailureOf(o.value) === 'full');
+      if (noRoom && !lastTry) throw noRoom.value;
+    }).immediate();
   }
 
   private releasing: string[] | undefined;
