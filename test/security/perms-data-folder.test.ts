@@ -9,7 +9,10 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { request } from 'node:http';
 import { CreateBucketCommand, CreateMultipartUploadCommand, PutBucketLoggingCommand, PutObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { sdkClient } from '../helpers/clients.js';
+import { CLI } from '../helpers/server.js';
 import { signRequest } from '../helpers/raw.js';
 import { startWatched, treeOf, type WatchedServer } from './disk-harness.js';
 
@@ -99,6 +102,13 @@ describe('data folder permissions', () => {
       expect(server.output()).not.toMatch(/permission/i);
     });
   }
+
+  it('keeps a folder that `offload keys create` made first private too', async () => {
+    const dataDir = freshDataDir();
+    await withUmask(0o000, () => promisify(execFile)(process.execPath, [CLI, 'keys', 'create', 'deploy', '--data', dataDir]));
+    expect(treeOf(dataDir).map((e) => relative(dataDir, e.path))).toContain('meta.db');
+    expect(looseModes(dataDir)).toEqual([]);
+  });
 
   it('tightens an existing tree left 0755/0644 at start-up, with one warning line', async () => {
     const dataDir = freshDataDir();
