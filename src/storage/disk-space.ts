@@ -44,7 +44,7 @@ export function storageFailureOf(err: unknown): 'full' | 'io' | undefined {
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code !== 'string') return undefined;
   if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL' || code === 'XOffloadStorageFull') return 'full';
-  if (code === 'EIO' || code === 'EROFS' || code.startsWith('SQLITE_IOERR') || code === 'SQLITE_READONLY' || code === 'SQLITE_CORRUPT') return 'io';
+  if (code === 'EIO' || code === 'EROFS' || code.startsWith('SQLITE_IOERR') || code === 'SQLITE_READONLY') return 'io';
   return undefined;
 }
 
@@ -84,7 +84,7 @@ export class DiskGuard {
   /** A write or a commit failed for want of space: stop accepting writes now, and look again at the next one. */
   noteFull(): void {
     this.checkedAt = -Infinity;
-    this.enter(true, 0);
+    this.enter(true, freeBytes(this.dataDir) ?? 0);
   }
 
   /**
@@ -115,13 +115,8 @@ export class DiskGuard {
 
   private measure(now: number): void {
     this.checkedAt = now;
-    let free: number;
-    try {
-      const st = statfsSync(this.dataDir);
-      free = st.bavail * st.bsize;
-    } catch {
-      return;
-    }
+    const free = freeBytes(this.dataDir);
+    if (free === undefined) return;
     this.lastFree = free;
     this.writtenSince = 0;
     const reserveMissing = !existsSync(this.reserveFile);
@@ -166,6 +161,16 @@ export class DiskGuard {
       rmSync(temp, { force: true });
       return false;
     }
+  }
+}
+
+/** Bytes an unprivileged process may still write on the volume (statfs f_bavail). */
+function freeBytes(dataDir: string): number | undefined {
+  try {
+    const st = statfsSync(dataDir);
+    return st.bavail * st.bsize;
+  } catch {
+    return undefined;
   }
 }
 
