@@ -77,6 +77,9 @@ export const S3_ERRORS = {
   ObjectLockConfigurationNotFoundError: { status: 404, message: 'Object Lock configuration does not exist for this bucket' },
   ReplicationConfigurationNotFoundError: { status: 404, message: 'The replication configuration was not found' },
   NoSuchPublicAccessBlockConfiguration: { status: 404, message: 'The public access block configuration was not found' },
+  // Offload's own, for its data folder (as MinIO answers 507 XMinioStorageFull): not retried by SDKs as a 5xx-transient would be.
+  XOffloadStorageFull: { status: 507, message: 'The server\'s storage has reached its minimum free space (--min-free-space): new object writes are refused until space is freed. Deleting objects still works.' },
+  XOffloadStorageIOError: { status: 500, message: 'The server could not read or write its data folder: the disk or file system reported an I/O error.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type S3ErrorCode = keyof typeof S3_ERRORS;

@@ -5,6 +5,8 @@ import { S3Error, isS3Error } from './errors.js';
 import type { Reply } from './context.js';
 import type { PooledBuffer } from '../storage/buffer-pool.js';
 import { text } from './xml.js';
+import { storageFailureOf } from '../storage/disk-space.js';
+import { redactText } from '../serving/access-log.js';
 
 export function writeReply(req: IncomingMessage, res: ServerResponse, reply: Reply): void {
   const { body } = reply;
@@ -130,7 +132,7 @@ function whenFinished(res: ServerResponse, fn: () => void): boolean {
 /** S3's error document; HEAD responses carry no body, as S3 does. */
 export function writeError(req: IncomingMessage, res: ServerResponse, err: unknown, resource: string, requestId: string): void {
   const s3err = toS3Error(err);
-  if (s3err.code === 'InternalError') console.error('offload: internal error:', err);
+  logFailure(s3err, err);
   if (res.headersSent) {
     res.destroy();
     return;
@@ -159,8 +161,26 @@ export function toS3Error(err: unknown): S3Error {
   if (err && typeof err === 'object' && 'code' in err) {
     const code = (err as { code: unknown }).code;
     if (code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ECONNRESET') return new S3Error('IncompleteBody');
+    const failure = storageFailureOf(err);
+    if (failure === 'full') return new S3Error('XOffloadStorageFull');
+    if (failure === 'io') return new S3Error('XOffloadStorageIOError');
   }
   return new S3Error('InternalError');
+}
+
+let lastIoErrorLog = -Infinity;
+
+/**
+ * Internal errors get their stack (redacted: an error may quote a URL or a header). A full disk
+ * is logged by the disk guard when it fills, not per request; a failing disk in one line a minute.
+ */
+function logFailure(s3err: S3Error, err: unknown): void {
+  if (s3err.code === 'InternalError') {
+    console.error(`offload: internal error: ${redactText(err instanceof Error ? (err.stack ?? err.message) : String(err))}`);
+  } else if (s3err.code === 'XOffloadStorageIOError' && Date.now() - lastIoErrorLog >= 60_000) {
+    lastIoErrorLog = Date.now();
+    console.error(`offload: data folder I/O error (further ones this minute are not logged): ${redactText((err as Error).message)}`);
+  }
 }
 
 function once(fn: () => void): () => void {

@@ -27,7 +27,7 @@ export interface ClusterServer {
 
 export async function startCluster(opts: ServeOptions, workers: number): Promise<ClusterServer> {
   const dataDir = resolve(opts.dataDir);
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const root = loadRootCredentials(dataDir, opts.env);
   // Crash recovery runs once, here, before any worker can write.
   // A broken rules file fails here, once, rather than in every worker.

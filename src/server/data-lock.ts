@@ -14,7 +14,7 @@ export function claimDataFolder(dataDir: string): () => void {
   const file = join(dataDir, 'server.pid');
   const mine = `${process.pid}\n`;
   const staging = join(dataDir, `server.pid.${process.pid}`);
-  writeFileSync(staging, mine);
+  writeFileSync(staging, mine, { mode: 0o600 });
   try {
     for (let attempt = 0; ; attempt++) {
       try {

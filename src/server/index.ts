@@ -18,6 +18,7 @@ import { UsageRecorder } from '../serving/usage.js';
 import { openKeyStore } from '../storage/keys.js';
 import type { Credential } from '../auth/types.js';
 import type { Store } from '../storage/types.js';
+import type { MinFreeSpace } from '../storage/disk-space.js';
 
 export interface ServeOptions {
   host: string;
@@ -41,6 +42,8 @@ export interface ServeOptions {
    * workers write it too.
    */
   skipRecovery?: boolean;
+  /** `--min-free-space`: object writes are refused below it (storage/disk-space.ts). */
+  minFreeSpace?: MinFreeSpace;
 }
 
 export interface RunningServer {
@@ -58,13 +61,13 @@ export interface RunningServer {
 
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const dataDir = resolve(opts.dataDir);
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const root = loadRootCredentials(dataDir, opts.env);
   const worker = opts.skipRecovery === true;
   const release = worker ? undefined : claimDataFolder(dataDir);
   let store: Store;
   try {
-    store = await openStore(dataDir, { skipRecovery: worker, soleWriter: !worker, cache: { maxTotalBytes: opts.hotCacheBytes } });
+    store = await openStore(dataDir, { skipRecovery: worker, soleWriter: !worker, cache: { maxTotalBytes: opts.hotCacheBytes }, minFreeSpace: opts.minFreeSpace });
   } catch (err) {
     release?.();
     throw err;

@@ -39,6 +39,7 @@ export class UsageRecorder {
   private readonly timer: NodeJS.Timeout;
   private closed = false;
   private failures = 0;
+  private accessLogFailures = 0;
   private readonly cacheCounters: (() => { hits: number; misses: number }) | undefined;
   private cacheSeen = { hits: 0, misses: 0 };
 
@@ -129,8 +130,10 @@ export class UsageRecorder {
     }
     try {
       this.accessLog.flush();
+      this.accessLogFailures = 0;
     } catch (err) {
-      console.error(`offload: access log write failed: ${(err as Error).message}`);
+      // A full disk fails every flush: one line per run of failures, not one every two seconds.
+      if (this.accessLogFailures++ === 0) console.error(`offload: access log write failed (lines are dropped until it works again): ${(err as Error).message}`);
     }
   }
 

@@ -12,6 +12,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync, type Dirent } from 'node:fs';
 import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './permissions.js';
 import type { Readable } from 'node:stream';
 
 // Bytes gathered per upload before one writev: big enough for few syscalls, small enough that
@@ -39,8 +40,8 @@ export class BlobFiles {
   constructor(dataDir: string) {
     this.tmpDir = join(dataDir, 'tmp');
     this.blobDir = join(dataDir, 'blobs');
-    mkdirSync(this.tmpDir, { recursive: true });
-    mkdirSync(this.blobDir, { recursive: true });
+    mkdirSync(this.tmpDir, { recursive: true, mode: PRIVATE_DIR_MODE });
+    mkdirSync(this.blobDir, { recursive: true, mode: PRIVATE_DIR_MODE });
   }
 
   newId(): string {
@@ -73,7 +74,7 @@ export class BlobFiles {
         batchSize += chunk.length;
         if (file === undefined && size > holdUpTo) {
           path = join(this.tmpDir, id);
-          file = await open(path, 'wx', 0o644);
+          file = await open(path, 'wx', PRIVATE_FILE_MODE);
         }
         if (file !== undefined && batchSize >= WRITE_BATCH) {
           await file.writev(batch);
@@ -99,7 +100,7 @@ export class BlobFiles {
     const final = this.pathOf(blob.id);
     const dir = join(this.blobDir, blob.id.slice(0, 2), blob.id.slice(2, 4));
     if (!this.knownDirs.has(dir)) {
-      await mkdir(dir, { recursive: true });
+      await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
       this.knownDirs.add(dir);
     }
     await rename(blob.path, final);

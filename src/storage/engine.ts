@@ -17,6 +17,9 @@ import { FdCache } from './fd-cache.js';
 import { listKeys } from './listing.js';
 import { Multipart } from './multipart.js';
 import { StoreError } from './types.js';
+import { tightenDataFolder } from './permissions.js';
+import { DiskGuard, storageFailureOf, type MinFreeSpace } from './disk-space.js';
+import type { Readable } from 'node:stream';
 import type { Acl, BucketConfigKind, BucketInfo, ListInput, ListResult, ObjectMeta, ObjectReader, PutObjectInput, Segment, Store } from './types.js';
 
 export interface StoreOptions {
@@ -31,6 +34,8 @@ export interface StoreOptions {
    * holding the data folder's lock): refresh() need not ask SQLite for other processes' commits.
    */
   soleWriter?: boolean;
+  /** Object writes are refused below this much free space on the data folder's volume (disk-space.ts). */
+  minFreeSpace?: MinFreeSpace;
 }
 
 // Object metadata kept per process for hot reads. Each entry, with the response headers built
@@ -39,6 +44,9 @@ export interface StoreOptions {
 const MAX_CACHED_METAS = 10_000;
 
 export async function openStore(dataDir: string, options: StoreOptions = {}): Promise<Store> {
+  // Before anything opens a file: a tree readable by others is tightened, once, by the process
+  // that recovers the folder.
+  if (!options.skipRecovery) tightenDataFolder(dataDir);
   const engine = new Engine(dataDir, options);
   if (!options.skipRecovery) engine.recover();
   return engine;
@@ -56,9 +64,11 @@ export class Engine implements Store {
   private readonly sql;
   readonly cache: BlobCache;
   private readonly fds = new FdCache();
+  readonly disk: DiskGuard;
 
   constructor(dataDir: string, private readonly options: StoreOptions) {
     this.files = new BlobFiles(dataDir);
+    this.disk = new DiskGuard(dataDir, options.minFreeSpace);
     this.cache = new BlobCache(options.cache);
     this.db = openDatabase(dataDir);
     const db = this.db;
@@ -98,10 +108,13 @@ export class Engine implements Store {
   /** Start-up: finish what a crash interrupted. */
   recover(): void {
     const dead = this.sql.deadBlobs.all().map((r) => r.id);
-    this.db.transaction(() => {
-      dead.forEach((id) => this.sql.deleteBlob.run(id));
-      this.sql.deadInline.run();
-    }).immediate();
+    // On a full volume too: the server must come up to let deletes free space.
+    this.disk.withRoom(() =>
+      this.db.transaction(() => {
+        dead.forEach((id) => this.sql.deleteBlob.run(id));
+        this.sql.deadInline.run();
+      }).immediate(),
+    );
     this.files.reclaimOrphans((id) => this.sql.blobExists.get(id) !== undefined);
     void this.multipart.reclaimStale(this.options.staleUploadMs ?? 7 * 24 * 3600 * 1000);
   }
@@ -211,7 +224,7 @@ export class Engine implements Store {
       input.body.resume();
       throw new StoreError('NoSuchBucket');
     }
-    const blob = await this.files.write(input.body, { inline: true });
+    const blob = await this.writeBlob(input.body, { inline: true });
     return this.commitBlob(blob, input.beforeCommit, (segments) => {
       if (!this.getBucket(input.bucket)) throw new StoreError('NoSuchBucket');
       const meta: ObjectMeta = {
@@ -232,6 +245,25 @@ export class Engine implements Store {
     });
   }
 
+  assertRoomForWrite(): void {
+    this.disk.assertRoomForWrite();
+  }
+
+  /** The shared head of every byte-writing operation: refused below the free-space threshold. */
+  async writeBlob(body: Readable, opts: { inline?: boolean } = {}): Promise<WrittenBlob> {
+    // Refused without reading the body: a client that sent Expect: 100-continue sends none, and
+    // the error response closes the connection (respond.ts) instead of draining an upload.
+    this.disk.assertRoomForWrite();
+    try {
+      const blob = await this.files.write(body, opts);
+      this.disk.noteWritten(blob.size);
+      return blob;
+    } catch (err) {
+      if (storageFailureOf(err) === 'full') this.disk.noteFull();
+      throw err;
+    }
+  }
+
   /**
    * The shared tail of every byte-writing operation: verify, place the file, then run `commit`
    * in one transaction with the blob registered. Empty bodies need no file at all.
@@ -243,7 +275,10 @@ export class Engine implements Store {
         await this.files.discard(blob);
         return await this.groupCommit(() => commit([]));
       }
-      await this.files.place(blob);
+      await this.files.place(blob).catch((err: unknown) => {
+        if (storageFailureOf(err) === 'full') this.disk.noteFull();
+        throw err;
+      });
       return await this.groupCommit(() => {
         this.sql.insertBlob.run(blob.id, blob.size);
         if (blob.data === undefined) return commit([{ blobId: blob.id, size: blob.size }]);
@@ -266,7 +301,10 @@ export class Engine implements Store {
     const released: string[] = [];
     this.releasing = released;
     try {
-      return this.db.transaction(fn).immediate();
+      return this.disk.withRoom(() => {
+        released.length = 0;
+        return this.db.transaction(fn).immediate();
+      });
     } catch (err) {
       released.length = 0;
       throw err;
@@ -303,17 +341,7 @@ export class Engine implements Store {
     const released: string[] = [];
     this.releasing = released;
     try {
-      this.db.transaction(() => {
-        for (const item of batch) {
-          const mark = released.length;
-          try {
-            outcomes.push({ ok: true, value: this.db.transaction(item.fn)() });
-          } catch (err) {
-            released.length = mark;
-            outcomes.push({ ok: false, value: err });
-          }
-        }
-      }).immediate();
+      this.disk.withRoom((lastTry) => this.runBatch(batch, outcomes, released, lastTry));
     } catch (err) {
       this.releasing = undefined;
       for (const item of batch) item.reject(err);
@@ -326,6 +354,26 @@ export class Engine implements Store {
       if (outcome.ok) item.resolve(outcome.value);
       else item.reject(outcome.value);
     });
+  }
+
+  /** One transaction for the batch, each write in its own savepoint; fills outcomes and released afresh. */
+  private runBatch(batch: { fn: () => unknown }[], outcomes: { ok: boolean; value: unknown }[], released: string[], lastTry: boolean): void {
+    outcomes.length = 0;
+    released.length = 0;
+    this.db.transaction(() => {
+      for (const item of batch) {
+        const mark = released.length;
+        try {
+          outcomes.push({ ok: true, value: this.db.transaction(item.fn)() });
+        } catch (err) {
+          released.length = mark;
+          outcomes.push({ ok: false, value: err });
+        }
+      }
+      // One write that found no room: roll the batch back and run it again into the reserve.
+      const noRoom = outcomes.find((o) => !o.ok && storageFailureOf(o.value) === 'full');
+      if (noRoom && !lastTry) throw noRoom.value;
+    }).immediate();
   }
 
   private releasing: string[] | undefined;

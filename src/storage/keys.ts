@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { openDatabase } from './schema.js';
+import { PRIVATE_DIR_MODE } from './permissions.js';
 import type { Credential } from '../auth/types.js';
 import { randomAccessKeyId } from '../server/root-credentials.js';
 
@@ -21,7 +22,7 @@ export interface KeyStore {
 type Row = { access_key_id: string; secret: string; name: string; owner: string };
 
 export function openKeyStore(dataDir: string): KeyStore {
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: PRIVATE_DIR_MODE });
   const db = openDatabase(dataDir);
   const insert = db.prepare('INSERT INTO access_keys (access_key_id, secret, name, owner, created_at) VALUES (?, ?, ?, ?, ?)');
   const all = db.prepare<[], Row>('SELECT * FROM access_keys ORDER BY created_at');

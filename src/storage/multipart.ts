@@ -60,7 +60,7 @@ export class Multipart {
       input.body.resume();
       throw new StoreError('NoSuchUpload');
     }
-    const blob = await this.engine.files.write(input.body);
+    const blob = await this.engine.writeBlob(input.body);
     return this.engine.commitBlob(blob, input.beforeCommit, (segments) => {
       if (!this.sql.get.get(input.uploadId)) throw new StoreError('NoSuchUpload');
       const segment: Segment = segments[0] ?? { blobId: '', size: 0 };

@@ -1,6 +1,8 @@
 /** The metadata database: one SQLite file in WAL mode, every commit fsynced (synchronous=FULL). */
 import Database from 'better-sqlite3';
+import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
+import { PRIVATE_FILE_MODE } from './permissions.js';
 
 export type Db = Database.Database;
 
@@ -58,7 +60,11 @@ CREATE TABLE IF NOT EXISTS access_keys (
 `;
 
 export function openDatabase(dataDir: string): Db {
-  const db = new Database(join(dataDir, 'meta.db'));
+  const file = join(dataDir, 'meta.db');
+  // Created 0600 before SQLite opens it: SQLite would make it 0644 (less the umask), and it gives
+  // the -wal and -shm files the database file's own mode.
+  closeSync(openSync(file, 'a', PRIVATE_FILE_MODE));
+  const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   // The keys CLI may write while the server runs; wait for its lock instead of failing.

@@ -173,6 +173,11 @@ export interface PartInfo {
 
 /** The engine. Every method that changes state resolves only once the change is durable. */
 export interface Store {
+  /**
+   * Throws (XOffloadStorageFull) while the data folder's volume is below its free-space threshold:
+   * called before an upload's body is read, so that an Expect: 100-continue client sends none.
+   */
+  assertRoomForWrite?(): void;
   // Buckets
   createBucket(input: { name: string; owner: string; region: string; acl: Acl }): Promise<BucketInfo>;
   getBucket(name: string): BucketInfo | undefined;

@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import cluster from 'node:cluster';
 import type { ServeOptions } from '../../server/index.js';
 import { parseSize } from '../s3/keys.js';
+import { parseMinFreeSpace } from '../../storage/disk-space.js';
 
 export function serveCommand(): Command {
   return new Command('serve')
@@ -19,13 +20,14 @@ export function serveCommand(): Command {
     .addOption(new Option('--cache-rules <file>', 'JSON file of per-bucket cache rules applied at start-up (see docs/serving.md)').env('OFFLOAD_CACHE_RULES'))
     .addOption(new Option('--compress-on-the-fly', 'compress text objects without a stored .br/.gz variant on first request and keep the result').env('OFFLOAD_COMPRESS_ON_THE_FLY'))
     .addOption(new Option('--hot-cache <size>', 'memory for hot objects of up to 1 MiB, per server process (0 turns it off)').env('OFFLOAD_HOT_CACHE').default('64MiB'))
+    .addOption(new Option('--min-free-space <size>', 'refuse object writes (507 XOffloadStorageFull) below this free space on the data volume: a size or a percentage, 0 turns it off (default: 5% of the volume, at most 1GiB)').env('OFFLOAD_MIN_FREE_SPACE'))
     .addOption(new Option('--workers <n>', 'server processes sharing the port ("auto": one per core; each adds about 60-120 MB)').env('OFFLOAD_WORKERS').default('1'))
     .addHelpText('after', `
 Examples:
   offload serve                          # http://127.0.0.1:9000, data in ./data
   offload serve --host 0.0.0.0 --port 9000 --data /srv/media --domain media.example.com
   OFFLOAD_ROOT_ACCESS_KEY=AK OFFLOAD_ROOT_SECRET_KEY=SK offload serve`)
-    .action(async (opts: { host: string; port: string; data: string; domain: string; region: string; websitePort?: string; websiteDomain?: string; workers: string; cacheRules?: string; compressOnTheFly?: boolean; hotCache: string }) => {
+    .action(async (opts: { host: string; port: string; data: string; domain: string; region: string; websitePort?: string; websiteDomain?: string; workers: string; cacheRules?: string; compressOnTheFly?: boolean; hotCache: string; minFreeSpace?: string }) => {
       const serveOptions: ServeOptions = {
         host: opts.host,
         port: portNumber('--port', opts.port),
@@ -37,6 +39,7 @@ Examples:
         cacheRulesFile: opts.cacheRules,
         compressOnTheFly: opts.compressOnTheFly === true,
         hotCacheBytes: parseSize(opts.hotCache),
+        minFreeSpace: opts.minFreeSpace === undefined ? undefined : parseMinFreeSpace(opts.minFreeSpace),
       };
       // Loaded on demand: a cluster primary only forks and supervises, and stays small.
       if (cluster.isWorker) {

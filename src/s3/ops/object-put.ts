@@ -52,6 +52,8 @@ export function writePrecondition(headers: IncomingHttpHeaders): ((current: Obje
 
 /** Decodes and verifies the body; returns the stream plus checks for after the engine's MD5. */
 export function verifiedBody(ctx: RequestContext, expectedSize: number | undefined) {
+  // Before decodeBody, which tells an Expect: 100-continue client to send the body.
+  ctx.store.assertRoomForWrite?.();
   const checksum = checksumRequestFromHeaders(ctx.headers);
   const decoded = decodeBody(ctx.req, ctx.payload, { headers: ctx.headers, checksum });
   const contentMd5 = header(ctx.headers, 'content-md5');
