@@ -4,6 +4,7 @@ import { S3Error } from '../errors.js';
 import type { Handler, Reply, RequestContext } from '../context.js';
 import { header, httpDate, objectResponseHeaders } from '../headers.js';
 import { objectAccess, requireBucket } from './_common.js';
+import { parsePartNumber } from './part-number.js';
 import type { ObjectMeta, ObjectReader } from '../../storage/types.js';
 import { applyCacheRules } from '../../serving/cache-rules.js';
 import { acceptedEncodings, chooseVariant } from '../../serving/variants.js';
@@ -93,8 +94,7 @@ function applyOverrides(ctx: RequestContext, headers: Record<string, string | nu
 function partRange(ctx: RequestContext, meta: ObjectMeta): { range?: ByteRange; partsCount?: number } {
   const raw = ctx.query.get('partNumber');
   if (raw === null) return {};
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw) || n < 1 || n > 10000) throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive', { ArgumentName: 'partNumber', ArgumentValue: raw });
+  const n = parsePartNumber(raw);
   const sizes = meta.partSizes ?? [meta.size];
   if (n > sizes.length) throw new S3Error('InvalidPartNumber');
   let start = 0;
