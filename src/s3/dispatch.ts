@@ -6,6 +6,7 @@ import { getObjectAttributes } from './ops/object-attributes.js';
 import { deleteBucketOwnershipControls, deletePublicAccessBlock, getBucketOwnershipControls, getPublicAccessBlock, putBucketOwnershipControls, putPublicAccessBlock } from './ops/bucket-controls.js';
 import { getBucketLogging, putBucketLogging } from './ops/logging.js';
 import { S3Error } from './errors.js';
+import { refuseUnsupported } from './unsupported.js';
 import type { Handler, HandlerTable, RequestContext, Reply } from './context.js';
 import type { OpName, Operation } from './router.js';
 import { createBucket, deleteBucket, getBucketLocation, getBucketVersioning, headBucket, listBuckets } from './ops/bucket.js';
@@ -111,7 +112,8 @@ export const HANDLERS: HandlerTable = {
   GetObjectTorrent: notImplemented('GetObjectTorrent'),
 };
 
-export function dispatch(ctx: RequestContext): Promise<Reply> {
+export async function dispatch(ctx: RequestContext): Promise<Reply> {
+  refuseUnsupported(ctx.op.op, ctx.headers);
   const handler = HANDLERS[ctx.op.op] as (ctx: RequestContext<Operation>) => Promise<Reply>;
   return handler(ctx);
 }

@@ -130,7 +130,7 @@ function whenFinished(res: ServerResponse, fn: () => void): boolean {
 /** S3's error document; HEAD responses carry no body, as S3 does. */
 export function writeError(req: IncomingMessage, res: ServerResponse, err: unknown, resource: string, requestId: string): void {
   const s3err = toS3Error(err);
-  if (s3err.code === 'InternalError') console.error('offload: internal error:', err);
+  if (s3err.code === 'InternalError') logInternalError(err, req, requestId);
   if (res.headersSent) {
     res.destroy();
     return;
@@ -147,6 +147,17 @@ export function writeError(req: IncomingMessage, res: ServerResponse, err: unkno
   // A request whose body we will not read must not poison the keep-alive connection.
   if (!req.complete) res.setHeader('Connection', 'close');
   res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+/**
+ * One line per unexpected error, never a stack trace: any key holder can cause these on
+ * purpose, and a trace per request would flood the log.
+ */
+function logInternalError(err: unknown, req: IncomingMessage, requestId: string): void {
+  const what = err instanceof Error ? `${err.name}${'code' in err && typeof err.code === 'string' ? ` ${err.code}` : ''}: ${err.message}` : String(err);
+  const line = `offload: internal error ${requestId} ${req.method ?? ''} ${(req.url ?? '').slice(0, 200)}: ${what}`;
+  // eslint-disable-next-line no-control-regex -- one line: no newline or control character from the input may split it
+  console.error(line.replace(/[\u0000-\u001f\u007f]+/g, ' ').slice(0, 500));
 }
 
 export function errorDocument(err: S3Error, resource: string, requestId: string): string {

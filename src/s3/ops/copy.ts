@@ -4,7 +4,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { S3Error } from '../errors.js';
 import { xmlReply, type Handler, type RequestContext } from '../context.js';
 import { aclFromHeaders } from '../acl.js';
-import { header, objectHeadersFromRequest, tagsFromHeader } from '../headers.js';
+import { header, objectHeadersFromRequest, tagsFromHeader, validRedirectLocation } from '../headers.js';
 import { doc, isoDate, text } from '../xml.js';
 import { checkConditions } from './object-get.js';
 import { bucketFor, objectAccess, storeCall } from './_common.js';
@@ -80,7 +80,7 @@ export const copyObject: Handler<'CopyObject'> = async (ctx) => {
   checkCopySourceConditions(ctx.headers, source);
   const metaDirective = directive(ctx.headers, 'x-amz-metadata-directive');
   const tagDirective = directive(ctx.headers, 'x-amz-tagging-directive');
-  const headers = metaDirective === 'REPLACE' ? objectHeadersFromRequest(ctx.headers) : { ...headersOf(source), websiteRedirectLocation: header(ctx.headers, 'x-amz-website-redirect-location') ?? source.websiteRedirectLocation };
+  const headers = metaDirective === 'REPLACE' ? objectHeadersFromRequest(ctx.headers) : { ...headersOf(source), websiteRedirectLocation: validRedirectLocation(header(ctx.headers, 'x-amz-website-redirect-location')) ?? source.websiteRedirectLocation };
   const tags = tagDirective === 'REPLACE' ? tagsFromHeader(header(ctx.headers, 'x-amz-tagging')) : source.tags;
   const acl = requestedAclHeaders(ctx.store, ctx.op.bucket, ctx.headers) ?? { canned: 'private' as const };
   const owner = newObjectOwner(ctx.store, ctx.op.bucket, ctx.principal.kind === 'user' ? ctx.principal.credential.owner : ctx.config.rootOwner.id, acl);

@@ -2,7 +2,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { S3Error } from '../errors.js';
 import type { Handler, Reply, RequestContext } from '../context.js';
-import { header, httpDate, objectResponseHeaders } from '../headers.js';
+import { header, httpDate, objectResponseHeaders, validHeaderValue } from '../headers.js';
 import { objectAccess, requireBucket } from './_common.js';
 import { parsePartNumber } from './part-number.js';
 import type { ObjectMeta, ObjectReader } from '../../storage/types.js';
@@ -86,7 +86,8 @@ function applyOverrides(ctx: RequestContext, headers: Record<string, string | nu
     const value = ctx.query.get(param);
     if (value === null) continue;
     if (ctx.principal.kind !== 'user') throw new S3Error('InvalidRequest', 'Request specific response headers cannot be used for anonymous GET requests.');
-    headers[name] = value;
+    // A CR/LF here would be header injection; Node refuses to write it, which used to be a 500 per request.
+    headers[name] = validHeaderValue(param, value);
   }
 }
 

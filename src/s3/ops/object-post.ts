@@ -7,6 +7,7 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
 import busboy from 'busboy';
 import { S3Error } from '../errors.js';
+import { refuseUnsupported } from '../unsupported.js';
 import { newObjectOwner, requestedAclHeaders } from '../bucket-controls.js';
 import { emptyReply, type Handler, type RequestContext } from '../context.js';
 import { header, objectHeadersFromRequest } from '../headers.js';
@@ -91,6 +92,7 @@ async function store(ctx: PostContext, bucket: BucketInfo, fields: FormFields, f
   // The fields are the request headers of a PUT, by another name.
   const asHeaders: IncomingHttpHeaders = Object.fromEntries(fields);
   if (fields.has('acl')) asHeaders['x-amz-acl'] = fields.get('acl');
+  refuseUnsupported('PostObject', asHeaders);
   const headers = objectHeadersFromRequest(asHeaders);
   const acl = requestedAclHeaders(ctx.store, bucketName, asHeaders) ?? { canned: 'private' };
   const tagging = fields.get('tagging');
