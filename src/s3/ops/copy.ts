@@ -52,6 +52,9 @@ export function readableSource(ctx: RequestContext, value: string): ObjectMeta {
   const sourceCtx = { ...ctx, op: { op: 'GetObject' as const, bucket, key } };
   const sourceBucket = ctx.store.getBucket(bucket);
   if (!sourceBucket) throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket });
+  // The copy's guard on its source, as x-amz-expected-bucket-owner is on the destination.
+  const expectedOwner = header(ctx.headers, 'x-amz-source-expected-bucket-owner');
+  if (expectedOwner !== undefined && expectedOwner !== sourceBucket.owner) throw new S3Error('AccessDenied');
   return objectAccess(sourceCtx, sourceBucket, ctx.store.headObject(bucket, key), 'READ');
 }
 
