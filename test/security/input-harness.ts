@@ -39,7 +39,13 @@ export async function signed(h: Harness, method: string, path: string, opts: { q
   const parts = await signRequest(h.server, { method, path, query: opts.query, headers: opts.headers, body: opts.body });
   // Unsigned, and lets a HEAD answer (Content-Length but no body) end with the connection.
   parts.headers.connection = 'close';
-  return rawRequest(h.server, toHttp(parts));
+  // Encoded as the signer canonicalises it (RFC 3986, %20 for a space), not as URLSearchParams would.
+  const qs = Object.entries(opts.query ?? {}).map(([k, v]) => (v === '' ? rfc3986(k) : `${rfc3986(k)}=${rfc3986(v)}`)).join('&');
+  return rawRequest(h.server, toHttp({ ...parts, query: undefined, path: qs === '' ? path : `${path}?${qs}` }));
+}
+
+function rfc3986(s: string): string {
+  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 /** Status and S3 error code, the two things every refusal is asserted on. */
