@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { S3Error } from './errors.js';
 import type { RequestContext, ServerConfig } from './context.js';
 import { dispatch } from './dispatch.js';
+import { refuseDuplicateHeaders } from './duplicate-headers.js';
 import { header } from './headers.js';
 import { writeError, writeReply } from './respond.js';
 import { bucketFromHost, route } from './router.js';
@@ -75,6 +76,7 @@ export function createS3Handler(deps: S3HandlerDeps): (req: IncomingMessage, res
     handle().catch((err: unknown) => writeError(req, res, err, resource, requestId));
 
     async function handle(): Promise<void> {
+      refuseDuplicateHeaders(req);
       const query = new URLSearchParams(rawQuery);
       const hostBucket = bucketFromHost(header(req.headers, 'host'), config.domain, isBucket);
       if (hostBucket !== undefined) resource = `/${hostBucket}${rawPath}`;
