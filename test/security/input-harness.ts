@@ -49,7 +49,7 @@ function rfc3986(s: string): string {
 }
 
 /** Status and S3 error code, the two things every refusal is asserted on. */
-export async function expectError(res: RawResponse | Promise<RawResponse>, status: number, errorCode: string): Promise<void> {
+export async function expectError(res: Pick<RawResponse, 'status' | 'body'> | Promise<Pick<RawResponse, 'status' | 'body'>>, status: number, errorCode: string): Promise<void> {
   const r = await res;
   expect({ status: r.status, code: code(r.body) }).toEqual({ status, code: errorCode });
 }

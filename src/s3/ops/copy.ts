@@ -8,7 +8,7 @@ import { header, objectHeadersFromRequest, tagsFromHeader, validRedirectLocation
 import { doc, isoDate, text } from '../xml.js';
 import { checkConditions } from './object-get.js';
 import { bucketFor, objectAccess, storeCall } from './_common.js';
-import { validateKey, writePrecondition } from './object-put.js';
+import { MAX_PUT_SIZE, validateKey, writePrecondition } from './object-put.js';
 import type { ObjectHeaders, ObjectMeta } from '../../storage/types.js';
 
 /** `x-amz-copy-source`: `[/]bucket/key[?versionId=...]`, percent-encoded. */
@@ -81,6 +81,8 @@ export const copyObject: Handler<'CopyObject'> = async (ctx) => {
   validateKey(key);
   const source = readableSource(ctx, header(ctx.headers, 'x-amz-copy-source') ?? '');
   checkCopySourceConditions(ctx.headers, source);
+  // One copy makes one single-PUT-sized object at most (larger ones are copied part by part).
+  if (source.size > MAX_PUT_SIZE) throw new S3Error('InvalidRequest', `The specified copy source is larger than the maximum allowable size for a copy source: ${MAX_PUT_SIZE}`);
   const metaDirective = directive(ctx.headers, 'x-amz-metadata-directive');
   const tagDirective = directive(ctx.headers, 'x-amz-tagging-directive');
   const headers = metaDirective === 'REPLACE' ? objectHeadersFromRequest(ctx.headers) : { ...headersOf(source), websiteRedirectLocation: validRedirectLocation(header(ctx.headers, 'x-amz-website-redirect-location')) ?? source.websiteRedirectLocation };
