@@ -65,6 +65,21 @@ describe('x-amz-website-redirect-location', () => {
   });
 });
 
+describe('website configuration host names', () => {
+  it.each(['evil.example&#13;&#10;Set-Cookie: a=b', 'evil.example/path', 'user@evil.example', 'javascript:alert(1)', 'a b.example', ''])('HostName %j is 400 InvalidArgument', async (host) => {
+    const redirectAll = `<WebsiteConfiguration><RedirectAllRequestsTo><HostName>${host}</HostName></RedirectAllRequestsTo></WebsiteConfiguration>`;
+    await expectError(signed(h, 'PUT', `/${bucket}`, { query: { website: '' }, body: redirectAll }), 400, 'InvalidArgument');
+    const rule = `<WebsiteConfiguration><IndexDocument><Suffix>index.html</Suffix></IndexDocument><RoutingRules><RoutingRule><Redirect><HostName>${host}</HostName></Redirect></RoutingRule></RoutingRules></WebsiteConfiguration>`;
+    await expectError(signed(h, 'PUT', `/${bucket}`, { query: { website: '' }, body: rule }), 400, 'InvalidArgument');
+  });
+
+  it('a host name with a port is accepted', async () => {
+    const body = '<WebsiteConfiguration><RedirectAllRequestsTo><HostName>www.example.com:8080</HostName><Protocol>https</Protocol></RedirectAllRequestsTo></WebsiteConfiguration>';
+    expect((await signed(h, 'PUT', `/${bucket}`, { query: { website: '' }, body })).status).toBe(200);
+    expect((await signed(h, 'DELETE', `/${bucket}`, { query: { website: '' } })).status).toBe(204);
+  });
+});
+
 describe('stored metadata', () => {
   it('a PUT keeps UTF-8 metadata (sent as raw bytes) and serves it back', async () => {
     await h.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'm.txt', Body: 'x', Metadata: { note: 'plain' }, ContentDisposition: 'attachment; filename="r.txt"' }));
