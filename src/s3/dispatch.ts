@@ -113,7 +113,7 @@ export const HANDLERS: HandlerTable = {
 };
 
 export async function dispatch(ctx: RequestContext): Promise<Reply> {
-  refuseUnsupported(ctx.op.op, ctx.headers);
+  refuseUnsupported(ctx.op.op, ctx.headers, ctx.query);
   const handler = HANDLERS[ctx.op.op] as (ctx: RequestContext<Operation>) => Promise<Reply>;
   return handler(ctx);
 }

@@ -140,6 +140,21 @@ describe('POST form fields', () => {
   });
 });
 
+describe('versionId on an unversioned server', () => {
+  it.each([['GET', {}], ['HEAD', {}], ['DELETE', {}], ['GET', { acl: '' }], ['GET', { tagging: '' }], ['DELETE', { tagging: '' }]] as const)('%s %j with a named version is 404 NoSuchVersion, the current object untouched', async (method, extra) => {
+    const res = await signed(h, method, `/${bucket}/plain.txt`, { query: { ...extra, versionId: '3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY' } });
+    expect(res.status).toBe(404);
+    if (method !== 'HEAD') expect(code(res.body)).toBe('NoSuchVersion');
+    const got = await h.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'plain.txt' }));
+    expect(await got.Body!.transformToString()).toBe('plain');
+  });
+
+  it('versionId=null is every object\'s version and works', async () => {
+    const res = await signed(h, 'GET', `/${bucket}/plain.txt`, { query: { versionId: 'null' } });
+    expect({ status: res.status, body: res.body }).toEqual({ status: 200, body: 'plain' });
+  });
+});
+
 describe('storage class, expected owner, checksum algorithm, request payer', () => {
   it('AWS storage classes are accepted and reported STANDARD; unknown ones are 400 InvalidStorageClass', async () => {
     await h.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'ia.txt', Body: 'x', StorageClass: 'STANDARD_IA' }));

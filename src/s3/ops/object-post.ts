@@ -92,7 +92,7 @@ async function store(ctx: PostContext, bucket: BucketInfo, fields: FormFields, f
   // The fields are the request headers of a PUT, by another name.
   const asHeaders: IncomingHttpHeaders = Object.fromEntries(fields);
   if (fields.has('acl')) asHeaders['x-amz-acl'] = fields.get('acl');
-  refuseUnsupported('PostObject', asHeaders);
+  refuseUnsupported('PostObject', asHeaders, new URLSearchParams());
   const headers = objectHeadersFromRequest(asHeaders);
   const acl = requestedAclHeaders(ctx.store, bucketName, asHeaders) ?? { canned: 'private' };
   const tagging = fields.get('tagging');
