@@ -20,6 +20,11 @@ const REDIRECT_LIMIT = 2048;
 const INVALID_VALUE_CHAR = /[^\t\x20-\x7e\x80-\xff]/;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
 
+/** Whether Node can write the value as a header. */
+export function isHeaderSafe(value: string): boolean {
+  return !INVALID_VALUE_CHAR.test(value);
+}
+
 /**
  * A value that will be sent back as a response header must be one Node can write: refused
  * here with InvalidArgument, rather than stored and turned into a 500 on every later GET.

@@ -80,6 +80,20 @@ describe('website configuration host names', () => {
   });
 });
 
+describe('POST form success_action_redirect', () => {
+  it('a redirect with CR/LF is ignored (204), never a 500 or a split header', async () => {
+    await h.s3.send(new CreateBucketCommand({ Bucket: 'values-open', ACL: 'public-read-write' }));
+    const form = new FormData();
+    form.append('key', 'posted.txt');
+    form.append('success_action_redirect', 'http://example.com/ok\r\nSet-Cookie: a=b');
+    form.append('file', new Blob(['posted']), 'f.txt');
+    const res = await fetch(`${h.server.endpoint}/values-open`, { method: 'POST', body: form, redirect: 'manual' });
+    expect(res.status).toBe(204);
+    expect(res.headers.get('set-cookie')).toBeNull();
+    expect(res.headers.get('location')).toBeNull();
+  });
+});
+
 describe('stored metadata', () => {
   it('a PUT keeps UTF-8 metadata (sent as raw bytes) and serves it back', async () => {
     await h.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'm.txt', Body: 'x', Metadata: { note: 'plain' }, ContentDisposition: 'attachment; filename="r.txt"' }));

@@ -10,7 +10,7 @@ import { S3Error } from '../errors.js';
 import { refuseUnsupported } from '../unsupported.js';
 import { newObjectOwner, requestedAclHeaders } from '../bucket-controls.js';
 import { emptyReply, type Handler, type RequestContext } from '../context.js';
-import { header, objectHeadersFromRequest } from '../headers.js';
+import { header, isHeaderSafe, objectHeadersFromRequest } from '../headers.js';
 import { el, text } from '../xml.js';
 import { bucketFor, requireBucket, storeCall } from './_common.js';
 import { MAX_PUT_SIZE, validateKey } from './object-put.js';
@@ -143,7 +143,9 @@ async function drain(req: IncomingMessage, file: Readable | undefined): Promise<
   });
 }
 
+/** An http(s) URL that can go into a Location header as sent (URL parsing alone would forgive a CR/LF). */
 function isHttpUrl(value: string): boolean {
+  if (!isHeaderSafe(value)) return false;
   try {
     const url = new URL(value);
     return url.protocol === 'http:' || url.protocol === 'https:';
