@@ -24,7 +24,13 @@ export function onBodyWanted(req: IncomingMessage, sendContinue: () => void): vo
   continuations.set(req, sendContinue);
 }
 
-export function decodeBody(req: IncomingMessage, payload: PayloadMode, opts: { headers: IncomingHttpHeaders; checksum?: ChecksumRequest }): DecodedBody {
+/**
+ * `maxLength`: the most decoded bytes the body may have (the declared size, itself capped at the
+ * operation's limit). Counted as the bytes stream, so a body that says 10 bytes and keeps
+ * sending, or an aws-chunked body whose chunks add up past its decoded length, fails at once
+ * instead of filling the disk before the end-of-body check.
+ */
+export function decodeBody(req: IncomingMessage, payload: PayloadMode, opts: { headers: IncomingHttpHeaders; checksum?: ChecksumRequest; maxLength?: number }): DecodedBody {
   const sendContinue = continuations.get(req);
   if (sendContinue) {
     continuations.delete(req);
@@ -41,6 +47,7 @@ export function decodeBody(req: IncomingMessage, payload: PayloadMode, opts: { h
     sha256: payload.kind === 'sha256' ? payload.expectedHex : undefined,
     checksum: opts.checksum,
     expectedLength: decodedLength === undefined ? undefined : Number(decodedLength),
+    maxLength: opts.maxLength,
     trailers: decoder?.trailers,
   });
   // Piped by hand, not with pipeline(): a failed check must not destroy the request socket,
@@ -68,7 +75,7 @@ class BodyVerifier extends Transform {
   private readonly sha: Hash | undefined;
   private readonly hasher: Hasher | undefined;
 
-  constructor(private readonly opts: { sha256?: string; checksum?: ChecksumRequest; expectedLength?: number; trailers?: Map<string, string> }) {
+  constructor(private readonly opts: { sha256?: string; checksum?: ChecksumRequest; expectedLength?: number; maxLength?: number; trailers?: Map<string, string> }) {
     super();
     this.sha = opts.sha256 ? createHash('sha256') : undefined;
     this.hasher = opts.checksum ? createHasher(opts.checksum.algorithm) : undefined;
@@ -76,6 +83,15 @@ class BodyVerifier extends Transform {
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, callback: TransformCallback): void {
     this.size += chunk.length;
+    const { expectedLength, maxLength } = this.opts;
+    if (maxLength !== undefined && this.size > maxLength) {
+      callback(new S3Error('IncompleteBody', `The body is longer than the ${maxLength} bytes it declared.`));
+      return;
+    }
+    if (expectedLength !== undefined && this.size > expectedLength) {
+      callback(new S3Error('IncompleteBody', `x-amz-decoded-content-length says ${expectedLength} bytes; the body has more.`));
+      return;
+    }
     this.sha?.update(chunk);
     this.hasher?.update(chunk);
     callback(null, chunk);

@@ -51,6 +51,12 @@ export interface AccessRequest {
   object?: { acl: Acl; owner: string };
   /** Operations only the owner may do (bucket configuration). */
   ownerOnly?: boolean;
+  /**
+   * Operations no ACL grants (ListParts, AbortMultipartUpload, object tagging): AWS lets the
+   * bucket owner, the object owner or the upload's initiator do them, and others only through a
+   * bucket policy. READ on a bucket is ListBucket, not ListParts.
+   */
+  notByAcl?: { initiator?: string };
   /** What the bucket policy says about this request ('Default' when there is none). */
   policy?: Decision;
   /** Object Ownership and Public Access Block settings of the bucket (bucket-controls.ts). */
@@ -70,6 +76,12 @@ export function authorize(req: AccessRequest): void {
   if (isOwnerOrRoot(req.principal, req.bucket.owner, req.rootOwner)) return;
   if (req.ownerOnly) throw new S3Error('AccessDenied');
   const controls = req.controls;
+  if (req.notByAcl) {
+    const caller = req.principal.kind === 'user' ? req.principal.credential.owner : undefined;
+    if (caller !== undefined && (caller === req.notByAcl.initiator || caller === req.object?.owner)) return;
+    if (req.policy === 'Allow' && !(controls?.restrictPublicPolicy && req.principal.kind === 'anonymous')) return;
+    throw new S3Error('AccessDenied');
+  }
   // RestrictPublicBuckets: a public policy no longer lets anonymous callers in.
   if (req.policy === 'Allow' && !(controls?.restrictPublicPolicy && req.principal.kind === 'anonymous')) return;
   // BucketOwnerEnforced: ACLs are off; only owners and policies decide.

@@ -6,6 +6,7 @@ import { getObjectAttributes } from './ops/object-attributes.js';
 import { deleteBucketOwnershipControls, deletePublicAccessBlock, getBucketOwnershipControls, getPublicAccessBlock, putBucketOwnershipControls, putPublicAccessBlock } from './ops/bucket-controls.js';
 import { getBucketLogging, putBucketLogging } from './ops/logging.js';
 import { S3Error } from './errors.js';
+import { refuseUnsupported } from './unsupported.js';
 import type { Handler, HandlerTable, RequestContext, Reply } from './context.js';
 import type { OpName, Operation } from './router.js';
 import { createBucket, deleteBucket, getBucketLocation, getBucketVersioning, headBucket, listBuckets } from './ops/bucket.js';
@@ -17,7 +18,8 @@ import { listObjects, listObjectsV2, listObjectVersions } from './ops/list.js';
 import { getBucketAcl, getObjectAcl, putBucketAcl, putObjectAcl } from './ops/acl.js';
 import { copyObject } from './ops/copy.js';
 import { deleteBucketWebsite, getBucketWebsite, putBucketWebsite } from './ops/website.js';
-import { abortMultipartUpload, completeMultipartUpload, createMultipartUpload, listMultipartUploads, listParts, uploadPart, uploadPartCopy } from './ops/multipart.js';
+import { completeMultipartUpload } from './ops/multipart-complete.js';
+import { abortMultipartUpload, createMultipartUpload, listMultipartUploads, listParts, uploadPart, uploadPartCopy } from './ops/multipart.js';
 import { deleteObjectTagging, getObjectTagging, putObjectTagging, getBucketTagging, putBucketTagging, deleteBucketTagging } from './ops/tagging.js';
 import { corsPreflight, deleteBucketCors, getBucketCors, putBucketCors } from './ops/cors.js';
 import { deleteBucketPolicy, getBucketPolicy, getBucketPolicyStatus, putBucketPolicy } from './ops/policy.js';
@@ -110,7 +112,8 @@ export const HANDLERS: HandlerTable = {
   GetObjectTorrent: notImplemented('GetObjectTorrent'),
 };
 
-export function dispatch(ctx: RequestContext): Promise<Reply> {
+export async function dispatch(ctx: RequestContext): Promise<Reply> {
+  refuseUnsupported(ctx.op.op, ctx.headers, ctx.query);
   const handler = HANDLERS[ctx.op.op] as (ctx: RequestContext<Operation>) => Promise<Reply>;
   return handler(ctx);
 }

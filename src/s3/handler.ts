@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { S3Error } from './errors.js';
 import type { RequestContext, ServerConfig } from './context.js';
 import { dispatch } from './dispatch.js';
+import { refuseDuplicateHeaders } from './duplicate-headers.js';
 import { header } from './headers.js';
 import { writeError, writeReply } from './respond.js';
 import { bucketFromHost, route } from './router.js';
@@ -75,6 +76,7 @@ export function createS3Handler(deps: S3HandlerDeps): (req: IncomingMessage, res
     handle().catch((err: unknown) => writeError(req, res, err, resource, requestId));
 
     async function handle(): Promise<void> {
+      refuseDuplicateHeaders(req);
       const query = new URLSearchParams(rawQuery);
       const hostBucket = bucketFromHost(header(req.headers, 'host'), config.domain, isBucket);
       if (hostBucket !== undefined) resource = `/${hostBucket}${rawPath}`;
@@ -128,6 +130,9 @@ function policyDependsOnRequest(store: Store, bucket: string): boolean {
   return policy !== undefined && dependsOnRequest(policy);
 }
 
+/** How much of an oversized XML body is read (and dropped) before the error is answered. */
+const DRAIN_LIMIT = 16 * 1024 * 1024;
+
 /** Small bodies (XML documents) read whole, through the same verification as object bodies. */
 async function readWholeBody(ctx: RequestContext, limit: number): Promise<Buffer> {
   // On CompleteMultipartUpload the checksum headers describe the whole object, not this XML.
@@ -135,13 +140,20 @@ async function readWholeBody(ctx: RequestContext, limit: number): Promise<Buffer
   const decoded = decodeBody(ctx.req, ctx.payload, { headers: ctx.headers, checksum });
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of decoded.stream) {
-    size += (chunk as Buffer).length;
-    if (size > limit) {
-      decoded.stream.destroy();
-      throw new S3Error('MaxMessageLengthExceeded');
+  try {
+    for await (const chunk of decoded.stream) {
+      size += (chunk as Buffer).length;
+      // Past the limit, a modest rest is read and dropped: answering mid-upload would reset the
+      // connection under the client before it reads the error.
+      if (size > limit + DRAIN_LIMIT) break;
+      if (size <= limit) chunks.push(chunk as Buffer);
     }
-    chunks.push(chunk as Buffer);
+  } catch (err) {
+    if (size <= limit) throw err;
+  }
+  if (size > limit) {
+    decoded.stream.destroy();
+    throw new S3Error('MaxMessageLengthExceeded');
   }
   const body = Buffer.concat(chunks);
   const contentMd5 = header(ctx.headers, 'content-md5');

@@ -14,29 +14,65 @@ export function header(headers: IncomingHttpHeaders, name: string): string | und
 }
 
 const USER_META_LIMIT = 2048;
+const REDIRECT_LIMIT = 2048;
 
-/** The stored headers a PUT (or CreateMultipartUpload, or a REPLACE copy) carries. */
+/** What Node (and HTTP) accept in a header value: no CR, LF, NUL or other controls, nothing past U+00FF. */
+const INVALID_VALUE_CHAR = /[^\t\x20-\x7e\x80-\xff]/;
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
+
+/** Whether Node can write the value as a header. */
+export function isHeaderSafe(value: string): boolean {
+  return !INVALID_VALUE_CHAR.test(value);
+}
+
+/**
+ * A value that will be sent back as a response header must be one Node can write: refused
+ * here with InvalidArgument, rather than stored and turned into a 500 on every later GET.
+ */
+export function validHeaderValue(name: string, value: string): string {
+  if (INVALID_VALUE_CHAR.test(value)) throw new S3Error('InvalidArgument', `Header value for ${name.slice(0, 64)} contains characters not allowed in HTTP headers`, { ArgumentName: name.slice(0, 64) });
+  return value;
+}
+
+/** `x-amz-website-redirect-location`: only `/...`, `http://...` or `https://...` (S3's rule), at most 2 KB. */
+export function isSafeRedirectLocation(value: string): boolean {
+  return (value.startsWith('/') || value.startsWith('http://') || value.startsWith('https://')) && Buffer.byteLength(value) <= REDIRECT_LIMIT && !INVALID_VALUE_CHAR.test(value);
+}
+
+export function validRedirectLocation(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!isSafeRedirectLocation(value)) throw new S3Error('InvalidRedirectLocation', undefined, { ArgumentName: 'x-amz-website-redirect-location' });
+  return value;
+}
+
+/** The stored headers a PUT (or CreateMultipartUpload, or a REPLACE copy, or a POST form) carries. */
 export function objectHeadersFromRequest(headers: IncomingHttpHeaders): ObjectHeaders {
   const userMeta: Record<string, string> = {};
   let metaSize = 0;
   for (const [name, raw] of Object.entries(headers)) {
     if (!name.startsWith('x-amz-meta-') || raw === undefined) continue;
     const metaName = name.slice('x-amz-meta-'.length);
-    const value = Array.isArray(raw) ? raw.join(',') : raw;
+    const value = validHeaderValue(name, Array.isArray(raw) ? raw.join(',') : raw);
+    // POST form field names are not HTTP-parsed: a space or colon would make an unwritable header.
+    if (!TOKEN.test(metaName)) throw new S3Error('InvalidArgument', 'Invalid metadata name', { ArgumentName: name.slice(0, 64) });
     userMeta[metaName] = value;
     metaSize += Buffer.byteLength(metaName) + Buffer.byteLength(value);
   }
   if (metaSize > USER_META_LIMIT) {
     throw new S3Error('MetadataTooLarge', undefined, { Size: String(metaSize), MaxSizeAllowed: String(USER_META_LIMIT) });
   }
+  const stored = (name: string) => {
+    const value = header(headers, name);
+    return value === undefined ? undefined : validHeaderValue(name, value);
+  };
   return {
-    contentType: header(headers, 'content-type'),
-    contentEncoding: stripAwsChunked(header(headers, 'content-encoding')),
-    contentDisposition: header(headers, 'content-disposition'),
-    contentLanguage: header(headers, 'content-language'),
-    cacheControl: header(headers, 'cache-control'),
-    expires: header(headers, 'expires'),
-    websiteRedirectLocation: header(headers, 'x-amz-website-redirect-location'),
+    contentType: stored('content-type'),
+    contentEncoding: stripAwsChunked(stored('content-encoding')),
+    contentDisposition: stored('content-disposition'),
+    contentLanguage: stored('content-language'),
+    cacheControl: stored('cache-control'),
+    expires: stored('expires'),
+    websiteRedirectLocation: validRedirectLocation(header(headers, 'x-amz-website-redirect-location')),
     userMeta,
   };
 }

@@ -6,7 +6,7 @@ import type { Reply } from './context.js';
 import type { PooledBuffer } from '../storage/buffer-pool.js';
 import { text } from './xml.js';
 import { storageFailureOf } from '../storage/disk-space.js';
-import { redactText } from '../serving/access-log.js';
+import { redactText, redactUrl } from '../serving/access-log.js';
 
 export function writeReply(req: IncomingMessage, res: ServerResponse, reply: Reply): void {
   const { body } = reply;
@@ -132,7 +132,7 @@ function whenFinished(res: ServerResponse, fn: () => void): boolean {
 /** S3's error document; HEAD responses carry no body, as S3 does. */
 export function writeError(req: IncomingMessage, res: ServerResponse, err: unknown, resource: string, requestId: string): void {
   const s3err = toS3Error(err);
-  logFailure(s3err, err);
+  logFailure(s3err, err, req, requestId);
   if (res.headersSent) {
     res.destroy();
     return;
@@ -149,6 +149,17 @@ export function writeError(req: IncomingMessage, res: ServerResponse, err: unkno
   // A request whose body we will not read must not poison the keep-alive connection.
   if (!req.complete) res.setHeader('Connection', 'close');
   res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+/**
+ * One line per unexpected error, never a stack trace: any key holder can cause these on
+ * purpose, and a trace per request would flood the log.
+ */
+function logInternalError(err: unknown, req: IncomingMessage, requestId: string): void {
+  const what = err instanceof Error ? `${err.name}${'code' in err && typeof err.code === 'string' ? ` ${err.code}` : ''}: ${err.message}` : String(err);
+  const line = `offload: internal error ${requestId} ${req.method ?? ''} ${redactUrl(req.url ?? '').slice(0, 200)}: ${redactText(what)}`;
+  // eslint-disable-next-line no-control-regex -- one line: no newline or control character from the input may split it
+  console.error(line.replace(/[\u0000-\u001f\u007f]+/g, ' ').slice(0, 500));
 }
 
 export function errorDocument(err: S3Error, resource: string, requestId: string): string {
@@ -171,12 +182,12 @@ export function toS3Error(err: unknown): S3Error {
 let lastIoErrorLog = -Infinity;
 
 /**
- * Internal errors get their stack (redacted: an error may quote a URL or a header). A full disk
- * is logged by the disk guard when it fills, not per request; a failing disk in one line a minute.
+ * Internal errors in one redacted line (an error may quote a URL or a header). A full disk is
+ * logged by the disk guard when it fills, not per request; a failing disk in one line a minute.
  */
-function logFailure(s3err: S3Error, err: unknown): void {
+function logFailure(s3err: S3Error, err: unknown, req: IncomingMessage, requestId: string): void {
   if (s3err.code === 'InternalError') {
-    console.error(`offload: internal error: ${redactText(err instanceof Error ? (err.stack ?? err.message) : String(err))}`);
+    logInternalError(err, req, requestId);
   } else if (s3err.code === 'XOffloadStorageIOError' && Date.now() - lastIoErrorLog >= 60_000) {
     lastIoErrorLog = Date.now();
     console.error(`offload: data folder I/O error (further ones this minute are not logged): ${redactText((err as Error).message)}`);

@@ -96,6 +96,9 @@ export type XmlValue = string | XmlNode | XmlValue[];
 /** Parses a request body; anything not well-formed is `code` (MalformedXML unless the operation says otherwise). */
 export function parseXml(body: string, code: S3ErrorCode = 'MalformedXML'): XmlNode {
   if (body.trim() === '') throw new S3Error(code);
+  // No S3 document has a DTD: refusing any is simpler and safer than trusting a parser's
+  // limits on entity expansion (billion laughs) or its handling of external entities.
+  if (/<!(DOCTYPE|ENTITY)/i.test(body)) throw new S3Error(code, 'XML documents with a DOCTYPE or entity declarations are not accepted');
   const valid = XMLValidator.validate(body);
   if (valid !== true) throw new S3Error(code);
   try {

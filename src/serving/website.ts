@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { S3Error } from '../s3/errors.js';
 import type { Reply, RequestContext, ServerConfig } from '../s3/context.js';
-import { header } from '../s3/headers.js';
+import { header, isSafeRedirectLocation } from '../s3/headers.js';
 import { toS3Error, writeReply } from '../s3/respond.js';
 import { bucketFromHost } from '../s3/router.js';
 import { getObject, headObject } from '../s3/ops/object-get.js';
@@ -91,11 +91,13 @@ async function serve(deps: WebsiteDeps, req: IncomingMessage, res: ServerRespons
   try {
     const reply = await read(objectKey);
     const location = reply.headers?.['x-amz-website-redirect-location'];
-    if (typeof location === 'string' && location !== '') {
+    // Only a location S3 would have accepted: data stored before that check must not redirect to `javascript:`.
+    if (typeof location === 'string' && isSafeRedirectLocation(location)) {
       reply.onDone?.();
       if (reply.body && typeof reply.body !== 'string' && !Buffer.isBuffer(reply.body)) reply.body.destroy();
       return redirect(res, 301, location);
     }
+    if (reply.headers) delete reply.headers['x-amz-website-redirect-location'];
     writeReply(req, res, reply);
     return;
   } catch (err) {

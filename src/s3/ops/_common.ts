@@ -52,7 +52,7 @@ export function policyDecision(ctx: RequestContext, bucket: BucketInfo, key: str
  * Checks access to an existing object. When the caller may not list the bucket, a missing key
  * is AccessDenied rather than NoSuchKey, as S3 does, so that existence does not leak.
  */
-export function objectAccess(ctx: BucketCtx & { op: { key: string } }, bucket: BucketInfo, meta: ObjectMeta | undefined, permission: Permission): ObjectMeta {
+export function objectAccess(ctx: BucketCtx & { op: { key: string } }, bucket: BucketInfo, meta: ObjectMeta | undefined, permission: Permission, opts: { notByAcl?: boolean } = {}): ObjectMeta {
   const rootOwner = ctx.config.rootOwner.id;
   if (!meta) {
     try {
@@ -63,8 +63,19 @@ export function objectAccess(ctx: BucketCtx & { op: { key: string } }, bucket: B
     throw new S3Error('NoSuchKey', undefined, { Key: ctx.op.key });
   }
   const policy = policyDecision(ctx, bucket, ctx.op.key);
-  authorize({ principal: ctx.principal, rootOwner, bucket, permission, object: { acl: meta.acl, owner: meta.owner }, policy, controls: bucketControls(ctx.store, bucket.name) });
+  authorize({ principal: ctx.principal, rootOwner, bucket, permission, object: { acl: meta.acl, owner: meta.owner }, policy, controls: bucketControls(ctx.store, bucket.name), notByAcl: opts.notByAcl ? {} : undefined });
   return meta;
+}
+
+/**
+ * ListParts and AbortMultipartUpload: the bucket owner, the upload's initiator, or a bucket
+ * policy; no ACL grants them. Checked before the upload's existence is revealed.
+ */
+export function uploadAccess(ctx: BucketCtx & { op: { key: string } }, upload: { owner: string } | undefined): BucketInfo {
+  const bucket = requireBucket(ctx);
+  const policy = policyDecision(ctx, bucket, ctx.op.key);
+  authorize({ principal: ctx.principal, rootOwner: ctx.config.rootOwner.id, bucket, permission: 'WRITE', policy, controls: bucketControls(ctx.store, bucket.name), notByAcl: { initiator: upload?.owner } });
+  return bucket;
 }
 
 /** The caller's canonical id (anonymous callers own nothing). */

@@ -15,6 +15,7 @@ export function parseOwnership(value: string | undefined): ObjectOwnership {
 export const putBucketOwnershipControls: Handler<'PutBucketOwnershipControls'> = async (ctx) => {
   const bucket = bucketFor(ctx, 'WRITE', true);
   const root = child(parseXml((await ctx.readBody(16 * 1024)).toString('utf8')), 'OwnershipControls');
+  if (!root) throw new S3Error('MalformedXML');
   const ownership = parseOwnership(childText(children(root, 'Rule')[0], 'ObjectOwnership'));
   if (ownership === 'BucketOwnerEnforced' && isPublicAcl(bucket.acl)) throw new S3Error('InvalidBucketAclWithObjectOwnership');
   await storeCall(ctx, () => ctx.store.setBucketConfig(ctx.op.bucket, 'ownership', ownership));

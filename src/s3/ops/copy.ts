@@ -4,11 +4,11 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { S3Error } from '../errors.js';
 import { xmlReply, type Handler, type RequestContext } from '../context.js';
 import { aclFromHeaders } from '../acl.js';
-import { header, objectHeadersFromRequest, tagsFromHeader } from '../headers.js';
+import { header, objectHeadersFromRequest, tagsFromHeader, validRedirectLocation } from '../headers.js';
 import { doc, isoDate, text } from '../xml.js';
 import { checkConditions } from './object-get.js';
 import { bucketFor, objectAccess, storeCall } from './_common.js';
-import { validateKey, writePrecondition } from './object-put.js';
+import { MAX_PUT_SIZE, validateKey, writePrecondition } from './object-put.js';
 import type { ObjectHeaders, ObjectMeta } from '../../storage/types.js';
 
 /** `x-amz-copy-source`: `[/]bucket/key[?versionId=...]`, percent-encoded. */
@@ -52,6 +52,9 @@ export function readableSource(ctx: RequestContext, value: string): ObjectMeta {
   const sourceCtx = { ...ctx, op: { op: 'GetObject' as const, bucket, key } };
   const sourceBucket = ctx.store.getBucket(bucket);
   if (!sourceBucket) throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket });
+  // The copy's guard on its source, as x-amz-expected-bucket-owner is on the destination.
+  const expectedOwner = header(ctx.headers, 'x-amz-source-expected-bucket-owner');
+  if (expectedOwner !== undefined && expectedOwner !== sourceBucket.owner) throw new S3Error('AccessDenied');
   return objectAccess(sourceCtx, sourceBucket, ctx.store.headObject(bucket, key), 'READ');
 }
 
@@ -78,9 +81,11 @@ export const copyObject: Handler<'CopyObject'> = async (ctx) => {
   validateKey(key);
   const source = readableSource(ctx, header(ctx.headers, 'x-amz-copy-source') ?? '');
   checkCopySourceConditions(ctx.headers, source);
+  // One copy makes one single-PUT-sized object at most (larger ones are copied part by part).
+  if (source.size > MAX_PUT_SIZE) throw new S3Error('InvalidRequest', `The specified copy source is larger than the maximum allowable size for a copy source: ${MAX_PUT_SIZE}`);
   const metaDirective = directive(ctx.headers, 'x-amz-metadata-directive');
   const tagDirective = directive(ctx.headers, 'x-amz-tagging-directive');
-  const headers = metaDirective === 'REPLACE' ? objectHeadersFromRequest(ctx.headers) : { ...headersOf(source), websiteRedirectLocation: header(ctx.headers, 'x-amz-website-redirect-location') ?? source.websiteRedirectLocation };
+  const headers = metaDirective === 'REPLACE' ? objectHeadersFromRequest(ctx.headers) : { ...headersOf(source), websiteRedirectLocation: validRedirectLocation(header(ctx.headers, 'x-amz-website-redirect-location')) ?? source.websiteRedirectLocation };
   const tags = tagDirective === 'REPLACE' ? tagsFromHeader(header(ctx.headers, 'x-amz-tagging')) : source.tags;
   const acl = requestedAclHeaders(ctx.store, ctx.op.bucket, ctx.headers) ?? { canned: 'private' as const };
   const owner = newObjectOwner(ctx.store, ctx.op.bucket, ctx.principal.kind === 'user' ? ctx.principal.credential.owner : ctx.config.rootOwner.id, acl);

@@ -3,38 +3,45 @@
  * blobs without copying a byte, in one metadata transaction.
  */
 import { newObjectOwner, requestedAclHeaders } from '../bucket-controls.js';
-import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { S3Error } from '../errors.js';
-import { emptyReply, xmlReply, type Handler, type Reply, type RequestContext } from '../context.js';
+import { emptyReply, xmlReply, type Handler, type RequestContext } from '../context.js';
 import { header, objectHeadersFromRequest, tagsFromHeader } from '../headers.js';
-import { child, children, childText, doc, el, isoDate, parseXml, text } from '../xml.js';
-import { bucketFor, displayName, ownerXml, storeCall } from './_common.js';
+import { doc, el, isoDate, text } from '../xml.js';
+import { bucketFor, displayName, ownerXml, storeCall, uploadAccess } from './_common.js';
+import { parsePartNumber } from './part-number.js';
 import { checkCopySourceConditions, readableSource } from './copy.js';
 import { parseRange } from './object-get.js';
-import { declaredSize, validateKey, verifiedBody, writePrecondition } from './object-put.js';
-import { multipartChecksum } from './multipart-checksum.js';
-import type { Checksum, ChecksumAlgorithm, MultipartUpload, ObjectMeta, PartInfo } from '../../storage/types.js';
+import { declaredSize, validateKey, verifiedBody } from './object-put.js';
+import type { Checksum, ChecksumAlgorithm, MultipartUpload } from '../../storage/types.js';
 
-export const MIN_PART_SIZE = 5 * 1024 * 1024;
 export const MAX_PART_SIZE = 5 * 1024 ** 3;
-const MAX_PARTS = 10_000;
 const ALGORITHMS: readonly ChecksumAlgorithm[] = ['CRC32', 'CRC32C', 'CRC64NVME', 'SHA1', 'SHA256'];
 
 type ObjectCtx = RequestContext & { op: { bucket: string; key: string } };
 
-function requireUpload(ctx: ObjectCtx): MultipartUpload {
-  const id = ctx.query.get('uploadId') ?? '';
-  const upload = ctx.store.getMultipartUpload(ctx.op.bucket, id);
-  if (!upload || upload.key !== ctx.op.key) throw new S3Error('NoSuchUpload', undefined, { UploadId: id });
+/** The upload the query names, if it exists and is for this key. */
+function findUpload(ctx: ObjectCtx): MultipartUpload | undefined {
+  const upload = ctx.store.getMultipartUpload(ctx.op.bucket, ctx.query.get('uploadId') ?? '');
+  return upload && upload.key === ctx.op.key ? upload : undefined;
+}
+
+export function requireUpload(ctx: ObjectCtx): MultipartUpload {
+  const upload = findUpload(ctx);
+  if (!upload) throw new S3Error('NoSuchUpload', undefined, { UploadId: ctx.query.get('uploadId') ?? '' });
   return upload;
 }
 
 function partNumber(ctx: RequestContext): number {
-  const raw = ctx.query.get('partNumber') ?? '';
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw) || n < 1 || n > MAX_PARTS) throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive', { ArgumentName: 'partNumber', ArgumentValue: raw });
-  return n;
+  return parsePartNumber(ctx.query.get('partNumber') ?? '');
+}
+
+/** `part-number-marker`: a decimal integer (0 = from the start); `1e3` or `abc` is refused, not read as 0. */
+function partNumberMarker(ctx: RequestContext): number {
+  const raw = ctx.query.get('part-number-marker');
+  if (raw === null || raw === '') return 0;
+  if (!/^\d{1,10}$/.test(raw)) throw new S3Error('InvalidArgument', 'Provided part-number-marker not an integer or within integer range', { ArgumentName: 'part-number-marker', ArgumentValue: raw.slice(0, 64) });
+  return Number(raw);
 }
 
 const checksumHeaders = (c: Checksum | undefined): Record<string, string> => (c ? { [`x-amz-checksum-${c.algorithm.toLowerCase()}`]: c.value, 'x-amz-checksum-type': c.type } : {});
@@ -128,113 +135,8 @@ export const uploadPartCopy: Handler<'UploadPartCopy'> = async (ctx) => {
   return xmlReply(doc('CopyPartResult', text('ETag', part.etag), text('LastModified', isoDate(part.lastModified)), checksumXml(part.checksum)), 200, { 'x-amz-copy-source-version-id': 'null' });
 };
 
-interface RequestedPart {
-  partNumber: number;
-  etag: string;
-  checksums: Partial<Record<ChecksumAlgorithm, string>>;
-}
-
-function parseCompleteXml(body: string): RequestedPart[] {
-  const root = child(parseXml(body), 'CompleteMultipartUpload');
-  if (!root) throw new S3Error('MalformedXML');
-  const parts = children(root, 'Part').map((p) => {
-    const n = Number(childText(p, 'PartNumber'));
-    const etag = childText(p, 'ETag');
-    if (!Number.isInteger(n) || etag === undefined) throw new S3Error('MalformedXML');
-    const checksums: RequestedPart['checksums'] = {};
-    for (const alg of ALGORITHMS) {
-      const v = childText(p, `Checksum${alg}`);
-      if (v !== undefined) checksums[alg] = v;
-    }
-    return { partNumber: n, etag: etag.replace(/^"|"$/g, '').replace(/&quot;/g, ''), checksums };
-  });
-  if (parts.length === 0) throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
-  return parts;
-}
-
-export const completeMultipartUpload: Handler<'CompleteMultipartUpload'> = async (ctx) => {
-  bucketFor(ctx, 'WRITE');
-  const id = ctx.query.get('uploadId') ?? '';
-  const found = ctx.store.getMultipartUpload(ctx.op.bucket, id);
-  const requested = dedupeParts(parseCompleteXml((await ctx.readBody(4 * 1024 * 1024)).toString('utf8')));
-  if (!found || found.key !== ctx.op.key) return repeatedCompletion(ctx, id, requested);
-  const upload = found;
-  const stored = new Map<number, PartInfo>();
-  for (let after: number | undefined = 0; after !== undefined; ) {
-    const page = ctx.store.listParts(upload.uploadId, { after, maxParts: 1000 });
-    for (const p of page.parts) stored.set(p.partNumber, p);
-    after = page.isTruncated ? page.parts.at(-1)?.partNumber : undefined;
-  }
-  // S3 rejects a list out of order before it looks at any part.
-  for (let i = 1; i < requested.length; i++) {
-    if (requested[i]!.partNumber <= requested[i - 1]!.partNumber) throw new S3Error('InvalidPartOrder');
-  }
-  const chosen: PartInfo[] = [];
-  for (const [i, want] of requested.entries()) {
-    const part = stored.get(want.partNumber);
-    if (!part || part.etag.replace(/^"|"$/g, '') !== want.etag) throw new S3Error('InvalidPart', undefined, { PartNumber: String(want.partNumber), UploadId: upload.uploadId });
-    const sent = upload.checksumAlgorithm ? want.checksums[upload.checksumAlgorithm] : undefined;
-    if (sent !== undefined && part.checksum && sent !== part.checksum.value) throw new S3Error('InvalidPart', undefined, { PartNumber: String(want.partNumber) });
-    if (i < requested.length - 1 && part.size < MIN_PART_SIZE) {
-      throw new S3Error('EntityTooSmall', undefined, { PartNumber: String(want.partNumber), ProposedSize: String(part.size), MinSizeAllowed: String(MIN_PART_SIZE) });
-    }
-    chosen.push(part);
-  }
-  const md5s = Buffer.concat(chosen.map((p) => Buffer.from(p.etag.replace(/"/g, ''), 'hex')));
-  const etag = `"${createHash('md5').update(md5s).digest('hex')}-${chosen.length}"`;
-  const checksum = upload.checksumAlgorithm ? multipartChecksum(upload.checksumAlgorithm, upload.checksumType ?? 'COMPOSITE', chosen) : undefined;
-  // A client may state the checksum it expects for the whole object.
-  if (checksum) {
-    const stated = header(ctx.headers, `x-amz-checksum-${checksum.algorithm.toLowerCase()}`);
-    if (stated !== undefined && stated !== checksum.value && stated.replace(/-\d+$/, '') !== checksum.value.replace(/-\d+$/, '')) {
-      throw new S3Error('BadDigest', `The ${checksum.algorithm} you specified for the object did not match the calculated checksum.`);
-    }
-  }
-  const meta = await storeCall(ctx, () =>
-    ctx.store.completeMultipartUpload({
-      uploadId: upload.uploadId,
-      parts: chosen.map((p) => ({ partNumber: p.partNumber, size: p.size, segment: p.segment })),
-      etag,
-      checksum,
-      precondition: writePrecondition(ctx.headers),
-    }),
-  );
-  return completionReply(ctx, meta);
-};
-
-/** The sent list with repeated part numbers collapsed to their last entry (what S3 accepts). */
-function dedupeParts<T extends { partNumber: number }>(parts: T[]): T[] {
-  const out: T[] = [];
-  for (const p of parts) {
-    if (out.length > 0 && out[out.length - 1]!.partNumber === p.partNumber) out[out.length - 1] = p;
-    else out.push(p);
-  }
-  return out;
-}
-
-/**
- * Completing an upload that was already completed answers as the first completion did when the
- * key still holds that object (clients retry completions whose reply was lost).
- */
-function repeatedCompletion(ctx: ObjectCtx, uploadId: string, requested: { etag: string }[]): Reply {
-  const current = ctx.store.headObject(ctx.op.bucket, ctx.op.key);
-  const md5s = Buffer.concat(requested.map((p) => Buffer.from(p.etag, 'hex')));
-  const etag = `"${createHash('md5').update(md5s).digest('hex')}-${requested.length}"`;
-  if (!current || current.etag !== etag) throw new S3Error('NoSuchUpload', undefined, { UploadId: uploadId });
-  return completionReply(ctx, current);
-}
-
-function completionReply(ctx: ObjectCtx, meta: ObjectMeta): Reply {
-  const location = `http://${header(ctx.headers, 'host') ?? `${ctx.config.host}:${ctx.config.port}`}/${ctx.op.bucket}/${encodeURIComponent(ctx.op.key).replace(/%2F/g, '/')}`;
-  return xmlReply(
-    doc('CompleteMultipartUploadResult', text('Location', location), text('Bucket', ctx.op.bucket), text('Key', ctx.op.key), text('ETag', meta.etag), checksumXml(meta.checksum), meta.checksum ? text('ChecksumType', meta.checksum.type) : ''),
-    200,
-    checksumHeaders(meta.checksum),
-  );
-}
-
 export const abortMultipartUpload: Handler<'AbortMultipartUpload'> = async (ctx) => {
-  bucketFor(ctx, 'WRITE');
+  uploadAccess(ctx, findUpload(ctx));
   const upload = requireUpload(ctx);
   await storeCall(ctx, () => ctx.store.abortMultipartUpload(upload.uploadId));
   return emptyReply(204);
@@ -248,10 +150,10 @@ function maxParam(ctx: RequestContext, name: string): number {
 }
 
 export const listParts: Handler<'ListParts'> = async (ctx) => {
-  bucketFor(ctx, 'READ');
+  uploadAccess(ctx, findUpload(ctx));
   const upload = requireUpload(ctx);
   const maxParts = maxParam(ctx, 'max-parts');
-  const marker = Number(ctx.query.get('part-number-marker') ?? '0') || 0;
+  const marker = partNumberMarker(ctx);
   const page = ctx.store.listParts(upload.uploadId, { after: marker, maxParts });
   return xmlReply(
     doc(

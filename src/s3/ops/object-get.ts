@@ -2,8 +2,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { S3Error } from '../errors.js';
 import type { Handler, Reply, RequestContext } from '../context.js';
-import { header, httpDate, objectResponseHeaders } from '../headers.js';
+import { header, httpDate, objectResponseHeaders, validHeaderValue } from '../headers.js';
 import { objectAccess, requireBucket } from './_common.js';
+import { parsePartNumber } from './part-number.js';
 import type { ObjectMeta, ObjectReader } from '../../storage/types.js';
 import { applyCacheRules } from '../../serving/cache-rules.js';
 import { acceptedEncodings, chooseVariant } from '../../serving/variants.js';
@@ -85,7 +86,8 @@ function applyOverrides(ctx: RequestContext, headers: Record<string, string | nu
     const value = ctx.query.get(param);
     if (value === null) continue;
     if (ctx.principal.kind !== 'user') throw new S3Error('InvalidRequest', 'Request specific response headers cannot be used for anonymous GET requests.');
-    headers[name] = value;
+    // A CR/LF here would be header injection; Node refuses to write it, which used to be a 500 per request.
+    headers[name] = validHeaderValue(param, value);
   }
 }
 
@@ -93,8 +95,7 @@ function applyOverrides(ctx: RequestContext, headers: Record<string, string | nu
 function partRange(ctx: RequestContext, meta: ObjectMeta): { range?: ByteRange; partsCount?: number } {
   const raw = ctx.query.get('partNumber');
   if (raw === null) return {};
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw) || n < 1 || n > 10000) throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive', { ArgumentName: 'partNumber', ArgumentValue: raw });
+  const n = parsePartNumber(raw);
   const sizes = meta.partSizes ?? [meta.size];
   if (n > sizes.length) throw new S3Error('InvalidPartNumber');
   let start = 0;

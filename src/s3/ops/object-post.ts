@@ -7,9 +7,10 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
 import busboy from 'busboy';
 import { S3Error } from '../errors.js';
+import { refuseUnsupported } from '../unsupported.js';
 import { newObjectOwner, requestedAclHeaders } from '../bucket-controls.js';
 import { emptyReply, type Handler, type RequestContext } from '../context.js';
-import { header, objectHeadersFromRequest } from '../headers.js';
+import { header, isHeaderSafe, objectHeadersFromRequest } from '../headers.js';
 import { el, text } from '../xml.js';
 import { bucketFor, requireBucket, storeCall } from './_common.js';
 import { MAX_PUT_SIZE, validateKey } from './object-put.js';
@@ -91,6 +92,7 @@ async function store(ctx: PostContext, bucket: BucketInfo, fields: FormFields, f
   // The fields are the request headers of a PUT, by another name.
   const asHeaders: IncomingHttpHeaders = Object.fromEntries(fields);
   if (fields.has('acl')) asHeaders['x-amz-acl'] = fields.get('acl');
+  refuseUnsupported('PostObject', asHeaders, new URLSearchParams());
   const headers = objectHeadersFromRequest(asHeaders);
   const acl = requestedAclHeaders(ctx.store, bucketName, asHeaders) ?? { canned: 'private' };
   const tagging = fields.get('tagging');
@@ -141,7 +143,9 @@ async function drain(req: IncomingMessage, file: Readable | undefined): Promise<
   });
 }
 
+/** An http(s) URL that can go into a Location header as sent (URL parsing alone would forgive a CR/LF). */
 function isHttpUrl(value: string): boolean {
+  if (!isHeaderSafe(value)) return false;
   try {
     const url = new URL(value);
     return url.protocol === 'http:' || url.protocol === 'https:';

@@ -16,15 +16,16 @@ export function validateKey(key: string): void {
   if (Buffer.byteLength(key) > MAX_KEY_BYTES) throw new S3Error('KeyTooLongError', undefined, { Size: String(Buffer.byteLength(key)), MaxSizeAllowed: String(MAX_KEY_BYTES) });
 }
 
-/** The payload size the client declared: decoded length for aws-chunked bodies, else Content-Length. */
-export function declaredSize(headers: IncomingHttpHeaders, maxSize = MAX_PUT_SIZE): number | undefined {
+/**
+ * The payload size the client declared: decoded length for aws-chunked bodies, else Content-Length.
+ * A plain `Transfer-Encoding: chunked` body declares nothing, and S3 refuses it (411): an upload
+ * of unknown size is what multipart uploads are for. The body is counted as it streams too.
+ */
+export function declaredSize(headers: IncomingHttpHeaders, maxSize = MAX_PUT_SIZE): number {
   const decoded = header(headers, 'x-amz-decoded-content-length');
   const raw = decoded ?? header(headers, 'content-length');
-  if (raw === undefined) {
-    if (header(headers, 'transfer-encoding') !== undefined) return undefined;
-    throw new S3Error('MissingContentLength');
-  }
-  if (!/^\d+$/.test(raw)) throw new S3Error('InvalidArgument', `Invalid length: ${raw}`, { ArgumentName: decoded === undefined ? 'Content-Length' : 'x-amz-decoded-content-length' });
+  if (raw === undefined) throw new S3Error('MissingContentLength');
+  if (!/^\d{1,19}$/.test(raw)) throw new S3Error('InvalidArgument', `Invalid length: ${raw.slice(0, 64)}`, { ArgumentName: decoded === undefined ? 'Content-Length' : 'x-amz-decoded-content-length' });
   const size = Number(raw);
   if (size > maxSize) throw new S3Error('EntityTooLarge', undefined, { ProposedSize: raw, MaxSizeAllowed: String(maxSize) });
   return size;
@@ -55,7 +56,7 @@ export function verifiedBody(ctx: RequestContext, expectedSize: number | undefin
   // Before decodeBody, which tells an Expect: 100-continue client to send the body.
   ctx.store.assertRoomForWrite?.();
   const checksum = checksumRequestFromHeaders(ctx.headers);
-  const decoded = decodeBody(ctx.req, ctx.payload, { headers: ctx.headers, checksum });
+  const decoded = decodeBody(ctx.req, ctx.payload, { headers: ctx.headers, checksum, maxLength: expectedSize });
   const contentMd5 = header(ctx.headers, 'content-md5');
   if (contentMd5 !== undefined) verifyContentMd5Format(contentMd5);
   const beforeCommit = ({ md5, size }: { md5: Buffer; size: number }) => {
