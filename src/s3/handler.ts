@@ -15,6 +15,7 @@ import { authenticate, checksumRequestFromHeaders, decodeBody, verifyContentMd5 
 import type { AuthResult, CredentialLookup } from '../auth/types.js';
 import { applyCors } from './ops/cors.js';
 import { PublicGetCache } from './public-get-cache.js';
+import { withHoistedHeaders } from './hoisted-headers.js';
 import { bucketPolicy } from './policy-cache.js';
 import { dependsOnRequest } from './policy.js';
 import type { Store } from '../storage/types.js';
@@ -80,7 +81,9 @@ export function createS3Handler(deps: S3HandlerDeps): (req: IncomingMessage, res
       const query = new URLSearchParams(rawQuery);
       const hostBucket = bucketFromHost(header(req.headers, 'host'), config.domain, isBucket);
       if (hostBucket !== undefined) resource = `/${hostBucket}${rawPath}`;
-      const op = route({ method: req.method ?? 'GET', rawPath, query, hostBucket, copySource: header(req.headers, 'x-amz-copy-source') });
+      // Trusted only because a presigned URL's query is signed: authenticate() below verifies it.
+      const headers = withHoistedHeaders(req.headers, query);
+      const op = route({ method: req.method ?? 'GET', rawPath, query, hostBucket, copySource: header(headers, 'x-amz-copy-source') });
       if (tap) {
         tap.op = op.op;
         if ('bucket' in op) tap.bucket = op.bucket;
@@ -100,7 +103,7 @@ export function createS3Handler(deps: S3HandlerDeps): (req: IncomingMessage, res
         payload: auth.payload,
         auth,
         query,
-        headers: req.headers,
+        headers,
         store,
         config,
         readBody: (limit = 1024 * 1024) => readWholeBody(ctx, limit),
