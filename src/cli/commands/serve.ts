@@ -5,8 +5,10 @@ import { resolve } from 'node:path';
 import cluster from 'node:cluster';
 import type { ServeOptions } from '../../server/index.js';
 import { parseSize } from '../s3/keys.js';
+import { limitOptions, parseLimitFlags, type LimitFlags } from '../../server/limit-options.js';
 
 export function serveCommand(): Command {
+  const limits = limitOptions();
   return new Command('serve')
     .description('Run the S3-compatible media server on a local data folder')
     .addOption(new Option('--host <host>', 'address to listen on').env('OFFLOAD_HOST').default('127.0.0.1'))
@@ -20,13 +22,20 @@ export function serveCommand(): Command {
     .addOption(new Option('--compress-on-the-fly', 'compress text objects without a stored .br/.gz variant on first request and keep the result').env('OFFLOAD_COMPRESS_ON_THE_FLY'))
     .addOption(new Option('--hot-cache <size>', 'memory for hot objects of up to 1 MiB, per server process (0 turns it off)').env('OFFLOAD_HOT_CACHE').default('64MiB'))
     .addOption(new Option('--workers <n>', 'server processes sharing the port ("auto": one per core; each adds about 60-120 MB)').env('OFFLOAD_WORKERS').default('1'))
+    .addOption(limits.maxConnections)
+    .addOption(limits.bodyTimeout)
+    .addOption(limits.bodyMinRate)
+    .addOption(limits.headerTimeout)
+    .addOption(limits.shutdownGrace)
     .addHelpText('after', `
 Examples:
   offload serve                          # http://127.0.0.1:9000, data in ./data
   offload serve --host 0.0.0.0 --port 9000 --data /srv/media --domain media.example.com
   OFFLOAD_ROOT_ACCESS_KEY=AK OFFLOAD_ROOT_SECRET_KEY=SK offload serve`)
-    .action(async (opts: { host: string; port: string; data: string; domain: string; region: string; websitePort?: string; websiteDomain?: string; workers: string; cacheRules?: string; compressOnTheFly?: boolean; hotCache: string }) => {
+    .action(async (opts: { host: string; port: string; data: string; domain: string; region: string; websitePort?: string; websiteDomain?: string; workers: string; cacheRules?: string; compressOnTheFly?: boolean; hotCache: string } & LimitFlags) => {
+      const { shutdownGraceMs, ...limits } = parseLimitFlags(opts);
       const serveOptions: ServeOptions = {
+        ...limits,
         host: opts.host,
         port: portNumber('--port', opts.port),
         dataDir: opts.data,
@@ -60,7 +69,7 @@ Examples:
       console.log(`offload listening on ${running.url}`);
       const shutdown = (signal: string) => {
         console.log(`offload: ${signal}, finishing in-flight requests`);
-        running.stop().then(
+        running.stop(shutdownGraceMs).then(
           () => process.exit(0),
           (err: unknown) => {
             console.error(`offload: shutdown failed: ${(err as Error).message}`);
