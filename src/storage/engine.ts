@@ -17,6 +17,7 @@ import { FdCache } from './fd-cache.js';
 import { listKeys } from './listing.js';
 import { Multipart } from './multipart.js';
 import { StoreError } from './types.js';
+import { WalSync } from './wal-sync.js';
 import type { Acl, BucketConfigKind, BucketInfo, ListInput, ListResult, ObjectMeta, ObjectReader, PutObjectInput, Segment, Store } from './types.js';
 
 export interface StoreOptions {
@@ -56,12 +57,14 @@ export class Engine implements Store {
   private readonly sql;
   readonly cache: BlobCache;
   private readonly fds = new FdCache();
+  private readonly walSync: WalSync;
 
   constructor(dataDir: string, private readonly options: StoreOptions) {
     this.files = new BlobFiles(dataDir);
     this.cache = new BlobCache(options.cache);
     this.db = openDatabase(dataDir);
     const db = this.db;
+    this.walSync = new WalSync(`${db.name}-wal`);
     this.sql = {
       getBucket: db.prepare<[string], { name: string; owner: string; created_at: number; region: string; acl: string }>('SELECT * FROM buckets WHERE name = ?'),
       listBuckets: db.prepare<[], { name: string; owner: string; created_at: number; region: string; acl: string }>('SELECT * FROM buckets ORDER BY name'),
@@ -89,6 +92,9 @@ export class Engine implements Store {
       blobExists: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM blobs WHERE id = ?'),
       dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
       deadBlobs: db.prepare<[], { id: string }>('SELECT id FROM blobs WHERE refs <= 0'),
+      // Group commits sync the WAL themselves, off the event loop (wal-sync.ts).
+      syncNormal: db.prepare('PRAGMA synchronous = NORMAL'),
+      syncFull: db.prepare('PRAGMA synchronous = FULL'),
     };
     this.multipart = new Multipart(this);
     this.sweeper = setInterval(() => void this.multipart.reclaimStale(this.options.staleUploadMs ?? 7 * 24 * 3600 * 1000), 3600 * 1000);
@@ -302,6 +308,7 @@ export class Engine implements Store {
     const outcomes: { ok: boolean; value: unknown }[] = [];
     const released: string[] = [];
     this.releasing = released;
+    this.sql.syncNormal.run();
     try {
       this.db.transaction(() => {
         for (const item of batch) {
@@ -318,13 +325,23 @@ export class Engine implements Store {
       this.releasing = undefined;
       for (const item of batch) item.reject(err);
       return;
+    } finally {
+      this.sql.syncFull.run();
     }
     this.releasing = undefined;
-    for (const id of released) this.unlinkBlob(id);
-    batch.forEach((item, i) => {
-      const outcome = outcomes[i]!;
-      if (outcome.ok) item.resolve(outcome.value);
-      else item.reject(outcome.value);
+    // Durable only once the WAL is synced: until then neither an answer nor an unlink.
+    this.walSync.afterSync((err) => {
+      if (err) {
+        // Unknown whether it is on disk: the dropped files stay (start-up reclaims orphans).
+        for (const item of batch) item.reject(err);
+        return;
+      }
+      for (const id of released) this.unlinkBlob(id);
+      batch.forEach((item, i) => {
+        const outcome = outcomes[i]!;
+        if (outcome.ok) item.resolve(outcome.value);
+        else item.reject(outcome.value);
+      });
     });
   }
 
@@ -514,6 +531,7 @@ export class Engine implements Store {
 
   async close(): Promise<void> {
     this.flushCommits();
+    await this.walSync.close();
     clearInterval(this.sweeper);
     this.fds.closeAll();
     if (this.db.open) this.db.close();
