@@ -25,6 +25,8 @@ const workersArg = argv.indexOf('--workers');
 const workers = workersArg >= 0 ? Number(argv[workersArg + 1]) : undefined;
 const outFile = resolve(outArg >= 0 ? argv[outArg + 1] : mode === 'full' ? join(ROOT, 'BENCHMARKS.md') : join(ROOT, `bench/out/BENCHMARKS.${mode}.md`));
 const MiB = 1 << 20;
+const TWIN = 'Offload --workers 2';
+const NGINX1 = 'nginx, 1 worker';
 const PARAMS = {
   full: { rounds: 3, secs: 5, bigGet: 64 * MiB, listCount: 100_000, s3rverList: 10_000, fillBudgetS: 480, syncFiles: 5000, syncBig: 100 * MiB, syncRounds: 3, syncTimeoutS: 900 },
   quick: { rounds: 2, secs: 2, bigGet: 64 * MiB, listCount: 10_000, s3rverList: 1000, fillBudgetS: 10, syncFiles: 500, syncBig: 20 * MiB, syncRounds: 1, syncTimeoutS: 120 },
@@ -170,7 +172,18 @@ async function main() {
   };
   await offload.client.send(new CreateBucketCommand({ Bucket: 'put' }));
   if (existsSync(WRK)) {
-    await withCols(['Offload', 'nginx'], (s) => tailAt256(ctx, s, { bucket, key: small.key }));
+    // nginx runs two worker processes: the like-for-like Offload is --workers 2, measured beside the default.
+    // and one-process Offload is set beside a one-worker nginx.
+    const twin = workers === 2 ? null : await optionalPeer(TWIN, () => startOffload({ workers: 2, name: TWIN }));
+    if (twin) await twin.client.send(new CreateBucketCommand({ Bucket: bucket }));
+    const nginx1 = nginx && (await optionalPeer(NGINX1, () => startNginx(nginxRoot, { workers: 1, name: NGINX1 })));
+    const extra = [twin, nginx1].filter((s) => s !== null);
+    getServers.push(...(await seed(extra, nginxRoot, bucket, [small])));
+    await withCols(['Offload', ...(twin ? [TWIN] : []), 'nginx', ...(nginx1 ? [NGINX1] : [])], (s) => tailAt256(ctx, s, { bucket, key: small.key }));
+    for (const s of extra) {
+      await s.stop();
+      getServers.splice(getServers.indexOf(s), 1);
+    }
     cases.push(await mixedLoad(ctx, offload, { bucket, smallKey: small.key, midKey: mid.key, putBucket: 'put', scratch: tempDir('offload-bench-mixed-'), sampler }));
   }
   if (mode === 'tail') return finish(env, offload, cases);

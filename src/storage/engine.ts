@@ -298,6 +298,17 @@ export class Engine implements Store {
   }
 
   private flushCommits(): void {
+    if (this.walSync.busy) {
+      // They would wait for the next sync anyway: commit them together once this one ends.
+      if (!this.flushQueued) {
+        this.flushQueued = true;
+        this.walSync.whenIdle(() => {
+          this.flushQueued = false;
+          this.flushCommits();
+        });
+      }
+      return;
+    }
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return;
@@ -346,6 +357,7 @@ export class Engine implements Store {
   }
 
   private releasing: string[] | undefined;
+  private flushQueued = false;
 
   /** Inside a transaction: drop one reference to each segment's blob. */
   unref(segments: Segment[]): void {

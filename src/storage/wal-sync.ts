@@ -6,8 +6,9 @@
  * fsync, and then fdatasync the WAL file here, on libuv's thread pool; a write is reported
  * done, and the blob files it dropped are unlinked, only once that fdatasync has returned, so it
  * is exactly as durable as before. In WAL mode FULL and NORMAL differ only in that per-commit
- * sync: checkpoints still sync the WAL first and the database after. Commits that finish while
- * a sync is running share the next one.
+ * sync: checkpoints still sync the WAL first and the database after. Writes that arrive while a
+ * sync runs wait for it to end (whenIdle) and then commit together: as many per transaction as
+ * when the fsync blocked the loop, so no more WAL pages are written than before.
  */
 import { close, fdatasync, open } from 'node:fs';
 
@@ -25,9 +26,20 @@ export class WalSync {
     if (!this.running) this.start();
   }
 
+  get busy(): boolean {
+    return this.running;
+  }
+
+  /** Runs `fn` once no sync is under way (now, if none is). */
+  whenIdle(fn: () => void): void {
+    if (this.running) this.idle.push(fn);
+    else fn();
+  }
+
   /** Waits for the syncs under way, then closes the WAL descriptor. */
   async close(): Promise<void> {
-    if (this.running) await new Promise<void>((r) => this.idle.push(r));
+    // An idle callback may start another sync (the commits that waited): wait for that too.
+    while (this.running) await new Promise<void>((r) => this.idle.push(r));
     const fd = this.fd;
     this.fd = undefined;
     if (fd) await fd.then((n) => new Promise<void>((r) => close(n, () => r())), () => undefined);
