@@ -48,7 +48,13 @@ export class BodyTimeouts {
   watch(req: IncomingMessage, res: ServerResponse): void {
     if (!this.enabled || req.complete) return;
     const bytes = req.socket.bytesRead;
-    this.watched.add({ req, res, startBytes: bytes, lastBytes: bytes, idleMs: 0, activeMs: 0 });
+    const watched: Watched = { req, res, startBytes: bytes, lastBytes: bytes, idleMs: 0, activeMs: 0 };
+    this.watched.add(watched);
+    // Let go of a finished request at once rather than at the next tick: under many small
+    // uploads, holding each request and response a second longer would age them into the old heap.
+    res.once('close', () => {
+      if (req.complete) this.watched.delete(watched);
+    });
     if (this.timer === undefined) {
       this.lastTick = performance.now();
       this.timer = setInterval(() => this.tick(), this.tickMs);
