@@ -34,7 +34,7 @@ async function probeHttp(url) {
 
 /**
  * Offload server on a fresh data dir. Returns { name, url, pid, client, stop, child }.
- * @param {{ workers?: number }} [o]
+ * @param {{ workers?: number, name?: string }} [o]
  */
 export async function startOffload(o = {}) {
   const data = tempDir('offload-bench-data-');
@@ -47,7 +47,7 @@ export async function startOffload(o = {}) {
   const child = await startChild(process.execPath, args, { env, ready: /offload listening on http/, name: 'offload', timeoutMs: 30000 });
   const url = `http://127.0.0.1:${port}`;
   return {
-    name: 'Offload',
+    name: o.name ?? 'Offload',
     url,
     pid: child.pid,
     child,
@@ -89,8 +89,8 @@ export async function startS3rver(buckets) {
   };
 }
 
-/** nginx with a generated config serving `rootDir` (files at rootDir/<bucket>/<key>). */
-export async function startNginx(rootDir) {
+/** nginx with a generated config serving `rootDir` (files at rootDir/<bucket>/<key>); `workers` worker processes. */
+export async function startNginx(rootDir, { workers = 2, name = 'nginx' } = {}) {
   if (!existsSync(NGINX)) return null;
   const dir = tempDir('offload-bench-nginx-');
   for (const d of ['tmp', 'logs']) mkdirSync(join(dir, d));
@@ -98,7 +98,7 @@ export async function startNginx(rootDir) {
   const conf = `
 daemon off;
 master_process on;
-worker_processes 2;
+worker_processes ${workers};
 ${process.getuid?.() === 0 ? 'user root;' : ''}
 pid ${dir}/nginx.pid;
 error_log ${dir}/logs/error.log warn;
@@ -136,7 +136,7 @@ http {
   const url = `http://127.0.0.1:${port}`;
   const child = await startChild(NGINX, ['-p', dir, '-c', confPath], { probe: () => probeHttp(url), name: 'nginx', timeoutMs: 15000 });
   return {
-    name: 'nginx',
+    name,
     url,
     objectUrl: (bucket, key) => `${url}/${bucket}/${key}`,
     async stop() {

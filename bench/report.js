@@ -104,7 +104,7 @@ export function writeReport(file, r) {
   for (const c of r.cases) {
     for (const row of c.rows) {
       if (!row.target) continue;
-      out.push(`| ${c.id}. ${c.title} | ${row.target.text} | ${row.metric}: ${fmt(row.values[c.columns[0]], row.digits ?? 2)} | ${status(row.target.met)} |`);
+      out.push(`| ${c.id}. ${c.title} | ${row.target.text} | ${row.metric}: ${fmt(row.values[c.columns[0]] ?? Object.values(row.values)[0], row.digits ?? 2)} | ${status(row.target.met)} |`);
     }
   }
   for (const c of r.cases) {

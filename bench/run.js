@@ -14,19 +14,23 @@ import { smallGet, largeGet, rangeGet, signedPut, listPages } from './cases.js';
 import { makeSyncTree, SYNC_TOOLS, timeSync } from './sync.js';
 import { environment, writeReport } from './report.js';
 import { WRK } from './load.js';
+import { tailAt256, mixedLoad } from './tail.js';
 import { tempDir, cleanupAll, onCleanup, rssSampler, median, fmt } from './util.js';
 
 const argv = process.argv.slice(2);
-const mode = argv.includes('--smoke') ? 'smoke' : argv.includes('--quick') ? 'quick' : 'full';
+const mode = argv.includes('--smoke') ? 'smoke' : argv.includes('--quick') ? 'quick' : argv.includes('--tail') ? 'tail' : 'full';
 const outArg = argv.indexOf('--out');
 const workersArg = argv.indexOf('--workers');
 /** `--workers N` runs Offload with N server processes (default: the server's own default, one). */
 const workers = workersArg >= 0 ? Number(argv[workersArg + 1]) : undefined;
 const outFile = resolve(outArg >= 0 ? argv[outArg + 1] : mode === 'full' ? join(ROOT, 'BENCHMARKS.md') : join(ROOT, `bench/out/BENCHMARKS.${mode}.md`));
 const MiB = 1 << 20;
+const TWIN = 'Offload --workers 2';
+const NGINX1 = 'nginx, 1 worker';
 const PARAMS = {
   full: { rounds: 3, secs: 5, bigGet: 64 * MiB, listCount: 100_000, s3rverList: 10_000, fillBudgetS: 480, syncFiles: 5000, syncBig: 100 * MiB, syncRounds: 3, syncTimeoutS: 900 },
   quick: { rounds: 2, secs: 2, bigGet: 64 * MiB, listCount: 10_000, s3rverList: 1000, fillBudgetS: 10, syncFiles: 500, syncBig: 20 * MiB, syncRounds: 1, syncTimeoutS: 120 },
+  tail: { rounds: 3, secs: 5, bigGet: 2 * MiB, listCount: 0, s3rverList: 0, fillBudgetS: 0, syncFiles: 0, syncBig: 0, syncRounds: 0, syncTimeoutS: 0 },
   smoke: { rounds: 1, secs: 1, bigGet: 2 * MiB, listCount: 1000, s3rverList: 1000, fillBudgetS: 20, syncFiles: 20, syncBig: 1 * MiB, syncRounds: 1, syncTimeoutS: 60 },
 }[mode];
 
@@ -146,7 +150,7 @@ async function main() {
   log(`Offload at ${offload.url} (pid ${offload.pid})`);
   const nginxRoot = tempDir('offload-bench-www-');
   const nginx = await optionalPeer('nginx', () => startNginx(nginxRoot));
-  const s3rver = await optionalPeer('s3rver', () => startS3rver(['bench', 'put', 'list']));
+  const s3rver = mode === 'tail' ? null : await optionalPeer('s3rver', () => startS3rver(['bench', 'put', 'list']));
   log(`peers: nginx ${nginx?.url ?? 'n/a'}, s3rver ${s3rver?.url ?? 'n/a'}`);
 
   const bucket = 'bench';
@@ -166,13 +170,29 @@ async function main() {
     c.columns = names;
     cases.push(c);
   };
+  await offload.client.send(new CreateBucketCommand({ Bucket: 'put' }));
+  if (existsSync(WRK)) {
+    // nginx runs two worker processes: the like-for-like Offload is --workers 2, measured beside the default.
+    // and one-process Offload is set beside a one-worker nginx.
+    const twin = workers === 2 ? null : await optionalPeer(TWIN, () => startOffload({ workers: 2, name: TWIN }));
+    if (twin) await twin.client.send(new CreateBucketCommand({ Bucket: bucket }));
+    const nginx1 = nginx && (await optionalPeer(NGINX1, () => startNginx(nginxRoot, { workers: 1, name: NGINX1 })));
+    const extra = [twin, nginx1].filter((s) => s !== null);
+    getServers.push(...(await seed(extra, nginxRoot, bucket, [small])));
+    await withCols(['Offload', ...(twin ? [TWIN] : []), 'nginx', ...(nginx1 ? [NGINX1] : [])], (s) => tailAt256(ctx, s, { bucket, key: small.key }));
+    for (const s of extra) {
+      await s.stop();
+      getServers.splice(getServers.indexOf(s), 1);
+    }
+    cases.push(await mixedLoad(ctx, offload, { bucket, smallKey: small.key, midKey: mid.key, putBucket: 'put', scratch: tempDir('offload-bench-mixed-'), sampler }));
+  }
+  if (mode === 'tail') return finish(env, offload, cases);
   if (existsSync(WRK)) {
     await withCols(['Offload', 'nginx', 's3rver'], (s) => smallGet(ctx, s, { bucket, key: small.key, conns: [32, 256] }));
     await withCols(['Offload', 'nginx', 's3rver'], (s) => largeGet(ctx, s, { bucket, objects: [mid, big] }));
     await withCols(['Offload', 'nginx', 's3rver'], (s) => rangeGet(ctx, s, { bucket, key: big.key }));
   }
   const sdkServers = [offload, s3rver].filter((s) => s !== null);
-  await offload.client.send(new CreateBucketCommand({ Bucket: 'put' }));
   await offload.client.send(new CreateBucketCommand({ Bucket: 'list' }));
   const prepared = { full: [3000, 48], quick: [1000, 24], smoke: [50, 4] }[mode];
   const sizes = [{ label: '10 KiB', bytes: 10 * 1024, factor: 10, prepared: prepared[0] }, { label: '1 MiB', bytes: MiB, factor: 5, prepared: prepared[1] }];
@@ -184,7 +204,11 @@ async function main() {
     return c;
   });
   cases.push(await syncCase(offload));
+  finish(env, offload, cases);
+}
 
+/** Case 7 (RSS), the server's log, and the report. */
+function finish(env, offload, cases) {
   const rss = sampler.peak();
   const perCase = Object.fromEntries(Object.entries(rss.byLabel).map(([k, v]) => [k, v / MiB]));
   cases.push({
@@ -210,6 +234,7 @@ async function main() {
   problems.push(`Load average (1/5/15 min) at the start: ${loadStart}; at the end: ${loadavg()}. Other processes on the machine share its 2 cores, which adds noise.`);
 
   const command = `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`;
+  cases.sort((a, b) => a.id - b.id);
   writeReport(outFile, { env, command, mode, date: new Date().toISOString(), seconds: (Date.now() - t0) / 1000, params: { ...PARAMS, workers: workers ?? 'default (1)' }, cases, problems });
   log(`report written to ${outFile}`);
 }

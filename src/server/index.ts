@@ -19,6 +19,10 @@ import { openKeyStore } from '../storage/keys.js';
 import type { Credential } from '../auth/types.js';
 import type { Store } from '../storage/types.js';
 import type { MinFreeSpace } from '../storage/disk-space.js';
+import { ConnectionCap } from './connection-cap.js';
+import { BodyTimeouts } from './body-timeout.js';
+import { defaultMaxConnections } from './fd-budget.js';
+import { DEFAULT_BODY_MIN_RATE, DEFAULT_BODY_TIMEOUT_MS, DEFAULT_HEADER_TIMEOUT_MS } from './limit-options.js';
 
 export interface ServeOptions {
   host: string;
@@ -44,6 +48,14 @@ export interface ServeOptions {
   skipRecovery?: boolean;
   /** `--min-free-space`: object writes are refused below it (storage/disk-space.ts). */
   minFreeSpace?: MinFreeSpace;
+  /** Client connections this process holds at once (default: from the open-files limit, fd-budget.ts). */
+  maxConnections?: number;
+  /** Longest wait for a request's next body bytes, and the grace before its average rate counts (default 60 s; 0: off). */
+  bodyTimeoutMs?: number;
+  /** Slowest average a request body may arrive at past that grace, bytes/s (default 500; 0: off). */
+  bodyMinRate?: number;
+  /** Time a client has to send a request's headers (default 20 s). */
+  headerTimeoutMs?: number;
 }
 
 export interface RunningServer {
@@ -109,8 +121,13 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const handler: RequestListener = websiteSuffix
     ? (req, res) => (hostName(req.headers.host).endsWith(websiteSuffix) ? website(req, res) : s3Handler(req, res))
     : s3Handler;
-  const servers = [listener(handler)];
-  if (opts.websitePort !== undefined) servers.push(listener(website));
+  const guards: ConnectionGuards = {
+    cap: new ConnectionCap(opts.maxConnections ?? defaultMaxConnections()),
+    bodies: new BodyTimeouts({ timeoutMs: opts.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS, minBytesPerSec: opts.bodyMinRate ?? DEFAULT_BODY_MIN_RATE }),
+    headerTimeoutMs: opts.headerTimeoutMs ?? DEFAULT_HEADER_TIMEOUT_MS,
+  };
+  const servers = [listener(handler, guards)];
+  if (opts.websitePort !== undefined) servers.push(listener(website, guards));
   const [server, websiteServer] = servers as [Server, Server | undefined];
   const port = await listen(server, opts.port, opts.host);
   config.port = port;
@@ -127,6 +144,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       await Promise.race([closed, new Promise<void>((r) => { timer = setTimeout(r, graceMs); })]);
       clearTimeout(timer);
       for (const s of servers) s.closeAllConnections();
+      guards.bodies.stop();
       usage.close();
       await store.close();
       keys.close();
@@ -138,18 +156,47 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   return { server, store, config, root, url: `http://${hostForUrl}:${port}`, websiteUrl, stop };
 }
 
-function listener(handler: RequestListener): Server {
-  const server = createServer({ keepAliveTimeout: 30_000, headersTimeout: 60_000, requestTimeout: 0 }, handler);
-  // Big uploads on slow links must not hit a whole-request deadline; an idle socket still times out.
+interface ConnectionGuards {
+  cap: ConnectionCap;
+  bodies: BodyTimeouts;
+  headerTimeoutMs: number;
+}
+
+function listener(handler: RequestListener, guards: ConnectionGuards): Server {
+  const server = createServer(
+    {
+      keepAliveTimeout: 30_000,
+      headersTimeout: guards.headerTimeoutMs,
+      requestTimeout: 0,
+      // Node checks the headers deadline only this often (its default, 30 s, would let a
+      // slow-headers client run far past it).
+      connectionsCheckingInterval: Math.min(5_000, Math.max(100, Math.floor(guards.headerTimeoutMs / 4))),
+    },
+    guards.cap.guard((req, res) => {
+      if (hasBody(req) && req.headers.expect === undefined) guards.bodies.watch(req, res);
+      handler(req, res);
+    }),
+  );
+  guards.cap.attach(server);
+  // Big uploads on slow links must not hit a whole-request deadline (the body timeouts catch a
+  // stalled or trickling one); an idle socket still times out.
   server.setTimeout(300_000);
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(err, socket));
   // Expect: 100-continue is answered only once a handler reads the body (see auth/body.ts), so a
-  // refused upload is refused before the client sends it.
-  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
-    onBodyWanted(req, () => res.writeContinue());
+  // refused upload is refused before the client sends it. The body's clocks start then too.
+  server.on('checkContinue', guards.cap.guard((req: IncomingMessage, res: ServerResponse) => {
+    onBodyWanted(req, () => {
+      res.writeContinue();
+      guards.bodies.watch(req, res);
+    });
     handler(req, res);
-  });
+  }));
   return server;
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
 function listen(server: Server, port: number, host: string): Promise<number> {

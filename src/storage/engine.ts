@@ -20,6 +20,7 @@ import { StoreError } from './types.js';
 import { tightenDataFolder } from './permissions.js';
 import { DiskGuard, storageFailureOf, type MinFreeSpace } from './disk-space.js';
 import type { Readable } from 'node:stream';
+import { WalSync } from './wal-sync.js';
 import type { Acl, BucketConfigKind, BucketInfo, ListInput, ListResult, ObjectMeta, ObjectReader, PutObjectInput, Segment, Store } from './types.js';
 
 export interface StoreOptions {
@@ -65,6 +66,7 @@ export class Engine implements Store {
   readonly cache: BlobCache;
   private readonly fds = new FdCache();
   readonly disk: DiskGuard;
+  private readonly walSync: WalSync;
 
   constructor(dataDir: string, private readonly options: StoreOptions) {
     this.files = new BlobFiles(dataDir);
@@ -72,6 +74,7 @@ export class Engine implements Store {
     this.cache = new BlobCache(options.cache);
     this.db = openDatabase(dataDir);
     const db = this.db;
+    this.walSync = new WalSync(`${db.name}-wal`);
     this.sql = {
       getBucket: db.prepare<[string], { name: string; owner: string; created_at: number; region: string; acl: string }>('SELECT * FROM buckets WHERE name = ?'),
       listBuckets: db.prepare<[], { name: string; owner: string; created_at: number; region: string; acl: string }>('SELECT * FROM buckets ORDER BY name'),
@@ -99,6 +102,9 @@ export class Engine implements Store {
       blobExists: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM blobs WHERE id = ?'),
       dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
       deadBlobs: db.prepare<[], { id: string }>('SELECT id FROM blobs WHERE refs <= 0'),
+      // Group commits sync the WAL themselves, off the event loop (wal-sync.ts).
+      syncNormal: db.prepare('PRAGMA synchronous = NORMAL'),
+      syncFull: db.prepare('PRAGMA synchronous = FULL'),
     };
     this.multipart = new Multipart(this);
     this.sweeper = setInterval(() => void this.multipart.reclaimStale(this.options.staleUploadMs ?? 7 * 24 * 3600 * 1000), 3600 * 1000);
@@ -330,6 +336,17 @@ export class Engine implements Store {
   }
 
   private flushCommits(): void {
+    if (this.walSync.busy) {
+      // They would wait for the next sync anyway: commit them together once this one ends.
+      if (!this.flushQueued) {
+        this.flushQueued = true;
+        this.walSync.whenIdle(() => {
+          this.flushQueued = false;
+          this.flushCommits();
+        });
+      }
+      return;
+    }
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return;
@@ -340,19 +357,30 @@ export class Engine implements Store {
     const outcomes: { ok: boolean; value: unknown }[] = [];
     const released: string[] = [];
     this.releasing = released;
+    this.sql.syncNormal.run();
     try {
       this.disk.withRoom((lastTry) => this.runBatch(batch, outcomes, released, lastTry));
     } catch (err) {
       this.releasing = undefined;
       for (const item of batch) item.reject(err);
       return;
+    } finally {
+      this.sql.syncFull.run();
     }
     this.releasing = undefined;
-    for (const id of released) this.unlinkBlob(id);
-    batch.forEach((item, i) => {
-      const outcome = outcomes[i]!;
-      if (outcome.ok) item.resolve(outcome.value);
-      else item.reject(outcome.value);
+    // Durable only once the WAL is synced: until then neither an answer nor an unlink.
+    this.walSync.afterSync((err) => {
+      if (err) {
+        // Unknown whether it is on disk: the dropped files stay (start-up reclaims orphans).
+        for (const item of batch) item.reject(err);
+        return;
+      }
+      for (const id of released) this.unlinkBlob(id);
+      batch.forEach((item, i) => {
+        const outcome = outcomes[i]!;
+        if (outcome.ok) item.resolve(outcome.value);
+        else item.reject(outcome.value);
+      });
     });
   }
 
@@ -377,6 +405,7 @@ export class Engine implements Store {
   }
 
   private releasing: string[] | undefined;
+  private flushQueued = false;
 
   /** Inside a transaction: drop one reference to each segment's blob. */
   unref(segments: Segment[]): void {
@@ -562,6 +591,7 @@ export class Engine implements Store {
 
   async close(): Promise<void> {
     this.flushCommits();
+    await this.walSync.close();
     clearInterval(this.sweeper);
     this.fds.closeAll();
     if (this.db.open) this.db.close();

@@ -6,8 +6,10 @@ import cluster from 'node:cluster';
 import type { ServeOptions } from '../../server/index.js';
 import { parseSize } from '../s3/keys.js';
 import { parseMinFreeSpace } from '../../storage/disk-space.js';
+import { limitOptions, parseLimitFlags, type LimitFlags } from '../../server/limit-options.js';
 
 export function serveCommand(): Command {
+  const limits = limitOptions();
   return new Command('serve')
     .description('Run the S3-compatible media server on a local data folder')
     .addOption(new Option('--host <host>', 'address to listen on').env('OFFLOAD_HOST').default('127.0.0.1'))
@@ -22,13 +24,20 @@ export function serveCommand(): Command {
     .addOption(new Option('--hot-cache <size>', 'memory for hot objects of up to 1 MiB, per server process (0 turns it off)').env('OFFLOAD_HOT_CACHE').default('64MiB'))
     .addOption(new Option('--min-free-space <size>', 'refuse object writes (507 XOffloadStorageFull) below this free space on the data volume: a size or a percentage, 0 turns it off (default: 5% of the volume, at most 1GiB)').env('OFFLOAD_MIN_FREE_SPACE'))
     .addOption(new Option('--workers <n>', 'server processes sharing the port ("auto": one per core; each adds about 60-120 MB)').env('OFFLOAD_WORKERS').default('1'))
+    .addOption(limits.maxConnections)
+    .addOption(limits.bodyTimeout)
+    .addOption(limits.bodyMinRate)
+    .addOption(limits.headerTimeout)
+    .addOption(limits.shutdownGrace)
     .addHelpText('after', `
 Examples:
   offload serve                          # http://127.0.0.1:9000, data in ./data
   offload serve --host 0.0.0.0 --port 9000 --data /srv/media --domain media.example.com
   OFFLOAD_ROOT_ACCESS_KEY=AK OFFLOAD_ROOT_SECRET_KEY=SK offload serve`)
-    .action(async (opts: { host: string; port: string; data: string; domain: string; region: string; websitePort?: string; websiteDomain?: string; workers: string; cacheRules?: string; compressOnTheFly?: boolean; hotCache: string; minFreeSpace?: string }) => {
+    .action(async (opts: { host: string; port: string; data: string; domain: string; region: string; websitePort?: string; websiteDomain?: string; workers: string; cacheRules?: string; compressOnTheFly?: boolean; hotCache: string; minFreeSpace?: string } & LimitFlags) => {
+      const { shutdownGraceMs, ...limits } = parseLimitFlags(opts);
       const serveOptions: ServeOptions = {
+        ...limits,
         host: opts.host,
         port: portNumber('--port', opts.port),
         dataDir: opts.data,
@@ -63,7 +72,7 @@ Examples:
       console.log(`offload listening on ${running.url}`);
       const shutdown = (signal: string) => {
         console.log(`offload: ${signal}, finishing in-flight requests`);
-        running.stop().then(
+        running.stop(shutdownGraceMs).then(
           () => process.exit(0),
           (err: unknown) => {
             console.error(`offload: shutdown failed: ${(err as Error).message}`);

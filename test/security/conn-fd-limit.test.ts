@@ -1,0 +1,105 @@
+/**
+ * The default connection cap comes from the open-files limit (security issue, item 11b): under a
+ * tight limit (300, set with prlimit), the server holds what its descriptor budget allows, answers
+ * the rest 503 SlowDown instead of running out of descriptors, and at the cap still opens its
+ * database and blob files: uploads and downloads of file-backed objects and health checks work.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { connect, type Socket } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CLI, type TestServer } from '../helpers/server.js';
+import { sdkClient } from '../helpers/clients.js';
+import { rawRequest, signRequest, toHttp } from '../helpers/raw.js';
+import { defaultMaxConnections } from '../../src/server/fd-budget.js';
+
+const LIMIT = 300;
+const hasPrlimit = spawnSync('prlimit', ['--version']).status === 0;
+const code = (body: string) => /<Code>([^<]+)<\/Code>/.exec(body)?.[1];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+let child: ChildProcess;
+let server: TestServer;
+let output = '';
+const dataDir = mkdtempSync(join(tmpdir(), 'offload-fdlimit-'));
+
+beforeAll(async () => {
+  if (!hasPrlimit) return;
+  const accessKeyId = 'OFFLOADTESTROOTKEY01';
+  const secretAccessKey = 'offload-test-root-secret-key-0123456789';
+  child = spawn('prlimit', [`--nofile=${LIMIT}:${LIMIT}`, '--', process.execPath, CLI, 'serve', '--host', '127.0.0.1', '--port', '0', '--data', dataDir], {
+    env: { ...process.env, OFFLOAD_ROOT_ACCESS_KEY: accessKeyId, OFFLOAD_ROOT_SECRET_KEY: secretAccessKey },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    const onData = (c: Buffer) => {
+      output += c.toString();
+      const m = /offload listening on http:\/\/[^:\s]+:(\d+)/.exec(output);
+      if (m) resolve(Number(m[1]));
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (c) => reject(new Error(`server exited with ${c}: ${output}`)));
+  });
+  server = { endpoint: `http://127.0.0.1:${port}`, host: '127.0.0.1', port, accessKeyId, secretAccessKey, region: 'us-east-1', dataDir, process: child, stop: async () => undefined, kill: async () => undefined };
+});
+afterAll(async () => {
+  if (child && child.exitCode === null) {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  }
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+function idleSocket(): Promise<{ socket: Socket; received: () => string }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(server.port, '127.0.0.1');
+    let text = '';
+    socket.on('data', (c: Buffer) => { text += c.toString(); });
+    socket.on('error', () => undefined);
+    socket.once('connect', () => resolve({ socket, received: () => text }));
+    socket.once('error', reject);
+  });
+}
+
+describe.skipIf(!hasPrlimit)(`open-files limit ${LIMIT}`, () => {
+  it('caps connections from the limit, answers the rest 503 SlowDown, and still reads and writes blob files at the cap', async () => {
+    const cap = defaultMaxConnections(LIMIT);
+    const s3 = sdkClient(server);
+    const big = randomBytes(2 * 1024 * 1024);
+    await s3.send(new CreateBucketCommand({ Bucket: 'fdlimit' }));
+    await s3.send(new PutObjectCommand({ Bucket: 'fdlimit', Key: 'big.bin', Body: big, ACL: 'public-read' }));
+    s3.destroy();
+    await sleep(200);
+
+    const sockets = [];
+    for (let i = 0; i < cap + 60; i++) sockets.push(await idleSocket());
+    await sleep(2500);
+    const refused = sockets.filter((s) => s.received() !== '');
+    const kept = sockets.filter((s) => s.received() === '');
+    expect(kept).toHaveLength(cap);
+    expect(refused).toHaveLength(60);
+    for (const s of refused) expect(code(s.received())).toBe('SlowDown');
+
+    const health = await rawRequest(server, 'GET /_offload/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    expect(health.status).toBe(200);
+
+    // Free a few slots: a file-backed upload and download go through with the cap all but full.
+    for (const s of kept.slice(0, 3)) s.socket.destroy();
+    await sleep(200);
+    const body = randomBytes(512 * 1024);
+    const put = await rawRequest(server, toHttp(await signRequest(server, { method: 'PUT', path: '/fdlimit/new.bin', body })));
+    expect(put.status).toBe(200);
+    const get = await rawRequest(server, 'GET /fdlimit/big.bin HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
+    expect(get.status).toBe(200);
+    expect(Number(get.headers['content-length'])).toBe(big.length);
+
+    for (const s of sockets) s.socket.destroy();
+    expect(output).not.toMatch(/EMFILE|ENFILE/);
+    expect(child.exitCode).toBeNull();
+  });
+});
