@@ -11,8 +11,13 @@ export interface RootCredentials {
   ownerId: string;
   accessKeyId: string;
   secretAccessKey: string;
-  /** True when the keys were generated just now (the only time the secret is printed). */
+  /**
+   * True until the banner has shown the generated secret once: also after a first start that
+   * generated the keys but failed before printing them (a busy port, say).
+   */
   generated: boolean;
+  /** Where the keys come from: the environment, or the file in the data folder. */
+  source: 'env' | 'file';
   /** Where they are kept. */
   file: string;
 }
@@ -21,6 +26,8 @@ interface RootFile {
   ownerId: string;
   accessKeyId?: string;
   secretAccessKey?: string;
+  /** False from generation until the secret has been printed once. */
+  shown?: boolean;
 }
 
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
@@ -47,14 +54,21 @@ export function loadRootCredentials(dataDir: string, env: NodeJS.ProcessEnv = pr
   }
   if (envKey !== undefined && envSecret !== undefined) {
     if (!stored) writeSecretFile(file, { ownerId });
-    return { ownerId, accessKeyId: envKey, secretAccessKey: envSecret, generated: false, file };
+    return { ownerId, accessKeyId: envKey, secretAccessKey: envSecret, generated: false, source: 'env', file };
   }
   if (stored?.accessKeyId && stored.secretAccessKey) {
-    return { ownerId, accessKeyId: stored.accessKeyId, secretAccessKey: stored.secretAccessKey, generated: false, file };
+    return { ownerId, accessKeyId: stored.accessKeyId, secretAccessKey: stored.secretAccessKey, generated: stored.shown === false, source: 'file', file };
   }
-  const fresh = { ownerId, accessKeyId: randomAccessKeyId(), secretAccessKey: randomSecret() };
+  const fresh = { ownerId, accessKeyId: randomAccessKeyId(), secretAccessKey: randomSecret(), shown: false };
   writeSecretFile(file, fresh);
-  return { ...fresh, generated: true, file };
+  return { ownerId, accessKeyId: fresh.accessKeyId, secretAccessKey: fresh.secretAccessKey, generated: true, source: 'file', file };
+}
+
+/** Records that the banner printed the generated secret, so later starts do not print it again. */
+export function markRootSecretShown(root: RootCredentials): void {
+  if (!root.generated || root.source !== 'file') return;
+  const stored = JSON.parse(readFileSync(root.file, 'utf8')) as RootFile;
+  writeSecretFile(root.file, { ...stored, shown: true });
 }
 
 /** Written whole to a temp file, fsynced and renamed, so a crash never leaves half a key. */

@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import cluster from 'node:cluster';
 import type { ServeOptions } from '../../server/index.js';
+import { markRootSecretShown } from '../../server/root-credentials.js';
 import { parseSize } from '../s3/keys.js';
 import { parseMinFreeSpace } from '../../storage/disk-space.js';
 import { limitOptions, parseLimitFlags, type LimitFlags } from '../../server/limit-options.js';
@@ -63,9 +64,12 @@ Examples:
       if (root.generated) {
         console.log(`Root access key:  ${root.accessKeyId}`);
         console.log(`Root secret key:  ${root.secretAccessKey}`);
-        console.log(`(generated now and kept in ${root.file}; it is shown only this once)`);
+        console.log(`(generated for this data folder and kept in ${root.file}; it is shown only this once)`);
+        markRootSecretShown(root);
+      } else if (root.source === 'env') {
+        console.log(`Root access key:  ${root.accessKeyId}  (secret from OFFLOAD_ROOT_SECRET_KEY)`);
       } else {
-        console.log(`Root access key:  ${root.accessKeyId}  (secret in ${root.file} or OFFLOAD_ROOT_SECRET_KEY)`);
+        console.log(`Root access key:  ${root.accessKeyId}  (secret in ${root.file})`);
       }
       console.log(`Region: ${opts.region}  Data: ${resolve(opts.data)}  Workers: ${workers}`);
       if (running.websiteUrl) console.log(`offload website endpoint on ${running.websiteUrl} (hosts: bucket.${opts.websiteDomain ?? opts.domain})`);
