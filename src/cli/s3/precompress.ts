@@ -36,7 +36,7 @@ export interface SiblingTarget {
   key: string;
   rel: string;
   size: number;
-  cacheControl: string;
+  cacheControl?: string;
   source: { kind: 'buffer'; data: Buffer } | { kind: 'file'; path: string };
 }
 
