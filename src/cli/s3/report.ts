@@ -17,7 +17,7 @@ export interface ReporterOptions {
 const VERBS: Record<string, string> = { upload: 'upload', headers: 'headers', download: 'download', copy: 'copy', delete: 'delete' };
 
 export class Reporter implements Events {
-  readonly counts = { uploaded: 0, headers: 0, downloaded: 0, copied: 0, skipped: 0, deleted: 0, failed: 0, shadowed: 0 };
+  readonly counts = { uploaded: 0, headers: 0, downloaded: 0, copied: 0, skipped: 0, deleted: 0, failed: 0, shadowed: 0, compressed: 0 };
   /** Notes printed with the summary (e.g. headers that shadow the bucket's cache rules). */
   private readonly notes: string[] = [];
   bytes = 0;
@@ -126,6 +126,11 @@ export class Reporter implements Events {
   shadowed(count: number, note: string | undefined): void {
     this.counts.shadowed = count;
     if (note) this.notes.push(note);
+  }
+
+  /** Compressions done for --precompress (0 on a re-run of an unchanged tree). */
+  compressed(n: number): void {
+    this.counts.compressed += n;
   }
 
   /** Stops the progress bar (idempotent). */
