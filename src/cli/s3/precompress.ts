@@ -90,6 +90,18 @@ export async function planSiblings(opts: {
   const { bucket, state } = opts;
   const out: SiblingPlan = { uploads: [], wanted: new Set(), stale: [], skipped: 0, compressed: 0 };
   const targets = opts.targets.filter((t) => isPrecompressible(t.key) && t.size > 0 && t.size <= MAX_PRECOMPRESS);
+  // A hashed copy has its original's bytes (unless references were rewritten): compress them once.
+  const made = new Map<string, Promise<Buffer>>();
+  const compressOnce = (data: Buffer, md5: string, encoding: 'br' | 'gzip') => {
+    const id = `${md5} ${encoding}`;
+    let packed = made.get(id);
+    if (!packed) {
+      packed = compress(data, encoding);
+      made.set(id, packed);
+      out.compressed++;
+    }
+    return packed;
+  };
   await runPool(targets, opts.concurrency, async (t) => {
     try {
       let data: Buffer | undefined = t.source.kind === 'buffer' ? t.source.data : undefined;
@@ -109,8 +121,7 @@ export async function planSiblings(opts: {
           if (!remote && record.etag === NOT_SMALLER) return;
         }
         const source = await load();
-        const packed = await compress(source, encoding);
-        out.compressed++;
+        const packed = await compressOnce(source, sourceMd5, encoding);
         if (packed.length >= source.length) {
           if (remote) out.stale.push(key);
           state?.setRemote(bucket, key, { etag: NOT_SMALLER, headers: hh });
