@@ -13,7 +13,9 @@ export const CSS_EXT = /\.css$/i;
  * in its hashed copies itself).
  */
 export function isInMediaFolder(file: string, mediaBase: string): boolean {
-  return mediaBase.startsWith('/') && `/${file}`.startsWith(mediaBase.endsWith('/') ? mediaBase : `${mediaBase}/`);
+  const base = mediaBase.endsWith('/') ? mediaBase : `${mediaBase}/`;
+  // Media served from the site root ('/') has no folder of its own: every file is a page then.
+  return base.startsWith('/') && base !== '/' && `/${file}`.startsWith(base);
 }
 
 /** Site-relative paths (forward slashes) of .html/.htm/.css files under `dir`, sorted. */
