@@ -1,6 +1,11 @@
 /**
  * The `offload` command line: one commander program, one module per command under commands/.
  * Errors a user can fix are printed as one line and exit non-zero; stack traces only with OFFLOAD_DEBUG.
+ *
+ * Exit codes, one rule for every command (docs/cli.md): 0 done, and for --help/--version; 1 the
+ * work failed (an S3 error, a file that could not be sent, problems `check` found); 2 bad usage:
+ * unknown command or option, missing or invalid argument, settings that cannot work (see
+ * UsageError), found before anything was tried.
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
@@ -48,9 +53,19 @@ Connection options (--endpoint, --region, --profile) go after the command name.
 offload COMMAND --help shows each command's options and examples.`)
     .exitOverride();
   const names = only !== undefined && only in COMMANDS ? [only] : Object.keys(COMMANDS);
-  for (const command of await Promise.all(names.map((name) => COMMANDS[name]!()))) program.addCommand(command.exitOverride());
+  for (const command of await Promise.all(names.map((name) => COMMANDS[name]!()))) program.addCommand(command);
+  throwInsteadOfExit(program);
   return program;
 }
+
+/** Commander errors of every command, nested ones too (`bucket rules`), reach main() instead of exiting. */
+function throwInsteadOfExit(cmd: Command): void {
+  cmd.exitOverride();
+  for (const sub of cmd.commands) throwInsteadOfExit(sub);
+}
+
+/** Help and version requests end with exit code 0; every other commander error is bad usage. */
+export const USAGE_EXIT_CODE = 2;
 
 export async function main(argv: string[]): Promise<void> {
   const program = await buildProgram(argv[0]);
@@ -58,8 +73,8 @@ export async function main(argv: string[]): Promise<void> {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
     if (err instanceof CommanderError) {
-      // Help and version requests end here too, with exit code 0.
-      process.exitCode = err.exitCode;
+      // Commander has printed its message (or the help) already.
+      process.exitCode = err.exitCode === 0 ? 0 : USAGE_EXIT_CODE;
       return;
     }
     const message = err instanceof Error ? err.message : String(err);

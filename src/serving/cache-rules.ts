@@ -1,6 +1,7 @@
 /**
  * Per-bucket cache rules: Cache-Control (and optionally Expires) filled in by Content-Type or key
- * glob for objects stored without one. The object's own Cache-Control always wins. Rules are a
+ * glob for objects stored without one. The object's own Cache-Control always wins; an object that
+ * no rule matches gets the server's default for its type (DEFAULT_CACHE_CONTROL). Rules are a
  * JSON document kept as the bucket's `cache-rules` configuration; the first matching rule applies.
  *
  *   { "rules": [
@@ -88,13 +89,51 @@ export function cacheRuleFor(store: Store, meta: Pick<ObjectMeta, 'bucket' | 'ke
   return hit.rules.find((r) => r.matches(meta))?.rule;
 }
 
-/** Fills Cache-Control/Expires in response headers from the bucket's rules when the object has none. */
+/**
+ * The server's Cache-Control for objects stored without one that no bucket rule matches. Names are
+ * not assumed to be content-hashed (a stale year-long cache is worse than a revalidation), and there
+ * is no `public`: a response to a request with an Authorization header stays out of shared caches.
+ */
+export const DEFAULT_CACHE_CONTROL = {
+  /** Pages: always revalidated, so a deploy shows at once. */
+  html: 'no-cache',
+  /** Images, fonts, audio and video: rarely replaced under the same name. */
+  media: 'max-age=86400',
+  /** CSS, JavaScript, JSON and everything else. */
+  text: 'max-age=300',
+} as const;
+
+export function defaultCacheControl(contentType: string | undefined): string {
+  const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type === 'text/html' || type === 'application/xhtml+xml') return DEFAULT_CACHE_CONTROL.html;
+  if (/^(image|font|audio|video)\//.test(type)) return DEFAULT_CACHE_CONTROL.media;
+  return DEFAULT_CACHE_CONTROL.text;
+}
+
+/**
+ * Response header saying a Cache-Control was filled in by the server (`rule` or `default`), not
+ * stored with the object: `offload sync --check-headers` reads it so it never "fixes" a header the
+ * object does not have.
+ */
+export const CACHE_SOURCE_HEADER = 'x-offload-cache-control';
+
+/** Fills Cache-Control/Expires in response headers when the object has none: the bucket's rule, else the default. */
 export function applyCacheRules(store: Store, meta: ObjectMeta, headers: Record<string, string | number | undefined>): void {
   if (meta.cacheControl !== undefined) return;
   const rule = cacheRuleFor(store, meta);
-  if (!rule) return;
+  if (!rule) {
+    headers['Cache-Control'] = defaultCacheControl(meta.contentType);
+    headers[CACHE_SOURCE_HEADER] = 'default';
+    return;
+  }
   headers['Cache-Control'] = rule.cacheControl;
+  headers[CACHE_SOURCE_HEADER] = 'rule';
   if (rule.expiresIn !== undefined && meta.expires === undefined) headers.Expires = new Date(Date.now() + rule.expiresIn * 1000).toUTCString();
+}
+
+/** The first of `rules` matching an object (for clients that read a bucket's rules, e.g. sync's shadow note). */
+export function firstMatchingRule(rules: CacheRule[], meta: Pick<ObjectMeta, 'key' | 'contentType'>): CacheRule | undefined {
+  return compile(rules).find((r) => r.matches(meta))?.rule;
 }
 
 /**

@@ -6,9 +6,9 @@
 import { readFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { findCssRefs } from './css-refs.js';
-import { cssUrlUse, findHtmlRefs, type RefUse } from './html-refs.js';
+import { cssUrlUse, findHtmlRefs, isMediaReference, type RefUse } from './html-refs.js';
 import { contentTypeProblem, locateObject, probe, type FetchLike, type ProbeResult } from './probe.js';
-import { CSS_EXT, listSiteFiles } from './site-files.js';
+import { CSS_EXT, isInMediaFolder, listSiteFiles } from './site-files.js';
 import { LineIndex, isNonFileUrl, normalizeBase, stripBase } from './urls.js';
 
 export interface CheckOptions {
@@ -98,7 +98,7 @@ export async function checkSite(opts: CheckOptions): Promise<CheckResult> {
   } else {
     for (const file of await listSiteFiles(opts.target, opts.exclude)) {
       // The local copy of the media folder itself is not a page of the site.
-      if (oldBase.startsWith('/') && `/${file}`.startsWith(oldBase)) continue;
+      if (isInMediaFolder(file, oldBase)) continue;
       seenDocs.add(file);
       queue.push({ name: file, sitePath: `/${file}`, text: await readFile(join(opts.target, file), 'utf8'), css: CSS_EXT.test(file) });
     }
@@ -123,7 +123,8 @@ export async function checkSite(opts: CheckOptions): Promise<CheckResult> {
       const absolute = resolveAgainst(ref.value, doc);
       const inBucket = stripBase(absolute, base);
       if (!inBucket) {
-        if (oldBase && oldBase !== base && pointsAtOldBase(absolute, oldBase, doc)) {
+        // Page links and frames rightly stay on the app (rewrite leaves them): only media must have moved.
+        if (oldBase && oldBase !== base && isMediaReference(ref.use) && pointsAtOldBase(absolute, oldBase, doc)) {
           problem(ref, { severity: 'error', code: 'old-base', message: `still points at the old media path ${oldBase}: ${ref.value}` });
         }
         // Stylesheets served by the app itself may reference the bucket: read them too (URL mode).

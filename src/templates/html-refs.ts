@@ -27,6 +27,17 @@ export function isPageUse(use: RefUse): boolean {
   return use === 'page' || use === 'frame';
 }
 
+/**
+ * The one definition `rewrite` and `check` share of which references are media: everything that
+ * loads a file (stylesheets, scripts, images, fonts, media, icons, ...), not links to pages
+ * (`<a href>`, `<link rel=canonical>`, forms) nor frames, which stay on the app server; rewrite
+ * moves only media references to the bucket (all of them with includePages) and check expects
+ * only those to have moved, so a page rewrite produced always passes check.
+ */
+export function isMediaReference(use: RefUse, includePages = false): boolean {
+  return includePages || !isPageUse(use);
+}
+
 const FONT_EXT = /\.(woff2?|ttf|otf|eot)$/i;
 
 /** Guesses the use of a URL found in CSS from its extension. */

@@ -7,9 +7,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { applyEdits, findCssRefs } from './css-refs.js';
-import { cssUrlUse, findHtmlRefs, isPageUse, type RefUse } from './html-refs.js';
+import { cssUrlUse, findHtmlRefs, isMediaReference, type RefUse } from './html-refs.js';
 import type { Manifest } from './manifest.js';
-import { CSS_EXT, listSiteFiles } from './site-files.js';
+import { CSS_EXT, isInMediaFolder, listSiteFiles } from './site-files.js';
 import { LineIndex, isNonFileUrl, joinBase, normalizeBase, splitSuffix, stripBase } from './urls.js';
 
 export interface RewriteOptions {
@@ -56,24 +56,21 @@ export async function rewriteSite(opts: RewriteOptions): Promise<RewriteResult> 
   const result: RewriteResult = { changes: [], filesChanged: [], warnings: [] };
   const fromIsPath = from.startsWith('/');
   for (const file of await listSiteFiles(opts.dir, opts.exclude)) {
+    // The media folder is uploaded as it is: editing it would change what `sync --hash` sends.
+    if (isInMediaFolder(file, from)) continue;
     const full = join(opts.dir, file);
     const text = await readFile(full, 'utf8');
     const isCss = CSS_EXT.test(file);
     const found: Found[] = isCss
       ? findCssRefs(text).map((r) => ({ value: r.value, start: r.start, end: r.end, use: cssUrlUse(r.value, r.kind) }))
       : findHtmlRefs(text);
-    // A CSS file that is itself inside the media folder keeps its relative references: they work in the bucket too.
-    const insideMedia = fromIsPath && `/${file}`.startsWith(from);
     const lines = new LineIndex(text);
     const edits: { start: number; end: number; replacement: string }[] = [];
     for (const ref of found) {
-      if (isPageUse(ref.use) && !opts.includePages) continue;
+      if (!isMediaReference(ref.use, opts.includePages)) continue;
       if (isNonFileUrl(ref.value)) continue;
       let url = ref.value;
-      if (fromIsPath && !/^[a-z][a-z0-9+.-]*:|^\//i.test(url)) {
-        if (insideMedia) continue;
-        url = posix.join('/', posix.dirname(file), url);
-      }
+      if (fromIsPath && !/^[a-z][a-z0-9+.-]*:|^\//i.test(url)) url = posix.join('/', posix.dirname(file), url);
       const stripped = stripBase(url, from);
       if (!stripped || stripped.key === '') continue;
       const entry = opts.manifest?.files[stripped.key];

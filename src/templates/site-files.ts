@@ -6,6 +6,18 @@ import picomatch from 'picomatch';
 export const PAGE_EXT = /\.(html?|xhtml)$/i;
 export const CSS_EXT = /\.css$/i;
 
+/**
+ * Whether a site file lies in the site's own copy of the media folder (`media/css/site.css` for
+ * `/media/`): that folder is what `offload sync` uploads, so neither rewrite nor check treats its
+ * files as pages of the site, and rewrite never edits them (sync --hash rewrites the references
+ * in its hashed copies itself).
+ */
+export function isInMediaFolder(file: string, mediaBase: string): boolean {
+  const base = mediaBase.endsWith('/') ? mediaBase : `${mediaBase}/`;
+  // Media served from the site root ('/') has no folder of its own: every file is a page then.
+  return base.startsWith('/') && base !== '/' && `/${file}`.startsWith(base);
+}
+
 /** Site-relative paths (forward slashes) of .html/.htm/.css files under `dir`, sorted. */
 export async function listSiteFiles(dir: string, exclude: string[] = []): Promise<string[]> {
   const isExcluded = exclude.length > 0 ? picomatch(exclude, { dot: true }) : () => false;

@@ -35,6 +35,7 @@ describe.skipIf(!builtCliExists())('offload sync --precompress against offload s
   const bucket = 'media';
   const cli = (args: string[]) => runCli(impl, args, { cacheDir: cache });
   const ok = (r: CliResult) => expect(r.code, r.stderr).toBe(0);
+  const summary = (r: CliResult) => r.json.find((l) => l.op === 'summary')!;
   const uploads = (r: CliResult) => r.json.filter((l) => l.op === 'upload').map((l) => l.key as string);
   const head = async (key: string) => {
     try {
@@ -88,11 +89,25 @@ describe.skipIf(!builtCliExists())('offload sync --precompress against offload s
     expect(plain.body.equals(original)).toBe(true);
   });
 
-  it('uploads nothing on a second run', async () => {
+  it('uploads nothing and compresses nothing on a second run', async () => {
     const res = await sync('--delete');
     ok(res);
     expect(uploads(res)).toEqual([]);
     expect(res.json.filter((l) => l.op === 'delete')).toEqual([]);
+    expect(summary(res).compressed).toBe(0);
+  });
+
+  it('remembers a file whose compressed form does not pay off, without compressing it again', async () => {
+    writeFileSync(join(media, 'js/tiny.js'), 'x');
+    const first = await sync();
+    ok(first);
+    expect(uploads(first)).toEqual(['js/tiny.js']);
+    expect(summary(first).compressed).toBe(2);
+    const again = await sync();
+    expect(uploads(again)).toEqual([]);
+    expect(summary(again).compressed).toBe(0);
+    unlinkSync(join(media, 'js/tiny.js'));
+    ok(await sync('--delete'));
   });
 
   it('replaces the siblings of a changed file', async () => {
@@ -101,6 +116,7 @@ describe.skipIf(!builtCliExists())('offload sync --precompress against offload s
     const res = await sync();
     ok(res);
     expect(uploads(res).sort()).toEqual(['js/app.js', 'js/app.js.br', 'js/app.js.gz']);
+    expect(summary(res).compressed).toBe(2);
     const br = await rawGet(objectUrl(impl, bucket, 'js/app.js'), 'br');
     expect(br.headers['content-encoding']).toBe('br');
     expect(brotliDecompressSync(br.body).equals(changed)).toBe(true);
@@ -130,6 +146,7 @@ describe.skipIf(!builtCliExists())('offload sync --precompress against offload s
     ok(again);
     expect(uploads(again)).toEqual([]);
     expect(again.json.filter((l) => l.op === 'delete')).toEqual([]);
+    expect(summary(again).compressed).toBe(0);
   });
 
   it('a plain sync of a changed file removes its now stale siblings', async () => {

@@ -61,8 +61,8 @@ describe('keys', () => {
     expect(keyFor('', 'a/b c+d%#&;.txt')).toBe('a/b c+d%#&;.txt');
   });
   it('parse s3 URLs', () => {
-    expect(parseS3Url('s3://b/p/q')).toEqual({ kind: 's3', bucket: 'b', prefix: 'p/q' });
-    expect(parseS3Url('s3://b')).toEqual({ kind: 's3', bucket: 'b', prefix: '' });
+    expect(parseS3Url('s3://bkt/p/q')).toEqual({ kind: 's3', bucket: 'bkt', prefix: 'p/q' });
+    expect(parseS3Url('s3://my.media-1')).toEqual({ kind: 's3', bucket: 'my.media-1', prefix: '' });
   });
   it('refuse unsafe local paths', () => {
     expect(safeLocalPath('/x', '../etc/passwd')).toBeUndefined();

@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CLI, startServer, type TestServer } from '../helpers/server.js';
 import { sdkClient } from '../helpers/clients.js';
+import { DEFAULT_CACHE_CONTROL } from '../../src/serving/cache-rules.js';
 
 const run = promisify(execFile);
 let server: TestServer;
@@ -30,7 +31,7 @@ function offload(...args: string[]) {
 const cacheControl = async (key: string) => (await fetch(`${server.endpoint}/rules/${key}`)).headers.get('cache-control');
 
 it('adds, lists and clears rules, and the server applies them immediately', async () => {
-  expect(await cacheControl('site.css')).toBeNull();
+  expect(await cacheControl('site.css')).toBe(DEFAULT_CACHE_CONTROL.text);
   await offload('bucket', 'rules', 's3://rules', '--add', 'text/css=public, max-age=31536000, immutable', '--add-key', '**.html=no-cache');
   expect(await cacheControl('site.css')).toBe('public, max-age=31536000, immutable');
   expect(await cacheControl('index.html')).toBe('no-cache');
@@ -40,7 +41,7 @@ it('adds, lists and clears rules, and the server applies them immediately', asyn
   const asJson = JSON.parse((await offload('bucket', 'rules', 's3://rules', '--json')).stdout) as { rules: unknown[] };
   expect(asJson.rules).toHaveLength(2);
   await offload('bucket', 'rules', 's3://rules', '--clear');
-  expect(await cacheControl('site.css')).toBeNull();
+  expect(await cacheControl('site.css')).toBe(DEFAULT_CACHE_CONTROL.text);
 });
 
 it('refuses unsigned calls, unknown buckets and bad rules with a clear message', async () => {

@@ -10,6 +10,7 @@ import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/c
 import { startServer, type TestServer } from '../helpers/server.js';
 import { sdkClient } from '../helpers/clients.js';
 import { rawRequest } from '../helpers/raw.js';
+import { DEFAULT_CACHE_CONTROL } from '../../src/serving/cache-rules.js';
 
 let server: TestServer;
 let s3: S3Client;
@@ -133,8 +134,8 @@ describe('cache rules', () => {
     expect((await fetch(url('css/site.css'), { method: 'HEAD' })).headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
   });
 
-  it("never overrides the object's own Cache-Control, and leaves unmatched objects alone", async () => {
+  it("never overrides the object's own Cache-Control, and gives unmatched objects the server's default", async () => {
     expect((await fetch(url('own.css'))).headers.get('cache-control')).toBe('max-age=60');
-    expect((await fetch(url('img/plain.png'))).headers.get('cache-control')).toBeNull();
+    expect((await fetch(url('img/plain.png'))).headers.get('cache-control')).toBe(DEFAULT_CACHE_CONTROL.media);
   });
 });

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Command } from 'commander';
 import { rewriteSite } from '../../src/templates/rewrite.js';
 import { rewriteCommand } from '../../src/cli/commands/rewrite.js';
+import { isInMediaFolder } from '../../src/templates/site-files.js';
 import type { Manifest } from '../../src/templates/manifest.js';
 
 const STATIC = resolve(import.meta.dirname, '../fixtures/site/static');
@@ -59,6 +60,14 @@ describe('rewriteSite', () => {
     expect(read('index.html')).toBe(before);
     expect(dry.filesChanged).toEqual(['css/page.css', 'index.html']);
     expect(dry.changes.map((c) => c.new)).toEqual(expect.arrayContaining(['https://m.example/docs/guide.html', 'https://m.example/widget.html', 'https://m.example/upload']));
+  });
+
+  it("knows the site's media folder: a path base, never the root", () => {
+    expect(isInMediaFolder('media/css/a.css', '/media/')).toBe(true);
+    expect(isInMediaFolder('media/css/a.css', '/media')).toBe(true);
+    expect(isInMediaFolder('mediakit/a.css', '/media')).toBe(false);
+    expect(isInMediaFolder('css/a.css', '/')).toBe(false);
+    expect(isInMediaFolder('media/a.css', 'https://media.example.com/')).toBe(false);
   });
 
   it('the CLI prints file:line old → new', async () => {

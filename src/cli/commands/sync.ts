@@ -8,6 +8,7 @@ import { addGeneratedOptions, extendWithGenerated, generatedSettings, isActive, 
 import { addSyncOptions, buildSettings, type SyncOptions } from '../s3/options.js';
 import { runSync } from '../s3/sync.js';
 import { readList } from '../s3/walk.js';
+import { bucketCacheRules, shadowedFiles, shadowNote } from '../s3/shadowed.js';
 
 export function syncCommand(): Command {
   const cmd = new Command('sync')
@@ -23,9 +24,12 @@ export function syncCommand(): Command {
 Unchanged files are found by content: sizes first, then MD5 against the ETag (or the x-amz-meta-md5
 stored on every upload, for multipart objects). Content-Type comes from the file extension, with
 charset=utf-8 on text; names no table knows get text/plain when they are UTF-8, else
-application/octet-stream. Cache-Control defaults to '${'public, max-age=31536000, immutable'}' for
-content-hashed names (app.3f2a9c1b.js) and 'public, max-age=300' for the rest. When only the
-intended headers change, objects are updated in place (CopyObject), not re-sent.
+application/octet-stream. Cache-Control: content-hashed names (app.3f2a9c1b.js) store
+'public, max-age=31536000, immutable'; other files store none, so the bucket's cache rules
+(\`offload bucket rules\`) or the server's default for the type answer. --cache-control stores an
+explicit header, which wins over any rule (the summary says when it shadows one); 'GLOB=' or ''
+stores none and removes a stored header. When only the intended headers change, objects are
+updated in place (CopyObject), not re-sent.
 
 --hash also uploads a content-hashed copy of every file (css/site.css → css/site.3f2a9c1b.css,
 references between the files rewritten, Cache-Control immutable) and, last, offload-manifest.json
@@ -64,7 +68,10 @@ Examples:
         client, settings, reporter, filesFrom, stateFile: stateFileOf(opts, conn.endpoint, stateBucket),
         // Always: without --precompress it still removes siblings made stale by a changed file.
         extendPlan: async (plan, seen) => {
+          const rules = bucketCacheRules(client, conn.endpoint || process.env.AWS_ENDPOINT_URL_S3, seen.bucket);
           later = await extendWithGenerated(plan, seen, ctx);
+          const shadowed = shadowedFiles(seen.files, seen.prefix, (await rules) ?? [], settings);
+          reporter.shadowed(shadowed.count, shadowNote(shadowed));
         },
       });
       if (later) await runLater(later, failedBefore, ctx);

@@ -1,6 +1,7 @@
 /** Glue shared by the transfer commands: client, reporter, state file, exit code. */
 import type { Command } from 'commander';
-import { describeError, UsageError } from './errors.js';
+import { describeError, errorBucket, errorCode, isMissingRegion, MISSING_REGION, missingBucket, usage, UsageError } from './errors.js';
+import { isS3Url } from './keys.js';
 import { connectionOf, makeClient } from './client.js';
 import type { S3Location } from './keys.js';
 import type { SyncOptions, TransferOptions } from './options.js';
@@ -45,7 +46,18 @@ export function friendly<A extends unknown[]>(action: (...args: A) => Promise<vo
       await action(...args);
     } catch (err) {
       if (err instanceof UsageError) throw err;
+      if (isMissingRegion(err)) usage(MISSING_REGION);
+      if (errorCode(err) === 'NoSuchBucket') throw new Error(missingBucketOf(err, args), { cause: err });
       throw new Error(describeError(err), { cause: err });
     }
   };
+}
+
+/** Names the missing bucket: from the error when the service says, else from the command's s3:// arguments. */
+function missingBucketOf(err: unknown, args: unknown[]): string {
+  const named = errorBucket(err);
+  if (named) return missingBucket(named);
+  const buckets = [...new Set(args.filter((a): a is string => typeof a === 'string' && isS3Url(a)).map((a) => a.slice(5).split('/')[0]!))];
+  if (buckets.length === 1) return missingBucket(buckets[0]!);
+  return buckets.length > 1 ? `one of the buckets ${buckets.join(', ')} does not exist` : describeError(err);
 }

@@ -14,8 +14,22 @@ export function usage(message: string): never {
   throw new UsageError(message);
 }
 
+/** What to do when neither an endpoint nor a region is known (the SDK only says "Region is missing"). */
+export const MISSING_REGION =
+  'no endpoint or region: give --endpoint URL (or set AWS_ENDPOINT_URL) for offload serve, R2, MinIO and other S3-compatible services, or --region (AWS_REGION, or a profile with a region) for AWS S3';
+
+export function isMissingRegion(err: unknown): boolean {
+  // An empty AWS_REGION reaches the SDK as region "".
+  return err instanceof Error && /^Region is missing|^Region not accepted: region="" /.test(err.message);
+}
+
+export function missingBucket(bucket: string): string {
+  return `the bucket ${bucket} does not exist (create it with \`offload mb s3://${bucket}\`)`;
+}
+
 interface SdkLikeError {
   name?: string;
+  BucketName?: string;
   code?: string;
   Code?: string;
   message?: string;
@@ -25,6 +39,11 @@ interface SdkLikeError {
 
 function asSdk(err: unknown): SdkLikeError {
   return typeof err === 'object' && err !== null ? (err as SdkLikeError) : {};
+}
+
+/** The bucket a NoSuchBucket error names, if the service said (AWS and offload serve do, in the XML body). */
+export function errorBucket(err: unknown): string | undefined {
+  return asSdk(err).BucketName;
 }
 
 /** The S3 error code (e.g. NoSuchBucket), or the Node error code (e.g. ENOENT), if any. */
@@ -54,9 +73,11 @@ const FRIENDLY: Record<string, string> = {
 
 /** One line describing an error, without stack traces. */
 export function describeError(err: unknown): string {
+  if (isMissingRegion(err)) return MISSING_REGION;
   const code = errorCode(err);
-  const friendly = code ? FRIENDLY[code] : undefined;
   const e = asSdk(err);
+  if (code === 'NoSuchBucket' && e.BucketName) return missingBucket(e.BucketName);
+  const friendly = code ? FRIENDLY[code] : undefined;
   let message = friendly ?? (e.message && e.message !== 'UnknownError' ? e.message : undefined);
   if (!message) {
     const status = httpStatus(err);

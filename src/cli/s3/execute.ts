@@ -4,7 +4,7 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { unlink } from 'node:fs/promises';
-import { describeError, errorCode } from './errors.js';
+import { describeError, errorCode, isMissingRegion, MISSING_REGION, missingBucket, usage } from './errors.js';
 import { actionBytes, actionTarget, type DeleteAction, type Plan, type TransferAction } from './plan.js';
 import type { Reporter } from './report.js';
 import { runPool, Semaphore } from './retry.js';
@@ -55,19 +55,25 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<voi
       reporter.done(a);
     } catch (err) {
       failed++;
+      if (isMissingRegion(err)) {
+        stop = 'region';
+        return;
+      }
       if (errorCode(err) === 'AccessControlListNotSupported') {
         if (!stop) reporter.fail(a.bucket, ACL_HINT.replace('BUCKET', a.bucket));
         stop = 'acl';
         return;
       }
       if (errorCode(err) === 'NoSuchBucket') {
-        if (!stop) reporter.fail(a.bucket, 'the bucket does not exist (create it with `offload mb`)');
+        if (!stop) reporter.fail(`s3://${a.bucket}`, missingBucket(a.bucket));
         stop = 'bucket';
         return;
       }
       reporter.fail(actionTarget(a), describeError(err));
     }
   });
+  // A setting that fails every request: one usage error instead of one failure per file.
+  if (stop === 'region') usage(MISSING_REGION);
   if (plan.deletions.length === 0) return;
   if (failed > 0 || stop) {
     reporter.warn(`not deleting ${plan.deletions.length} file(s) because some transfers failed`);

@@ -15,6 +15,7 @@ import { addGeneratedUpload, type DeleteAction, type Plan, type SyncSettings, ty
 import { planSiblings, siblingsIn, SIBLING_SUFFIXES, type SiblingTarget } from './precompress.js';
 import type { RemoteObject } from './remote.js';
 import type { Reporter } from './report.js';
+import type { SyncState } from './state.js';
 import { cacheControlFor, IMMUTABLE } from './rules.js';
 import { MANIFEST_NAME, parseDuration } from '../../templates/manifest.js';
 
@@ -86,13 +87,14 @@ interface Local {
   rel: string;
   path: string;
   size: number;
+  mtimeMs?: number;
 }
 
 /**
  * Adds the generated objects to a plan. `remote` is the destination listing (sync) or undefined
  * (put: nothing is compared, the manifest is merged into the bucket's instead of replacing it).
  */
-export async function extendWithGenerated(plan: Plan, seen: { files: Local[]; remote?: RemoteObject[]; bucket: string; prefix: string }, ctx: Context): Promise<Later> {
+export async function extendWithGenerated(plan: Plan, seen: { files: Local[]; remote?: RemoteObject[]; bucket: string; prefix: string; state?: SyncState }, ctx: Context): Promise<Later> {
   const { client, settings, reporter, g } = ctx;
   const { bucket, prefix } = seen;
   const remote = new Map((seen.remote ?? []).map((o) => [o.key, o]));
@@ -101,6 +103,7 @@ export async function extendWithGenerated(plan: Plan, seen: { files: Local[]; re
   const later: Later = { deletions: [] };
   const targets: SiblingTarget[] = [];
   let originals = seen.files;
+  const mtimeOf = new Map(seen.files.map((f) => [f.path, f.mtimeMs]));
 
   if (g.hash) {
     const out = await hashSet({ client, bucket, prefix, files: new Map(seen.files.map((f) => [f.rel, f.path])), settings, events: reporter, base: g.base });
@@ -112,7 +115,7 @@ export async function extendWithGenerated(plan: Plan, seen: { files: Local[]; re
       // Same key means same bytes: existence at the right size is enough.
       if (seen.remote && existing?.size === c.file.size) plan.skipped++;
       else addGeneratedUpload(plan, { ...c.action, change: existing ? 'updated' : 'created' });
-      const source = c.action.source.kind === 'buffer' ? c.action.source : { kind: 'file' as const, path: c.file.path };
+      const source = c.action.source.kind === 'buffer' ? c.action.source : { kind: 'file' as const, path: c.file.path, mtimeMs: mtimeOf.get(c.file.path) };
       targets.push({ key: c.key, rel: c.file.hashedKey, size: c.file.size, cacheControl: IMMUTABLE, source });
     }
     if (g.hashOnly) {
@@ -140,9 +143,10 @@ export async function extendWithGenerated(plan: Plan, seen: { files: Local[]; re
 
   if (g.precompress) {
     for (const f of originals) {
-      targets.push({ key: keyFor(prefix, f.rel), rel: f.rel, size: f.size, cacheControl: cacheControlFor(settings.rules, f.rel), source: { kind: 'file', path: f.path } });
+      targets.push({ key: keyFor(prefix, f.rel), rel: f.rel, size: f.size, cacheControl: cacheControlFor(settings.rules, f.rel), source: { kind: 'file', path: f.path, mtimeMs: f.mtimeMs } });
     }
-    const sib = await planSiblings({ client, bucket, targets, remote, concurrency: settings.concurrency, events: reporter });
+    const sib = await planSiblings({ client, bucket, targets, remote, concurrency: settings.concurrency, events: reporter, state: seen.state });
+    reporter.compressed(sib.compressed);
     for (const u of sib.uploads) addGeneratedUpload(plan, u);
     for (const k of sib.wanted) protect.add(k);
     extraDeletes.push(...sib.stale);

@@ -32,8 +32,23 @@ export function parseS3Url(arg: string): S3Location {
   if (!m) usage(`not an s3:// URL: ${arg}`);
   const bucket = m[1] ?? '';
   if (!bucket) usage(`no bucket name in ${arg} (expected s3://bucket[/prefix])`);
-  if (!/^[a-z0-9][a-z0-9.\-_]{0,254}$/i.test(bucket)) usage(`not a valid bucket name: ${bucket}`);
+  const invalid = bucketNameProblem(bucket);
+  if (invalid) usage(`invalid bucket name "${bucket}": ${invalid}`);
   return { kind: 's3', bucket, prefix: (m[2] ?? '').normalize('NFC') };
+}
+
+/**
+ * Why a name breaks the S3 bucket naming rules (AWS, R2, MinIO and offload serve all apply them),
+ * or undefined. Checked before any request, since a service answers a bad name with a misleading
+ * NoSuchBucket. (Only AWS buckets created in us-east-1 before March 2018 may have other names.)
+ */
+export function bucketNameProblem(name: string): string | undefined {
+  const rule = 'bucket names are 3 to 63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit';
+  if (name.length < 3 || name.length > 63) return `${rule} (this one has ${name.length} characters)`;
+  if (!/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(name)) return rule;
+  if (name.includes('..')) return 'two dots in a row are not allowed';
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(name)) return 'a bucket name must not look like an IP address';
+  return undefined;
 }
 
 /** The prefix as a folder: '' or ending in '/'. */

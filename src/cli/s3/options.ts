@@ -48,7 +48,7 @@ export function addTransferOptions(cmd: Command, { filters = true } = {}): Comma
   }
   return cmd
     .option('--public', 'make objects readable by anyone (ACL public-read)')
-    .option('--cache-control <glob=value>', "Cache-Control for matching paths, e.g. '*.html=no-cache' (repeatable, last match wins)", collect)
+    .option('--cache-control <glob=value>', "Cache-Control stored on matching paths, e.g. '*.html=no-cache' (repeatable, last match wins); 'GLOB=' (or '' for all) stores sync's default and removes other stored headers", collect)
     .option('--content-type <glob=type>', "Content-Type for matching paths, e.g. 'downloads/*=application/octet-stream' (repeatable)", collect)
     .option('--concurrency <n>', 'files transferred in parallel', parsePositiveInt('--concurrency'), 16)
     .addOption(new Option('--multipart-threshold <size>', 'files larger than this are sent in parallel parts').argParser(parseSize).default(16 * 1024 * 1024, '16MiB'))
@@ -84,6 +84,7 @@ export function buildSettings(opts: Partial<SyncOptions> & TransferOptions, extr
   if (chunkSize < MIN_PART) usage('--multipart-chunksize must be at least 5MiB');
   if (opts.concurrency < 1) usage('--concurrency must be at least 1');
   if (opts.maxDelete !== undefined && !opts.delete) usage('--max-delete only makes sense with --delete');
+  const cacheControl = new ValueRules(opts.cacheControl ?? [], '--cache-control', { allowEmpty: true });
   return {
     public: !!opts.public,
     delete: !!opts.delete,
@@ -91,13 +92,14 @@ export function buildSettings(opts: Partial<SyncOptions> & TransferOptions, extr
     sizeOnly: !!opts.sizeOnly,
     mtime: !!opts.mtime,
     force: false,
-    checkHeaders: !!opts.checkHeaders,
+    // --cache-control '' (or GLOB=) removes stored headers: look at what is stored, not only at the state file.
+    checkHeaders: !!opts.checkHeaders || cacheControl.clears,
     followSymlinks: !!opts.followSymlinks,
     maxDelete: opts.maxDelete,
     concurrency: opts.concurrency,
     multipart: { threshold: opts.multipartThreshold, chunkSize },
     rules: {
-      cacheControl: new ValueRules(opts.cacheControl ?? [], '--cache-control'),
+      cacheControl,
       contentType: new ValueRules(opts.contentType ?? [], '--content-type'),
     },
     filter: new PathFilter(filterRules(opts)),

@@ -23,7 +23,8 @@ export interface UploadAction {
   source: UploadSource;
   size: number;
   contentType: string;
-  cacheControl: string;
+  /** Undefined: store none (the server's cache rules answer). */
+  cacheControl?: string;
   /** MD5 hex of the whole content when already known (stored as x-amz-meta-md5). */
   md5?: string;
   /** Extra user metadata (x-amz-meta-*), e.g. offload-encoding on precompressed siblings. */
@@ -43,7 +44,7 @@ export interface HeadersAction {
   rel: string;
   size: number;
   contentType: string;
-  cacheControl: string;
+  cacheControl?: string;
   md5?: string;
   headersHash: string;
   /** Write with the public-read ACL (--public, or the object had it: --public only ever adds). */

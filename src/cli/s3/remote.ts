@@ -3,6 +3,7 @@ import { HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk
 import { cleanEtag } from './hash.js';
 import { errorCode, httpStatus } from './errors.js';
 import { withRetry } from './retry.js';
+import { CACHE_SOURCE_HEADER } from '../../serving/cache-rules.js';
 
 export interface RemoteObject {
   key: string;
@@ -33,6 +34,7 @@ export interface RemoteHead {
   size: number;
   etag: string;
   contentType?: string;
+  /** The stored Cache-Control (undefined when the object has none). */
   cacheControl?: string;
   metadata: Record<string, string>;
   lastModified?: Date;
@@ -41,12 +43,27 @@ export interface RemoteHead {
 /** HEAD of an object, or undefined when it does not exist. */
 export async function headObject(client: S3Client, bucket: string, key: string): Promise<RemoteHead | undefined> {
   try {
-    const h = await withRetry(() => client.send(new HeadObjectCommand({ Bucket: bucket, Key: key })));
+    let filledIn = false;
+    const h = await withRetry(() => {
+      const command = new HeadObjectCommand({ Bucket: bucket, Key: key });
+      // The SDK drops headers it does not model: read the raw response for Offload's provenance header.
+      command.middlewareStack.add(
+        (next) => async (args) => {
+          const result = await next(args);
+          const headers = (result.response as { headers?: Record<string, string> } | undefined)?.headers;
+          filledIn = !!headers?.[CACHE_SOURCE_HEADER];
+          return result;
+        },
+        { step: 'deserialize', name: 'offloadCacheControlSource' },
+      );
+      return client.send(command);
+    });
     return {
       size: h.ContentLength ?? 0,
       etag: cleanEtag(h.ETag),
       contentType: h.ContentType,
-      cacheControl: h.CacheControl,
+      // A Cache-Control the server filled in (bucket rule, default) is not stored with the object.
+      cacheControl: filledIn ? undefined : h.CacheControl,
       metadata: h.Metadata ?? {},
       lastModified: h.LastModified,
     };

@@ -17,7 +17,9 @@ export interface ReporterOptions {
 const VERBS: Record<string, string> = { upload: 'upload', headers: 'headers', download: 'download', copy: 'copy', delete: 'delete' };
 
 export class Reporter implements Events {
-  readonly counts = { uploaded: 0, headers: 0, downloaded: 0, copied: 0, skipped: 0, deleted: 0, failed: 0 };
+  readonly counts = { uploaded: 0, headers: 0, downloaded: 0, copied: 0, skipped: 0, deleted: 0, failed: 0, shadowed: 0, compressed: 0 };
+  /** Notes printed with the summary (e.g. headers that shadow the bucket's cache rules). */
+  private readonly notes: string[] = [];
   bytes = 0;
   private readonly started = Date.now();
   private bar?: cliProgress.MultiBar;
@@ -120,6 +122,17 @@ export class Reporter implements Events {
     this.line('err', `error: ${subject}: ${message}`);
   }
 
+  /** Files stored with their own Cache-Control that differs from the bucket's rule for them, and why it matters. */
+  shadowed(count: number, note: string | undefined): void {
+    this.counts.shadowed = count;
+    if (note) this.notes.push(note);
+  }
+
+  /** Compressions done for --precompress (0 on a re-run of an unchanged tree). */
+  compressed(n: number): void {
+    this.counts.compressed += n;
+  }
+
   /** Stops the progress bar (idempotent). */
   stop(): void {
     this.bar?.stop();
@@ -132,6 +145,7 @@ export class Reporter implements Events {
     const seconds = (Date.now() - this.started) / 1000;
     const c = this.counts;
     if (this.opts.json) {
+      for (const message of this.notes) process.stdout.write(JSON.stringify({ op: 'note', message }) + '\n');
       process.stdout.write(JSON.stringify({ op: 'summary', ...c, bytes: this.bytes, seconds: Number(seconds.toFixed(3)), dryRun: this.opts.dryRun || undefined }) + '\n');
       return;
     }
@@ -145,6 +159,7 @@ export class Reporter implements Events {
     parts.push(`${c.skipped} unchanged`);
     if (c.failed) parts.push(`${c.failed} failed`);
     const moved = this.opts.dryRun ? '' : `, ${formatBytes(this.bytes)}`;
+    for (const message of this.notes) process.stderr.write(`note: ${message}\n`);
     process.stderr.write(`${this.opts.dryRun ? 'dry run: ' : ''}${parts.join(', ')}${moved} in ${seconds.toFixed(1)}s\n`);
   }
 }

@@ -48,17 +48,25 @@ export class PathFilter {
   }
 }
 
-/** `GLOB=VALUE` rules: the last matching one gives the value. */
+/**
+ * `GLOB=VALUE` rules: the last matching one gives the value. With `allowEmpty`, `GLOB=` gives the
+ * empty value and a bare `''` is the same for every path (see cacheControlFor).
+ */
 export class ValueRules {
   private readonly rules: { match: PathMatcher; value: string }[];
   readonly source: string[];
-  constructor(specs: string[], optionName: string) {
+  constructor(specs: string[], optionName: string, { allowEmpty = false } = {}) {
     this.source = specs;
     this.rules = specs.map((spec) => {
+      if (allowEmpty && spec.trim() === '') return { match: () => true, value: '' };
       const i = spec.indexOf('=');
-      if (i <= 0 || i === spec.length - 1) usage(`${optionName} expects GLOB=VALUE, got ${JSON.stringify(spec)}`);
+      if (i <= 0 || (i === spec.length - 1 && !allowEmpty)) usage(`${optionName} expects GLOB=VALUE, got ${JSON.stringify(spec)}`);
       return { match: compileGlob(spec.slice(0, i)), value: spec.slice(i + 1).trim() };
     });
+  }
+  /** Whether some rule gives the empty value (asks to remove what is stored). */
+  get clears(): boolean {
+    return this.rules.some((r) => r.value === '');
   }
   valueFor(rel: string): string | undefined {
     let value: string | undefined;
@@ -78,7 +86,6 @@ export class KeepRules {
 }
 
 export const IMMUTABLE = 'public, max-age=31536000, immutable';
-export const SHORT_CACHE = 'public, max-age=300';
 
 function looksLikeHash(token: string): boolean {
   if (token.length < 8 || token.length > 64) return false;
@@ -118,7 +125,14 @@ export interface HeaderRules {
   contentType: ValueRules;
 }
 
-/** Cache-Control for a path: the last matching --cache-control rule, else by whether it is hashed. */
-export function cacheControlFor(rules: HeaderRules, rel: string): string {
-  return rules.cacheControl.valueFor(rel) ?? (isContentHashed(rel) ? IMMUTABLE : SHORT_CACHE);
+/**
+ * The Cache-Control sync stores for a path, or undefined for none: the last matching --cache-control
+ * rule, else immutable for a content-hashed name, else none, so that the server's cache rules (or
+ * its default for the type) answer. A rule with an empty value is "no rule" for its paths.
+ * See docs/cli.md, "Cache-Control".
+ */
+export function cacheControlFor(rules: HeaderRules, rel: string): string | undefined {
+  const explicit = rules.cacheControl.valueFor(rel);
+  if (explicit) return explicit;
+  return isContentHashed(rel) ? IMMUTABLE : undefined;
 }

@@ -25,7 +25,7 @@ export interface SyncRun {
    * Lets a caller add generated uploads to the plan before it runs (see addGeneratedUpload), with
    * what planning saw: the local files and the destination listing (folder → bucket only).
    */
-  extendPlan?: (plan: Plan, seen: { files: LocalFile[]; remote: RemoteObject[]; bucket: string; prefix: string }) => Promise<void> | void;
+  extendPlan?: (plan: Plan, seen: { files: LocalFile[]; remote: RemoteObject[]; bucket: string; prefix: string; state: SyncState }) => Promise<void> | void;
 }
 
 async function isDirectory(path: string): Promise<boolean | undefined> {
@@ -66,7 +66,7 @@ export async function runSync(src: Location, dest: Location, run: SyncRun): Prom
     const prefix = folderPrefix(dest.prefix);
     const [{ files, unreadable }, remote] = await Promise.all([localFiles(src.path, run, reporter, true), listAll(client, dest.bucket, prefix)]);
     plan = await planUpload({ client, bucket: dest.bucket, prefix, files, remote, unreadable, partial: !!run.filesFrom, settings, state, events: reporter });
-    await run.extendPlan?.(plan, { files, remote, bucket: dest.bucket, prefix });
+    await run.extendPlan?.(plan, { files, remote, bucket: dest.bucket, prefix, state });
   } else if (src.kind === 's3' && dest.kind === 'local') {
     const prefix = folderPrefix(src.prefix);
     const remote = await listAll(client, src.bucket, prefix);
