@@ -234,8 +234,22 @@ export interface Store {
    */
   readonly generation: number;
 
+  /**
+   * The in-memory cache of small hot objects, when the implementation keeps one: its counters go
+   * into the usage stats, and GETs may answer from it before reading any metadata.
+   */
+  readonly hotCache?: HotBlobCache;
+
   /** Closes the database; pending writes finish first. */
   close(): Promise<void>;
+}
+
+/** A store's cache of blob bytes, keyed by blob id (blobs are immutable, so an entry is never stale). */
+export interface HotBlobCache {
+  readonly hits: number;
+  readonly misses: number;
+  /** The blob's bytes when they are cached; an absent entry is not counted as a miss. */
+  getIfCached(blobId: string): Buffer | undefined;
 }
 
 export type StoreErrorCode = 'NoSuchBucket' | 'NoSuchKey' | 'NoSuchUpload' | 'BucketNotEmpty' | 'BucketAlreadyExists' | 'InvalidPart';
