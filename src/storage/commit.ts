@@ -9,7 +9,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { Statement } from 'better-sqlite3';
-import type { BlobFiles, WrittenBlob } from './blobs.js';
+import type { BlobStorage, WrittenBlob } from './blobs.js';
 import type { BlobRefs } from './blob-refs.js';
 import { storageFailureOf, type DiskGuard } from './disk-space.js';
 import type { Db } from './schema.js';
@@ -28,7 +28,7 @@ export class Commits {
   private readonly syncNormal: Statement;
   private readonly syncFull: Statement;
 
-  constructor(readonly db: Db, readonly blobs: BlobRefs, private readonly files: BlobFiles, private readonly disk: DiskGuard) {
+  constructor(readonly db: Db, readonly blobs: BlobRefs, private readonly files: BlobStorage, private readonly disk: DiskGuard) {
     this.walSync = new WalSync(`${db.name}-wal`);
     // Group commits sync the WAL themselves, off the event loop (wal-sync.ts).
     this.syncNormal = db.prepare('PRAGMA synchronous = NORMAL');

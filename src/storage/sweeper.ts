@@ -2,7 +2,7 @@
  * Reclaiming what crashes and abandoned uploads leave behind: once at start-up (recover), and
  * stale multipart uploads every hour while the store is open (startSweeper).
  */
-import type { BlobFiles } from './blobs.js';
+import type { BlobStorage } from './blobs.js';
 import type { BlobRefs } from './blob-refs.js';
 import type { DiskGuard } from './disk-space.js';
 import type { Multipart } from './multipart.js';
@@ -11,7 +11,7 @@ import type { Db } from './schema.js';
 const SWEEP_EVERY_MS = 3600 * 1000;
 
 /** Start-up: finish what a crash interrupted (reference counts at zero, temp files, orphan blobs, stale uploads). */
-export function recover(parts: { db: Db; disk: DiskGuard; blobs: BlobRefs; files: BlobFiles; multipart: Multipart; staleUploadMs: number }): void {
+export function recover(parts: { db: Db; disk: DiskGuard; blobs: BlobRefs; files: BlobStorage; multipart: Multipart; staleUploadMs: number }): void {
   // On a full volume too: the server must come up to let deletes free space.
   parts.disk.withRoom(() => parts.db.transaction(() => parts.blobs.dropDead()).immediate());
   parts.files.reclaimOrphans((id) => parts.blobs.exists(id));
