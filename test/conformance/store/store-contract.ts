@@ -97,6 +97,20 @@ export function runStoreConformance(name: string, open: () => Promise<StoreFixtu
       }
     });
 
+    it('counts hot-cache hits and misses when it keeps a cache', async () => {
+      await fresh();
+      const cache = store.hotCache;
+      if (!cache) return;
+      const bytes = randomBytes(200 * 1024);
+      await store.putObject(putInput('b', 'hot', bytes));
+      const before = { hits: cache.hits, misses: cache.misses };
+      for (let i = 0; i < 3; i++) expect((await bytesOf(store, 'b', 'hot'))!.equals(bytes)).toBe(true);
+      expect(cache.hits + cache.misses).toBeGreaterThan(before.hits + before.misses);
+      expect(cache.hits).toBeGreaterThanOrEqual(before.hits + 2);
+      const blobId = store.headObject('b', 'hot')!.segments[0]!.blobId;
+      expect(cache.getIfCached(blobId)?.equals(bytes)).toBe(true);
+    });
+
     it('reads byte ranges', async () => {
       await fresh();
       const bytes = randomBytes(LARGE);
