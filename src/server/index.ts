@@ -12,7 +12,7 @@ import { errorDocument } from '../s3/respond.js';
 import { S3Error } from '../s3/errors.js';
 import { createAdminHandler } from './admin.js';
 import { loadRootCredentials, type RootCredentials } from './root-credentials.js';
-import { Engine, openStore } from '../storage/engine.js';
+import { openStore } from '../storage/engine.js';
 import { claimDataFolder } from './data-lock.js';
 import { UsageRecorder } from '../serving/usage.js';
 import { openKeyStore } from '../storage/keys.js';
@@ -99,8 +99,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   };
   let accepting = true;
   const lookup = (id: string) => (id === root.accessKeyId ? rootCredential : keys.lookupKey(id));
-  // The hot cache is the engine's; reached here rather than through the Store interface.
-  const cache = store instanceof Engine ? store.cache : undefined;
+  const cache = store.hotCache;
   const usage = new UsageRecorder(store, dataDir, { cacheCounters: cache && (() => ({ hits: cache.hits, misses: cache.misses })) });
   const admin = createAdminHandler({
     ready: () => accepting,

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
+import { randomAccessKeyId, randomSecret } from '../storage/credentials-gen.js';
 
 export interface RootCredentials {
   ownerId: string;
@@ -28,19 +29,6 @@ interface RootFile {
   secretAccessKey?: string;
   /** False from generation until the secret has been printed once. */
   shown?: boolean;
-}
-
-const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
-
-export function randomAccessKeyId(prefix = 'OFL'): string {
-  const bytes = randomBytes(20);
-  let id = prefix;
-  for (let i = 0; id.length < 20; i++) id += ALNUM[bytes[i]! % ALNUM.length];
-  return id;
-}
-
-export function randomSecret(): string {
-  return randomBytes(30).toString('base64').replace(/[+/]/g, (c) => (c === '+' ? 'x' : 'Z'));
 }
 
 export function loadRootCredentials(dataDir: string, env: NodeJS.ProcessEnv = process.env): RootCredentials {

@@ -32,7 +32,27 @@ export interface WrittenBlob {
   data?: Buffer;
 }
 
-export class BlobFiles {
+/**
+ * What the engine needs of a place for blob bytes (test/conformance/blobs runs the same contract
+ * against any implementation). A blob is written to a temporary place and made durable there,
+ * then placed under its id, durably; only a metadata commit naming it makes it part of an object.
+ */
+export interface BlobStorage {
+  /** Streams the body into a new durable temp blob (see BlobFiles.write for `inline`). */
+  write(body: Readable, opts?: { inline?: boolean }): Promise<WrittenBlob>;
+  /** Moves a written blob under its id, durably. */
+  place(blob: WrittenBlob): Promise<void>;
+  /** Bytes [start, end] inclusive of a placed blob; rejects with code ENOENT when it is gone. */
+  readRange(id: string, range: { start: number; end: number }): Promise<Buffer>;
+  /** Drops a written blob that will not be committed (placed or not). */
+  discard(blob: WrittenBlob): Promise<void>;
+  /** Deletes a placed blob (no error when it is already gone). */
+  remove(id: string): Promise<void>;
+  /** Start-up cleanup: temp blobs of interrupted writes, and placed blobs that `isKnown` does not name. */
+  reclaimOrphans(isKnown: (id: string) => boolean): { temp: number; orphans: number };
+}
+
+export class BlobFiles implements BlobStorage {
   readonly tmpDir: string;
   readonly blobDir: string;
   private readonly knownDirs = new Set<string>();
@@ -108,6 +128,22 @@ export class BlobFiles {
     const handle = await open(dir, 'r');
     try {
       await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async readRange(id: string, range: { start: number; end: number }): Promise<Buffer> {
+    const handle = await open(this.pathOf(id), 'r');
+    try {
+      const out = Buffer.alloc(Math.max(0, range.end - range.start + 1));
+      let done = 0;
+      while (done < out.length) {
+        const { bytesRead } = await handle.read(out, done, out.length - done, range.start + done);
+        if (bytesRead === 0) break;
+        done += bytesRead;
+      }
+      return out.subarray(0, done);
     } finally {
       await handle.close();
     }

@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { openDatabase } from './schema.js';
 import { PRIVATE_DIR_MODE } from './permissions.js';
 import type { Credential } from '../auth/types.js';
-import { randomAccessKeyId } from '../server/root-credentials.js';
+import { randomAccessKeyId, randomSecret } from './credentials-gen.js';
 
 export interface KeyStore {
   createKey(input: { name: string; accessKeyId?: string; secretAccessKey?: string }): Credential;
@@ -33,7 +33,7 @@ export function openKeyStore(dataDir: string): KeyStore {
   return {
     createKey({ name, accessKeyId, secretAccessKey }) {
       const id = accessKeyId ?? randomAccessKeyId();
-      const secret = secretAccessKey ?? randomBytes(30).toString('base64').replace(/[+/=]/g, '').slice(0, 40);
+      const secret = secretAccessKey ?? randomSecret();
       if (!/^[A-Za-z0-9._-]{3,128}$/.test(id)) throw new Error('an access key id is 3 to 128 letters, digits, dots, dashes or underscores');
       if (secret.length < 8 || /\s/.test(secret)) throw new Error('a secret key is at least 8 characters without spaces');
       if (one.get(id)) throw new Error(`access key ${id} already exists`);

@@ -3,11 +3,13 @@
  * segments are the chosen parts' blobs (no byte is copied), in the same single transaction that
  * drops the upload. Parts not chosen, aborted uploads and stale uploads release their blobs.
  */
+import { randomBytes } from 'node:crypto';
+import type { Statement } from 'better-sqlite3';
+import type { Buckets } from './buckets.js';
+import type { Commits } from './commit.js';
+import type { Objects } from './objects.js';
 import { StoreError } from './types.js';
 import type { Checksum, MultipartUpload, ObjectMeta, PartInfo, Segment, Store } from './types.js';
-import type { Engine } from './engine.js';
-import { newUploadId } from './engine.js';
-import type { Statement } from 'better-sqlite3';
 
 type UploadRow = { upload_id: string; bucket: string; key: string; initiated: number; data: string };
 
@@ -26,8 +28,8 @@ export class Multipart {
     removeParts: Statement;
   };
 
-  constructor(private readonly engine: Engine) {
-    const db = engine.db;
+  constructor(private readonly commits: Commits, private readonly buckets: Buckets, private readonly objects: Objects) {
+    const db = commits.db;
     this.sql = {
       insert: db.prepare('INSERT INTO uploads (upload_id, bucket, key, initiated, data) VALUES (?, ?, ?, ?, ?)'),
       get: db.prepare('SELECT * FROM uploads WHERE upload_id = ?'),
@@ -44,7 +46,7 @@ export class Multipart {
   }
 
   async create(input: Omit<MultipartUpload, 'uploadId' | 'initiated'>): Promise<MultipartUpload> {
-    if (!this.engine.getBucket(input.bucket)) throw new StoreError('NoSuchBucket');
+    if (!this.buckets.get(input.bucket)) throw new StoreError('NoSuchBucket');
     const upload: MultipartUpload = { ...input, uploadId: newUploadId(), initiated: Date.now() };
     this.sql.insert.run(upload.uploadId, upload.bucket, upload.key, upload.initiated, JSON.stringify(upload));
     return upload;
@@ -60,8 +62,8 @@ export class Multipart {
       input.body.resume();
       throw new StoreError('NoSuchUpload');
     }
-    const blob = await this.engine.writeBlob(input.body);
-    return this.engine.commitBlob(blob, input.beforeCommit, (segments) => {
+    const blob = await this.commits.writeBlob(input.body);
+    return this.commits.commitBlob(blob, input.beforeCommit, (segments) => {
       if (!this.sql.get.get(input.uploadId)) throw new StoreError('NoSuchUpload');
       const segment: Segment = segments[0] ?? { blobId: '', size: 0 };
       const part: PartInfo = {
@@ -74,7 +76,7 @@ export class Multipart {
       };
       const previous = this.part(input.uploadId, input.partNumber);
       this.sql.putPart.run(input.uploadId, input.partNumber, JSON.stringify(part));
-      if (previous) this.engine.unref(segmentsOf(previous));
+      if (previous) this.commits.unref(segmentsOf(previous));
       return part;
     });
   }
@@ -92,7 +94,7 @@ export class Multipart {
   }
 
   listUploads(bucket: string, input: { prefix?: string; keyMarker?: string; uploadIdMarker?: string; maxUploads: number }): { uploads: MultipartUpload[]; isTruncated: boolean } {
-    if (!this.engine.getBucket(bucket)) throw new StoreError('NoSuchBucket');
+    if (!this.buckets.get(bucket)) throw new StoreError('NoSuchBucket');
     const prefix = input.prefix ?? '';
     const keyMarker = input.keyMarker ?? '';
     // Without an upload-id marker, the key marker excludes every upload of that key.
@@ -113,11 +115,11 @@ export class Multipart {
   }
 
   async complete(input: { uploadId: string; parts: { partNumber: number; size: number; segment: Segment }[]; etag: string; checksum?: Checksum; precondition?: (current: ObjectMeta | undefined) => void }): Promise<ObjectMeta> {
-    return this.engine.groupCommit(() => {
+    return this.commits.groupCommit(() => {
       const row = this.sql.get.get(input.uploadId);
       if (!row) throw new StoreError('NoSuchUpload');
       const upload = JSON.parse(row.data) as MultipartUpload;
-      if (!this.engine.getBucket(upload.bucket)) throw new StoreError('NoSuchBucket');
+      if (!this.buckets.get(upload.bucket)) throw new StoreError('NoSuchBucket');
       const chosen = new Set<number>();
       for (const p of input.parts) {
         const stored = this.part(input.uploadId, p.partNumber);
@@ -139,11 +141,11 @@ export class Multipart {
         partSizes: input.parts.map((p) => p.size),
         segments,
       };
-      this.engine.replaceObject(meta, input.precondition);
+      this.objects.replace(meta, input.precondition);
       // The chosen parts' references pass to the object; the others are released.
       for (const r of this.sql.allParts.all(input.uploadId)) {
         const part = JSON.parse(r.data) as PartInfo;
-        if (!chosen.has(part.partNumber)) this.engine.unref(segmentsOf(part));
+        if (!chosen.has(part.partNumber)) this.commits.unref(segmentsOf(part));
       }
       this.sql.removeParts.run(input.uploadId);
       this.sql.remove.run(input.uploadId);
@@ -152,7 +154,7 @@ export class Multipart {
   }
 
   async abort(uploadId: string): Promise<void> {
-    this.engine.transaction(() => {
+    this.commits.transaction(() => {
       if (!this.sql.get.get(uploadId)) throw new StoreError('NoSuchUpload');
       this.drop(uploadId);
     });
@@ -164,17 +166,21 @@ export class Multipart {
   }
 
   private drop(uploadId: string): void {
-    for (const r of this.sql.allParts.all(uploadId)) this.engine.unref(segmentsOf(JSON.parse(r.data) as PartInfo));
+    for (const r of this.sql.allParts.all(uploadId)) this.commits.unref(segmentsOf(JSON.parse(r.data) as PartInfo));
     this.sql.removeParts.run(uploadId);
     this.sql.remove.run(uploadId);
   }
 
   async reclaimStale(maxAgeMs: number): Promise<number> {
-    if (!this.engine.db.open) return 0;
+    if (!this.commits.db.open) return 0;
     const stale = this.sql.stale.all(Date.now() - maxAgeMs);
-    for (const row of stale) this.engine.transaction(() => this.drop(row.upload_id));
+    for (const row of stale) this.commits.transaction(() => this.drop(row.upload_id));
     return stale.length;
   }
+}
+
+function newUploadId(): string {
+  return randomBytes(24).toString('base64url');
 }
 
 function segmentsOf(part: PartInfo): Segment[] {

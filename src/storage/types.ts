@@ -1,6 +1,7 @@
 /**
  * The storage engine's narrow interface. The S3 layer talks only to `Store`;
- * `engine.ts` implements it on SQLite metadata plus immutable blob files.
+ * `engine.ts` implements it on SQLite metadata plus immutable blob files; test/conformance/store
+ * holds the contract any implementation must pass.
  *
  * Keys and bucket names are plain JS strings; ordering everywhere is S3's:
  * by the UTF-8 bytes of the key (what SQLite's BINARY collation does on TEXT).
@@ -171,6 +172,14 @@ export interface PartInfo {
   segment: Segment;
 }
 
+/** A store's cache of blob bytes, keyed by blob id (blobs are immutable, so an entry is never stale). */
+export interface HotBlobCache {
+  readonly hits: number;
+  readonly misses: number;
+  /** The blob's bytes when they are cached; an absent entry is not counted as a miss. */
+  getIfCached(blobId: string): Buffer | undefined;
+}
+
 /** The engine. Every method that changes state resolves only once the change is durable. */
 export interface Store {
   /**
@@ -233,6 +242,12 @@ export interface Store {
    * (its own writes, and other processes' commits seen by refresh()).
    */
   readonly generation: number;
+
+  /**
+   * The in-memory cache of small hot objects, when the implementation keeps one: its counters go
+   * into the usage stats, and GETs may answer from it before reading any metadata.
+   */
+  readonly hotCache?: HotBlobCache;
 
   /** Closes the database; pending writes finish first. */
   close(): Promise<void>;

@@ -2,7 +2,7 @@
  * The fsync of a group commit, off the event loop. With synchronous=FULL, SQLite fsyncs the WAL
  * inside COMMIT, on the main thread: under a mixed load that was about a quarter of the server's
  * time (5 ms per group commit here), during which no GET could be answered. Group commits
- * (engine.ts) instead run at synchronous=NORMAL, which writes the same WAL frames without the
+ * (commit.ts) instead run at synchronous=NORMAL, which writes the same WAL frames without the
  * fsync, and then fdatasync the WAL file here, on libuv's thread pool; a write is reported
  * done, and the blob files it dropped are unlinked, only once that fdatasync has returned, so it
  * is exactly as durable as before. In WAL mode FULL and NORMAL differ only in that per-commit

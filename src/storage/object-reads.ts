@@ -1,0 +1,67 @@
+/**
+ * Opening an object for reading: pins the version current now, so that an overwrite or delete
+ * meanwhile cannot take its bytes away (blob-refs.ts). Small objects come from the hot cache or
+ * the database (inline blobs), the rest from their blob files.
+ */
+import { readFile } from 'node:fs/promises';
+import type { BlobCache } from './blob-cache.js';
+import type { BlobRefs } from './blob-refs.js';
+import type { MetaCache } from './meta-cache.js';
+import type { Objects } from './objects.js';
+import { memoryReader, openReader } from './reader.js';
+import type { ObjectReader } from './types.js';
+
+export class ObjectReads {
+  constructor(private readonly objects: Objects, private readonly blobs: BlobRefs, private readonly cache: BlobCache, private readonly metaCache: MetaCache) {}
+
+  async open(bucket: string, key: string): Promise<ObjectReader | undefined> {
+    try {
+      return await this.tryOpen(bucket, key);
+    } catch (err) {
+      // Another server process may have replaced the object and unlinked its blob between our
+      // metadata read and the open: read the metadata again, which names the new blob.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      this.metaCache.refresh();
+      return this.tryOpen(bucket, key);
+    }
+  }
+
+  private async tryOpen(bucket: string, key: string): Promise<ObjectReader | undefined> {
+    const meta = this.objects.head(bucket, key);
+    if (!meta) return undefined;
+    if (meta.segments.length === 0) return memoryReader(meta, Buffer.alloc(0));
+    if (meta.segments[0]!.inline) return memoryReader(meta, this.inlineBytes(meta.segments[0]!.blobId, meta.size));
+    const small = meta.segments.length === 1 && this.cache.fits(meta.size);
+    if (small) {
+      const hit = this.cache.get(meta.segments[0]!.blobId);
+      if (hit) return memoryReader(meta, hit);
+    }
+    // Pinned until the descriptors are open: a concurrent delete must not unlink in between.
+    const ids = meta.segments.map((s) => s.blobId);
+    this.blobs.pin(ids);
+    try {
+      if (small) {
+        const blobId = meta.segments[0]!.blobId;
+        const bytes = await readFile(this.blobs.files.pathOf(blobId));
+        this.cache.set(blobId, bytes);
+        return memoryReader(meta, bytes);
+      }
+      return await openReader(meta, (id) => this.blobs.files.pathOf(id), this.blobs.fds);
+    } finally {
+      this.blobs.unpin(ids);
+    }
+  }
+
+  private inlineBytes(blobId: string, size: number): Buffer {
+    const fits = this.cache.fits(size);
+    const hit = fits ? this.cache.get(blobId) : undefined;
+    if (hit) return hit;
+    const bytes = this.blobs.inlineBytes(blobId);
+    if (bytes === undefined) {
+      // Replaced by another process since our metadata read: open() reads the metadata again.
+      throw Object.assign(new Error(`inline blob ${blobId} is gone`), { code: 'ENOENT' });
+    }
+    if (fits) this.cache.set(blobId, bytes);
+    return bytes;
+  }
+}
