@@ -3,7 +3,7 @@
  * everyone else gets what the ACL grants (canned ACLs expand to S3's documented grants).
  * A bucket policy's explicit Deny beats everything but the root keys; its Allow adds to the ACLs.
  */
-import { S3Error } from './errors.js';
+import { S3Error } from '../errors/s3-error.js';
 import type { Principal } from '../auth/types.js';
 import type { Acl, BucketInfo, Grant } from '../storage/types.js';
 import type { Decision } from './policy.js';

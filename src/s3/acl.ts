@@ -1,6 +1,6 @@
 /** ACLs in their three wire forms: canned (`x-amz-acl`), grant headers (`x-amz-grant-*`), and AccessControlPolicy XML. */
 import type { IncomingHttpHeaders } from 'node:http';
-import { S3Error } from './errors.js';
+import { S3Error } from '../errors/s3-error.js';
 import { header } from './headers.js';
 import { child, children, childText, doc, el, escapeXml, parseXml, text } from './xml.js';
 import type { Acl, CannedAcl, Grant } from '../storage/types.js';

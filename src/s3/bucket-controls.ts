@@ -4,7 +4,7 @@
  * Block (refuse or ignore public ACLs, refuse or ignore public policies). New AWS buckets have
  * both on; here a bucket has neither until someone sets them, as on the S3 API before 2023.
  */
-import { S3Error } from './errors.js';
+import { S3Error } from '../errors/s3-error.js';
 import { ALL_USERS, AUTHENTICATED_USERS } from './access.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import { aclFromHeaders } from './acl.js';

@@ -4,7 +4,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { S3Error } from './errors.js';
+import { S3Error } from '../errors/s3-error.js';
 import type { RequestContext, ServerConfig } from './context.js';
 import { dispatch } from './dispatch.js';
 import { refuseDuplicateHeaders } from './duplicate-headers.js';

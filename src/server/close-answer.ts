@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { S3Error, type S3ErrorCode } from '../s3/errors.js';
+import { S3Error, type S3ErrorCode } from '../errors/s3-error.js';
 import { errorDocument } from '../s3/respond.js';
 import { nextRequestId } from '../s3/handler.js';
 

@@ -9,7 +9,7 @@ import { createS3Handler, nextRequestId } from '../s3/handler.js';
 import { createWebsiteHandler } from '../serving/website.js';
 import type { ServerConfig } from '../s3/context.js';
 import { errorDocument } from '../s3/respond.js';
-import { S3Error } from '../s3/errors.js';
+import { S3Error } from '../errors/s3-error.js';
 import { createAdminHandler } from './admin.js';
 import { loadRootCredentials, type RootCredentials } from './root-credentials.js';
 import { Engine, openStore } from '../storage/engine.js';

@@ -1,5 +1,5 @@
 /** S3's WebsiteConfiguration: XML in and out, validated as S3 validates it. */
-import { S3Error } from '../s3/errors.js';
+import { S3Error } from '../errors/s3-error.js';
 import { child, children, childText, doc, el, parseXml, text, type XmlValue } from '../s3/xml.js';
 
 export interface RoutingRule {

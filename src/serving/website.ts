@@ -4,7 +4,7 @@
  * S3 GetObject/HeadObject handler, so ETags, ranges and conditional requests behave the same.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { S3Error } from '../s3/errors.js';
+import { S3Error } from '../errors/s3-error.js';
 import type { Reply, RequestContext, ServerConfig } from '../s3/context.js';
 import { header, isSafeRedirectLocation } from '../s3/headers.js';
 import { toS3Error, writeReply } from '../s3/respond.js';

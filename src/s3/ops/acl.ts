@@ -1,6 +1,6 @@
 /** ACL sub-resources: Get/PutBucketAcl and Get/PutObjectAcl. */
 import { checkRequestedAcl } from '../bucket-controls.js';
-import { S3Error } from '../errors.js';
+import { S3Error } from '../../errors/s3-error.js';
 import { emptyReply, xmlReply, type Handler, type RequestContext } from '../context.js';
 import { expandAcl } from '../access.js';
 import { aclFromHeaders, aclXml, parseAclXml } from '../acl.js';

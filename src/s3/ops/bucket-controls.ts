@@ -1,5 +1,5 @@
 /** Get/Put/DeleteBucketOwnershipControls and Get/Put/DeletePublicAccessBlock. */
-import { S3Error } from '../errors.js';
+import { S3Error } from '../../errors/s3-error.js';
 import { emptyReply, xmlReply, type Handler } from '../context.js';
 import { child, children, childText, doc, el, parseXml, text } from '../xml.js';
 import { bucketFor, storeCall } from './_common.js';

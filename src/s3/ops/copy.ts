@@ -1,7 +1,7 @@
 /** CopyObject: same or another bucket, COPY/REPLACE directives, copy-source conditions, copy onto itself. */
 import { newObjectOwner, requestedAclHeaders } from '../bucket-controls.js';
 import type { IncomingHttpHeaders } from 'node:http';
-import { S3Error } from '../errors.js';
+import { S3Error } from '../../errors/s3-error.js';
 import { xmlReply, type Handler, type RequestContext } from '../context.js';
 import { aclFromHeaders } from '../acl.js';
 import { header, objectHeadersFromRequest, tagsFromHeader, validRedirectLocation } from '../headers.js';

@@ -4,7 +4,7 @@
  */
 import { newObjectOwner, requestedAclHeaders } from '../bucket-controls.js';
 import { Readable } from 'node:stream';
-import { S3Error } from '../errors.js';
+import { S3Error } from '../../errors/s3-error.js';
 import { emptyReply, xmlReply, type Handler, type RequestContext } from '../context.js';
 import { header, objectHeadersFromRequest, tagsFromHeader } from '../headers.js';
 import { doc, el, isoDate, text } from '../xml.js';

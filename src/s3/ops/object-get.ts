@@ -1,6 +1,6 @@
 /** GetObject and HeadObject: ranges, conditional requests, response overrides, checksums, partNumber. */
 import type { IncomingHttpHeaders } from 'node:http';
-import { S3Error } from '../errors.js';
+import { S3Error } from '../../errors/s3-error.js';
 import type { Handler, Reply, RequestContext } from '../context.js';
 import { header, httpDate, objectResponseHeaders, validHeaderValue } from '../headers.js';
 import { objectAccess, requireBucket } from './_common.js';

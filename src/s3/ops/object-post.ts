@@ -6,7 +6,7 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
 import busboy from 'busboy';
-import { S3Error } from '../errors.js';
+import { S3Error } from '../../errors/s3-error.js';
 import { refuseUnsupported } from '../unsupported.js';
 import { newObjectOwner, requestedAclHeaders } from '../bucket-controls.js';
 import { emptyReply, type Handler, type RequestContext } from '../context.js';

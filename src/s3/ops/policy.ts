@@ -1,6 +1,6 @@
 /** Bucket policy: Put/Get/DeleteBucketPolicy and GetBucketPolicyStatus. */
 import { publicAccessBlock } from '../bucket-controls.js';
-import { S3Error } from '../errors.js';
+import { S3Error } from '../../errors/s3-error.js';
 import { emptyReply, xmlReply, type Handler } from '../context.js';
 import { doc, text } from '../xml.js';
 import { isPublicPolicy, parsePolicy } from '../policy.js';

@@ -1,5 +1,5 @@
 /** Put/Get/DeleteBucketWebsite: the configuration the website endpoint serves by. */
-import { S3Error } from '../errors.js';
+import { S3Error } from '../../errors/s3-error.js';
 import { emptyReply, xmlReply, type Handler } from '../context.js';
 import { parseWebsiteXml, websiteXml, type WebsiteConfig } from '../../serving/website-config.js';
 import { bucketFor, storeCall } from './_common.js';
