@@ -19,7 +19,7 @@ import { withHoistedHeaders } from './hoisted-headers.js';
 import { bucketPolicy } from './policy-cache.js';
 import { dependsOnRequest } from './policy.js';
 import type { Store } from '../storage/types.js';
-import type { UsageRecorder } from '../serving/usage.js';
+import type { UsageTap } from './usage-tap.js';
 
 export interface S3HandlerDeps {
   store: Store;
@@ -28,7 +28,7 @@ export interface S3HandlerDeps {
   /** Requests under `/_offload/` (the server's own namespace). */
   admin: (req: IncomingMessage, res: ServerResponse, path: string) => void;
   /** Usage stats and metrics: one tap per request, read when the response ends. */
-  usage?: UsageRecorder;
+  usage?: UsageTap;
   /** The hot cache's copy of a blob, if it has one: lets repeated public GETs skip the S3 work. */
   hotBlob?: (blobId: string) => Buffer | undefined;
 }

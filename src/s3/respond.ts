@@ -7,7 +7,7 @@ import type { Reply } from './context.js';
 import type { PooledBuffer } from '../storage/buffer-pool.js';
 import { text } from './xml.js';
 import { storageFailureOf } from '../storage/disk-space.js';
-import { redactText, redactUrl } from '../serving/access-log.js';
+import { redactText, redactUrl } from '../util/redact.js';
 
 export function writeReply(req: IncomingMessage, res: ServerResponse, reply: Reply): void {
   const { body } = reply;

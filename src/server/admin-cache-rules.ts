@@ -1,12 +1,12 @@
 /**
- * `/_offload/buckets/<bucket>/cache-rules`: GET, PUT (a rules document, see serving/cache-rules.ts)
+ * `/_offload/buckets/<bucket>/cache-rules`: GET, PUT (a rules document, see media/cache-rules.ts)
  * and DELETE a bucket's cache rules. Root-signed like every admin call; the PUT body is verified
  * against its signed SHA-256 by the same body decoder S3 uploads use.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { authenticate, decodeBody } from '../auth/index.js';
 import type { CredentialLookup } from '../auth/types.js';
-import { CacheRulesError, parseCacheRules } from '../serving/cache-rules.js';
+import { CacheRulesError, parseCacheRules } from '../media/cache-rules.js';
 import type { Store } from '../storage/types.js';
 
 export interface CacheRulesAdminDeps {

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type RequestListener, type Server, 
 import { onBodyWanted } from '../auth/index.js';
 import type { Socket } from 'node:net';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { loadCacheRulesFile } from '../serving/cache-rules.js';
+import { loadCacheRulesFile } from '../media/cache-rules.js';
 import { resolve } from 'node:path';
 import { createS3Handler, nextRequestId } from '../s3/handler.js';
 import { createWebsiteHandler } from '../serving/website.js';
@@ -18,45 +18,13 @@ import { UsageRecorder } from '../serving/usage.js';
 import { openKeyStore } from '../storage/keys.js';
 import type { Credential } from '../auth/types.js';
 import type { Store } from '../storage/types.js';
-import type { MinFreeSpace } from '../storage/disk-space.js';
 import { ConnectionCap } from './connection-cap.js';
 import { BodyTimeouts } from './body-timeout.js';
 import { defaultMaxConnections } from './fd-budget.js';
 import { DEFAULT_BODY_MIN_RATE, DEFAULT_BODY_TIMEOUT_MS, DEFAULT_HEADER_TIMEOUT_MS } from './limit-options.js';
+import type { ServeOptions } from './serve-options.js';
 
-export interface ServeOptions {
-  host: string;
-  port: number;
-  dataDir: string;
-  domain: string;
-  region: string;
-  /** A second listener that answers as S3's website endpoint (index/error documents, redirects, HTML errors). */
-  websitePort?: number;
-  /** Hosts `bucket.<websiteDomain>` are website requests, on either port (default: the API domain, on the website port only). */
-  websiteDomain?: string;
-  env?: NodeJS.ProcessEnv;
-  /** Compress text objects without stored variants on first request (see serving/compress.ts). */
-  compressOnTheFly?: boolean;
-  /** Per-bucket cache rules to apply at start-up (JSON file). */
-  cacheRulesFile?: string;
-  /** Memory for the hot-object cache (default: the engine's, 64 MiB). */
-  hotCacheBytes?: number;
-  /**
-   * A `--workers` worker: the primary recovered the data folder and holds its claim, and sibling
-   * workers write it too.
-   */
-  skipRecovery?: boolean;
-  /** `--min-free-space`: object writes are refused below it (storage/disk-space.ts). */
-  minFreeSpace?: MinFreeSpace;
-  /** Client connections this process holds at once (default: from the open-files limit, fd-budget.ts). */
-  maxConnections?: number;
-  /** Longest wait for a request's next body bytes, and the grace before its average rate counts (default 60 s; 0: off). */
-  bodyTimeoutMs?: number;
-  /** Slowest average a request body may arrive at past that grace, bytes/s (default 500; 0: off). */
-  bodyMinRate?: number;
-  /** Time a client has to send a request's headers (default 20 s). */
-  headerTimeoutMs?: number;
-}
+export type { ServeOptions };
 
 export interface RunningServer {
   server: Server;

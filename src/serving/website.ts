@@ -10,11 +10,10 @@ import { header, isSafeRedirectLocation } from '../s3/headers.js';
 import { toS3Error, writeReply } from '../s3/respond.js';
 import { bucketFromHost } from '../s3/router.js';
 import { getObject, headObject } from '../s3/ops/object-get.js';
-import { bucketWebsite } from '../s3/ops/website.js';
 import { escapeXml } from '../s3/xml.js';
-import type { RoutingRule, WebsiteConfig } from './website-config.js';
+import { bucketWebsite, encodePath, redirectLocation, routingRuleFor, type WebsiteConfig } from '../media/website-config.js';
 import type { Store } from '../storage/types.js';
-import type { RequestTap, UsageRecorder } from './usage.js';
+import type { RequestTap, UsageTap } from '../s3/usage-tap.js';
 
 export interface WebsiteDeps {
   store: Store;
@@ -23,7 +22,7 @@ export interface WebsiteDeps {
   websiteDomain: string;
   nextRequestId: () => string;
   /** Usage stats and metrics (website requests count as WebsiteGetObject/WebsiteHeadObject). */
-  usage?: UsageRecorder;
+  usage?: UsageTap;
 }
 
 export function createWebsiteHandler(deps: WebsiteDeps): (req: IncomingMessage, res: ServerResponse) => void {
@@ -66,8 +65,8 @@ async function serve(deps: WebsiteDeps, req: IncomingMessage, res: ServerRespons
     const { hostName, protocol } = site.redirectAllRequestsTo;
     return redirect(res, 301, `${protocol ?? 'http'}://${hostName}${rawPath}${q < 0 ? '' : target.slice(q)}`);
   }
-  const before = site.routingRules.find((r) => r.condition?.httpErrorCodeReturnedEquals === undefined && matchesPrefix(r, key));
-  if (before) return redirect(res, Number(before.redirect.httpRedirectCode ?? 301), redirectLocation(before, key, req));
+  const before = routingRuleFor(site, key);
+  if (before) return redirect(res, Number(before.redirect.httpRedirectCode ?? 301), redirectLocation(before, key, header(req.headers, 'host')));
 
   const ctxFor = (objectKey: string): RequestContext & { op: { op: 'GetObject' | 'HeadObject'; bucket: string; key: string } } => ({
     requestId,
@@ -112,8 +111,8 @@ async function serve(deps: WebsiteDeps, req: IncomingMessage, res: ServerRespons
       const index = deps.store.headObject(bucket, `${key}/${site.indexDocument}`);
       if (index) return redirect(res, 302, `/${encodePath(key)}/`);
     }
-    const after = site.routingRules.find((r) => r.condition?.httpErrorCodeReturnedEquals === String(s3err.status) && matchesPrefix(r, key));
-    if (after) return redirect(res, Number(after.redirect.httpRedirectCode ?? 301), redirectLocation(after, key, req));
+    const after = routingRuleFor(site, key, s3err.status);
+    if (after) return redirect(res, Number(after.redirect.httpRedirectCode ?? 301), redirectLocation(after, key, header(req.headers, 'host')));
     if (site.errorDocument) {
       try {
         const page = await read(site.errorDocument);
@@ -126,24 +125,6 @@ async function serve(deps: WebsiteDeps, req: IncomingMessage, res: ServerRespons
     }
     throw s3err;
   }
-}
-
-function matchesPrefix(rule: RoutingRule, key: string): boolean {
-  const prefix = rule.condition?.keyPrefixEquals;
-  return prefix === undefined || key.startsWith(prefix);
-}
-
-function redirectLocation(rule: RoutingRule, key: string, req: IncomingMessage): string {
-  const r = rule.redirect;
-  let newKey = key;
-  if (r.replaceKeyWith !== undefined) newKey = r.replaceKeyWith;
-  else if (r.replaceKeyPrefixWith !== undefined) newKey = r.replaceKeyPrefixWith + key.slice(rule.condition?.keyPrefixEquals?.length ?? 0);
-  const host = r.hostName ?? header(req.headers, 'host') ?? 'localhost';
-  return `${r.protocol ?? 'http'}://${host}/${encodePath(newKey)}`;
-}
-
-function encodePath(key: string): string {
-  return key.split('/').map(encodeURIComponent).join('/');
 }
 
 function redirect(res: ServerResponse, status: number, location: string): void {

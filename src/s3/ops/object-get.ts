@@ -6,9 +6,9 @@ import { header, httpDate, objectResponseHeaders, validHeaderValue } from '../he
 import { objectAccess, requireBucket } from './_common.js';
 import { parsePartNumber } from './part-number.js';
 import type { ObjectMeta, ObjectReader } from '../../storage/types.js';
-import { applyCacheRules } from '../../serving/cache-rules.js';
-import { acceptedEncodings, chooseVariant } from '../../serving/variants.js';
-import { compressedBody, eligibleOnTheFly, knownCompressed } from '../../serving/compress.js';
+import { applyCacheRules } from '../../media/cache-rules.js';
+import { acceptedEncodings, chooseVariant } from '../../media/variants.js';
+import { compressedBody, eligibleOnTheFly, knownCompressed } from '../../media/compress.js';
 import { memoryReader } from '../../storage/reader.js';
 
 type ByteRange = { start: number; end: number };
