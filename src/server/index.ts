@@ -11,6 +11,7 @@ import type { ServerConfig } from '../s3/context.js';
 import { errorDocument } from '../s3/respond.js';
 import { S3Error } from '../errors/s3-error.js';
 import { createAdminHandler } from './admin.js';
+import { createFrontDoor } from './front-door.js';
 import { loadRootCredentials, type RootCredentials } from './root-credentials.js';
 import { Engine, openStore } from '../storage/engine.js';
 import { claimDataFolder } from './data-lock.js';
@@ -81,21 +82,20 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     store,
   });
   const hotBlob = cache && ((blobId: string) => cache.getIfCached(blobId));
-  const s3Handler = createS3Handler({ store, config, lookup, admin, usage, hotBlob });
+  const s3 = createS3Handler({ store, config, lookup, usage, hotBlob });
   const websiteDomain = (opts.websiteDomain ?? opts.domain).toLowerCase();
   const website = createWebsiteHandler({ store, config, websiteDomain, nextRequestId, usage });
+  const entrances = { s3, website, admin };
   // With a website domain of its own, `bucket.<websiteDomain>` hosts are website requests on the API port too.
-  const websiteSuffix = websiteDomain !== config.domain ? `.${websiteDomain}` : undefined;
-  const handler: RequestListener = websiteSuffix
-    ? (req, res) => (hostName(req.headers.host).endsWith(websiteSuffix) ? website(req, res) : s3Handler(req, res))
-    : s3Handler;
+  const websiteHostSuffix = websiteDomain !== config.domain ? `.${websiteDomain}` : undefined;
+  const handler = createFrontDoor(entrances, { websiteHostSuffix });
   const guards: ConnectionGuards = {
     cap: new ConnectionCap(opts.maxConnections ?? defaultMaxConnections()),
     bodies: new BodyTimeouts({ timeoutMs: opts.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS, minBytesPerSec: opts.bodyMinRate ?? DEFAULT_BODY_MIN_RATE }),
     headerTimeoutMs: opts.headerTimeoutMs ?? DEFAULT_HEADER_TIMEOUT_MS,
   };
   const servers = [listener(handler, guards)];
-  if (opts.websitePort !== undefined) servers.push(listener(website, guards));
+  if (opts.websitePort !== undefined) servers.push(listener(createFrontDoor(entrances, { websiteOnly: true }), guards));
   const [server, websiteServer] = servers as [Server, Server | undefined];
   const port = await listen(server, opts.port, opts.host);
   config.port = port;
@@ -176,10 +176,6 @@ function listen(server: Server, port: number, host: string): Promise<number> {
       resolveListen(typeof address === 'object' && address ? address.port : port);
     });
   });
-}
-
-function hostName(host: string | undefined): string {
-  return (host ?? '').toLowerCase().replace(/:\d+$/, '');
 }
 
 /**

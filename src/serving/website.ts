@@ -5,7 +5,9 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { S3Error } from '../errors/s3-error.js';
-import type { Reply, RequestContext, ServerConfig } from '../s3/context.js';
+import type { Reply, ServerConfig } from '../s3/context.js';
+import { ANONYMOUS, makeRequestContext } from '../s3/request-context.js';
+import type { RequestTarget } from '../util/request-target.js';
 import { header, isSafeRedirectLocation } from '../s3/headers.js';
 import { toS3Error, writeReply } from '../s3/respond.js';
 import { bucketFromHost } from '../s3/router.js';
@@ -25,9 +27,10 @@ export interface WebsiteDeps {
   usage?: UsageTap;
 }
 
-export function createWebsiteHandler(deps: WebsiteDeps): (req: IncomingMessage, res: ServerResponse) => void {
+/** The website endpoint: a request the front door (server/front-door.ts) classified as one, its target split. */
+export function createWebsiteHandler(deps: WebsiteDeps): (req: IncomingMessage, res: ServerResponse, target: RequestTarget) => void {
   const isBucket = (name: string) => deps.store.getBucket(name) !== undefined;
-  return (req, res) => {
+  return (req, res, target) => {
     deps.store.refresh();
     const requestId = deps.nextRequestId();
     res.setHeader('x-amz-request-id', requestId);
@@ -37,16 +40,13 @@ export function createWebsiteHandler(deps: WebsiteDeps): (req: IncomingMessage, 
       tap.website = true;
       tap.op = req.method === 'HEAD' ? 'WebsiteHeadObject' : 'WebsiteGetObject';
     }
-    serve(deps, req, res, requestId, isBucket, tap).catch((err: unknown) => errorPage(req, res, toS3Error(err), requestId));
+    serve(deps, req, res, target, requestId, isBucket, tap).catch((err: unknown) => errorPage(req, res, toS3Error(err), requestId));
   };
 }
 
-async function serve(deps: WebsiteDeps, req: IncomingMessage, res: ServerResponse, requestId: string, isBucket: (n: string) => boolean, tap?: RequestTap): Promise<void> {
+async function serve(deps: WebsiteDeps, req: IncomingMessage, res: ServerResponse, { rawPath, rawQuery, hasQuery }: RequestTarget, requestId: string, isBucket: (n: string) => boolean, tap?: RequestTap): Promise<void> {
   const method = req.method ?? 'GET';
   if (method !== 'GET' && method !== 'HEAD') throw new S3Error('MethodNotAllowed', `The specified method is not allowed against this resource.`, { Method: method }, { Allow: 'GET, HEAD' });
-  const target = req.url ?? '/';
-  const q = target.indexOf('?');
-  const rawPath = q < 0 ? target : target.slice(0, q);
   const bucket = bucketFromHost(header(req.headers, 'host'), deps.websiteDomain, isBucket);
   if (bucket === undefined || !isBucket(bucket)) throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket ?? '' });
   const site = bucketWebsite(deps.store, bucket);
@@ -63,27 +63,17 @@ async function serve(deps: WebsiteDeps, req: IncomingMessage, res: ServerRespons
   }
   if (site.redirectAllRequestsTo) {
     const { hostName, protocol } = site.redirectAllRequestsTo;
-    return redirect(res, 301, `${protocol ?? 'http'}://${hostName}${rawPath}${q < 0 ? '' : target.slice(q)}`);
+    return redirect(res, 301, `${protocol ?? 'http'}://${hostName}${rawPath}${hasQuery ? `?${rawQuery}` : ''}`);
   }
   const before = routingRuleFor(site, key);
   if (before) return redirect(res, Number(before.redirect.httpRedirectCode ?? 301), redirectLocation(before, key, header(req.headers, 'host')));
 
-  const ctxFor = (objectKey: string): RequestContext & { op: { op: 'GetObject' | 'HeadObject'; bucket: string; key: string } } => ({
-    requestId,
-    req,
-    op: { op: method === 'HEAD' ? 'HeadObject' : 'GetObject', bucket, key: objectKey },
-    principal: { kind: 'anonymous' },
-    payload: { kind: 'unsigned' },
-    auth: { principal: { kind: 'anonymous' }, payload: { kind: 'unsigned' } },
-    query: new URLSearchParams(),
-    headers: req.headers,
-    store: deps.store,
-    config: deps.config,
-    readBody: async () => Buffer.alloc(0),
-  });
+  // The one S3 GetObject/HeadObject handler, with the context every S3 request gets (request-context.ts).
   const read = (objectKey: string): Promise<Reply> => {
-    const ctx = ctxFor(objectKey);
-    return ctx.op.op === 'HeadObject' ? headObject(ctx as never) : getObject(ctx as never);
+    const common = { requestId, req, auth: ANONYMOUS, query: new URLSearchParams(), headers: req.headers, store: deps.store, config: deps.config };
+    return method === 'HEAD'
+      ? headObject(makeRequestContext({ ...common, op: { op: 'HeadObject', bucket, key: objectKey } }))
+      : getObject(makeRequestContext({ ...common, op: { op: 'GetObject', bucket, key: objectKey } }));
   };
 
   const objectKey = key === '' || key.endsWith('/') ? key + (site.indexDocument ?? '') : key;
