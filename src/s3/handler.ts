@@ -17,8 +17,8 @@ import type { RequestTarget } from '../util/request-target.js';
 import { applyCors } from './ops/cors.js';
 import { RepeatedAnswerCache } from './repeated-answer-cache.js';
 import { withHoistedHeaders } from './hoisted-headers.js';
-import { bucketPolicy } from './policy-cache.js';
-import { dependsOnRequest } from './policy.js';
+import { bucketPolicy } from './access/policy-cache.js';
+import { dependsOnRequest } from './access/bucket-policy.js';
 import type { Store } from '../storage/types.js';
 import type { UsageTap } from './usage-tap.js';
 

@@ -1,12 +1,12 @@
 /** Small pieces every operation group uses: bucket lookup, access checks, owner XML. */
 import { S3Error } from '../../errors/s3-error.js';
 import { s3ErrorFromStore } from '../../errors/store-error.js';
-import { authorize, type Permission } from '../access.js';
-import { ACTIONS } from '../actions.js';
+import { authorize, type Permission } from '../access/authorize.js';
+import { ACTIONS } from '../access/actions.js';
 import { header } from '../headers.js';
-import { evaluatePolicy, type Decision } from '../policy.js';
-import { bucketPolicy } from '../policy-cache.js';
-import { bucketControls } from '../bucket-controls.js';
+import { evaluatePolicy, type Decision } from '../access/bucket-policy.js';
+import { bucketPolicy } from '../access/policy-cache.js';
+import { bucketControls } from '../access/public-access-controls.js';
 import type { RequestContext } from '../context.js';
 import { el, text } from '../xml.js';
 import type { BucketInfo, ObjectMeta } from '../../storage/types.js';

@@ -8,7 +8,7 @@ import { PassThrough, Transform, type Readable, type TransformCallback } from 'n
 import busboy from 'busboy';
 import { S3Error } from '../../errors/s3-error.js';
 import { refuseUnsupported } from '../unsupported.js';
-import { newObjectOwner, requestedAclHeaders } from '../bucket-controls.js';
+import { newObjectOwner, requestedAclHeaders } from '../access/public-access-controls.js';
 import { emptyReply, type Handler, type RequestContext } from '../context.js';
 import { header, isHeaderSafe, objectHeadersFromRequest } from '../headers.js';
 import { el, text } from '../xml.js';

@@ -1,5 +1,5 @@
 /** PutObject: streamed to the engine, verified on the way, acknowledged once durable. */
-import { newObjectOwner, requestedAclHeaders } from '../bucket-controls.js';
+import { newObjectOwner, requestedAclHeaders } from '../access/public-access-controls.js';
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { S3Error } from '../../errors/s3-error.js';
