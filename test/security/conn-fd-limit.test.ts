@@ -5,6 +5,7 @@
  * database and blob files: uploads and downloads of file-backed objects and health checks work.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { missingPeer } from '../helpers/require-peer.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -66,7 +67,7 @@ function idleSocket(): Promise<{ socket: Socket; received: () => string }> {
   });
 }
 
-describe.skipIf(!hasPrlimit)(`open-files limit ${LIMIT}`, () => {
+describe.skipIf(missingPeer('prlimit (util-linux)', hasPrlimit))(`open-files limit ${LIMIT}`, () => {
   it('caps connections from the limit, answers the rest 503 SlowDown, and still reads and writes blob files at the cap', async () => {
     const cap = defaultMaxConnections(LIMIT);
     const s3 = sdkClient(server);

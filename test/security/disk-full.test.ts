@@ -6,11 +6,12 @@
  * per request. Needs root for mount(8): in CI a non-root run fails; locally it is skipped.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sdkErrorOf } from '../helpers/errors.js';
 import { execFileSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, statfsSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateBucketCommand, DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, PutObjectCommand, type S3Client, type S3ServiceException } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { sdkClient } from '../helpers/clients.js';
 import { startWatched, type WatchedServer } from './disk-harness.js';
 
@@ -43,14 +44,13 @@ afterAll(async () => {
 });
 
 const body = (i: number, size = MiB) => Buffer.alloc(size, i % 251);
-const errorOf = (err: unknown) => ({ name: (err as S3ServiceException).name, status: (err as S3ServiceException).$metadata?.httpStatusCode });
 
 async function put(key: string, bytes: Buffer): Promise<unknown> {
   try {
     await s3.send(new PutObjectCommand({ Bucket: 'full', Key: key, Body: bytes }));
     return 'ok';
   } catch (err) {
-    return errorOf(err);
+    return sdkErrorOf(err);
   }
 }
 
@@ -104,7 +104,7 @@ describe.skipIf(!isRoot)('a full disk', () => {
     const result = await s3.send(new DeleteObjectsCommand({ Bucket: 'full', Delete: { Objects: batch.map((Key) => ({ Key })) } }));
     expect(result.Errors ?? []).toEqual([]);
     expect(result.Deleted?.length).toBe(5);
-    const gone = await s3.send(new GetObjectCommand({ Bucket: 'full', Key: batch[0]! })).catch((err: unknown) => errorOf(err));
+    const gone = await s3.send(new GetObjectCommand({ Bucket: 'full', Key: batch[0]! })).catch((err: unknown) => sdkErrorOf(err));
     expect(gone).toEqual({ name: 'NoSuchKey', status: 404 });
   });
 
@@ -141,7 +141,7 @@ describe.skipIf(!isRoot)('a full disk', () => {
     server = await startWatched({ dataDir });
     s3.destroy();
     s3 = sdkClient(server);
-    const gone = await s3.send(new GetObjectCommand({ Bucket: 'full', Key: 'obj-0' })).catch((err: unknown) => errorOf(err));
+    const gone = await s3.send(new GetObjectCommand({ Bucket: 'full', Key: 'obj-0' })).catch((err: unknown) => sdkErrorOf(err));
     expect(gone).toEqual({ name: 'NoSuchKey', status: 404 });
   });
 });
