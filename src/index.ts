@@ -7,4 +7,4 @@
  */
 export { startServer, type RunningServer, type ServeOptions } from './server/index.js';
 export type { Store, ObjectMeta, BucketInfo } from './storage/types.js';
-export { S3Error, S3_ERRORS, type S3ErrorCode } from './s3/errors.js';
+export { S3Error, S3_ERRORS, type S3ErrorCode } from './errors/s3-error.js';

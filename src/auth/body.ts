@@ -6,7 +6,7 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { createHash, type Hash } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import { S3Error } from '../s3/errors.js';
+import { S3Error } from '../errors/s3-error.js';
 import type { ChecksumAlgorithm } from '../storage/types.js';
 import type { ChecksumRequest, DecodedBody, PayloadMode } from './types.js';
 import { AwsChunkedDecoder } from './chunked.js';

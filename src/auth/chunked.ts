@@ -6,7 +6,7 @@
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import { createHash, type Hash } from 'node:crypto';
-import { S3Error } from '../s3/errors.js';
+import { S3Error } from '../errors/s3-error.js';
 import { hmac } from './signing-key.js';
 import { EMPTY_SHA256, sha256Hex } from './sigv4.js';
 

@@ -3,7 +3,7 @@
  * what it promises about the body. Anonymous requests are not an error here; access checks
  * decide what an anonymous caller may do.
  */
-import { S3Error } from '../s3/errors.js';
+import { S3Error } from '../errors/s3-error.js';
 import type { AuthInput, AuthOptions, AuthResult } from './types.js';
 import { queryPairs } from './encoding.js';
 import { payloadMode, verifyHeaderV4, verifyPresignedV4 } from './sigv4.js';

@@ -1,5 +1,5 @@
 /** Small pieces every signature scheme needs: one header's value, and the credential an access key names. */
-import { S3Error } from '../s3/errors.js';
+import { S3Error } from '../errors/s3-error.js';
 import type { AuthOptions, Credential } from './types.js';
 
 /** The first value of a header Node may have given as a list. */

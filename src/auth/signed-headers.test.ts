@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HEADERS_NOT_SIGNED, requireSignedHeaders } from './signed-headers.js';
-import type { S3Error } from '../s3/errors.js';
+import type { S3Error } from '../errors/s3-error.js';
 
 function refusal(headers: Record<string, string>, signed: string[], form: 'header' | 'presigned'): S3Error | undefined {
   try {

@@ -11,7 +11,7 @@
  * SigV2 needs no such rule: its string to sign holds every x-amz-* header the request carries.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { S3Error } from '../s3/errors.js';
+import { S3Error } from '../errors/s3-error.js';
 
 export const HEADERS_NOT_SIGNED = 'There were headers present in the request which were not signed';
 

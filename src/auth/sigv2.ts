@@ -3,7 +3,7 @@
  * `--signature-v2` and older tools send.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { S3Error } from '../s3/errors.js';
+import { S3Error } from '../errors/s3-error.js';
 import type { AuthInput, AuthOptions, AuthResult, Credential } from './types.js';
 import { safeDecode } from './encoding.js';
 import { MAX_SKEW_MS } from './sigv4.js';

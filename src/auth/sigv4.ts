@@ -4,7 +4,7 @@
  * a custom endpoint); the signature itself proves the client used that scope.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { S3Error } from '../s3/errors.js';
+import { S3Error } from '../errors/s3-error.js';
 import type { AuthInput, AuthOptions, AuthResult, PayloadMode } from './types.js';
 import { canonicalPaths, canonicalQuery, queryPairs } from './encoding.js';
 import { hmac, signingKey } from './signing-key.js';

@@ -64,17 +64,14 @@ export async function signedRequest(conn: AdminConnection, method: string, path:
   }
 }
 
-/** The JSON body of a successful answer, or an error carrying the server's reason. */
+/** The JSON body of a successful answer, or an error carrying the server's reason (its S3 error code and message). */
 export async function jsonOrThrow<T>(res: Response, endpoint: string): Promise<T> {
   const text = await res.text();
   if (!res.ok) {
     let message = text;
-    try {
-      const body = JSON.parse(text) as { error?: string; message?: string };
-      message = [body.error, body.message].filter(Boolean).join(': ');
-    } catch {
-      // not JSON: show it as it is
-    }
+    // The admin API answers errors as S3 does, with an XML error document.
+    const code = /<Code>([^<]*)<\/Code>/.exec(text)?.[1];
+    if (code !== undefined) message = [code, /<Message>([^<]*)<\/Message>/.exec(text)?.[1]].filter(Boolean).join(': ');
     throw new Error(`${res.status} from ${new URL(endpoint).origin}: ${message.slice(0, 300)}`);
   }
   return (text === '' ? undefined : JSON.parse(text)) as T;

@@ -47,7 +47,7 @@ export interface Reply {
   chunks?: AsyncIterable<PooledBuffer>;
   /** Runs once the response is finished or the connection closed (releases pinned reads). */
   onDone?: () => void;
-  /** The body is this whole blob, from the hot cache: a repeat of the request may reuse it (public-get-cache.ts). */
+  /** The body is this whole blob, from the hot cache: a repeat of the request may reuse it (repeated-answer-cache.ts). */
   blobId?: string;
 }
 

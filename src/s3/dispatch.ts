@@ -5,7 +5,7 @@
 import { getObjectAttributes } from './ops/object-attributes.js';
 import { deleteBucketOwnershipControls, deletePublicAccessBlock, getBucketOwnershipControls, getPublicAccessBlock, putBucketOwnershipControls, putPublicAccessBlock } from './ops/bucket-controls.js';
 import { getBucketLogging, putBucketLogging } from './ops/logging.js';
-import { S3Error } from './errors.js';
+import { S3Error } from '../errors/s3-error.js';
 import { refuseUnsupported } from './unsupported.js';
 import type { Handler, HandlerTable, RequestContext, Reply } from './context.js';
 import type { OpName, Operation } from './router.js';

@@ -4,7 +4,7 @@
  * silently reinterpreted; a proxy in front may have read the other copy. Refused instead.
  */
 import type { IncomingMessage } from 'node:http';
-import { S3Error } from './errors.js';
+import { S3Error } from '../errors/s3-error.js';
 
 const SINGLE = new Set([
   'authorization', 'host', 'x-amz-date', 'x-amz-content-sha256', 'x-amz-decoded-content-length', 'x-amz-security-token',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { S3_ERRORS, S3Error } from './errors.js';
+import { S3_ERRORS, S3Error } from '../errors/s3-error.js';
 import { errorDocument } from './respond.js';
 
 describe('S3 error table', () => {

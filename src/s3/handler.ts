@@ -2,38 +2,35 @@
  * The request pipeline: parse (router) -> authenticate -> build one context -> dispatch ->
  * write. Every response carries a request id; every failure becomes an S3 error document.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { S3Error } from './errors.js';
-import type { RequestContext, ServerConfig } from './context.js';
+import type { ServerConfig } from './context.js';
 import { dispatch } from './dispatch.js';
 import { refuseDuplicateHeaders } from './duplicate-headers.js';
 import { header } from './headers.js';
 import { writeError, writeReply } from './respond.js';
 import { bucketFromHost, route } from './router.js';
-import { authenticate, checksumRequestFromHeaders, decodeBody, verifyContentMd5 } from '../auth/index.js';
-import type { AuthResult, CredentialLookup } from '../auth/types.js';
+import { authenticate } from '../auth/index.js';
+import type { CredentialLookup } from '../auth/types.js';
+import { ANONYMOUS, makeRequestContext } from './request-context.js';
+import type { RequestTarget } from '../util/request-target.js';
 import { applyCors } from './ops/cors.js';
-import { PublicGetCache } from './public-get-cache.js';
+import { RepeatedAnswerCache } from './repeated-answer-cache.js';
 import { withHoistedHeaders } from './hoisted-headers.js';
-import { bucketPolicy } from './policy-cache.js';
-import { dependsOnRequest } from './policy.js';
+import { bucketPolicy } from './access/policy-cache.js';
+import { dependsOnRequest } from './access/bucket-policy.js';
 import type { Store } from '../storage/types.js';
-import type { UsageRecorder } from '../serving/usage.js';
+import type { UsageTap } from './usage-tap.js';
 
 export interface S3HandlerDeps {
   store: Store;
   config: ServerConfig;
   lookup: CredentialLookup;
-  /** Requests under `/_offload/` (the server's own namespace). */
-  admin: (req: IncomingMessage, res: ServerResponse, path: string) => void;
   /** Usage stats and metrics: one tap per request, read when the response ends. */
-  usage?: UsageRecorder;
+  usage?: UsageTap;
   /** The hot cache's copy of a blob, if it has one: lets repeated public GETs skip the S3 work. */
   hotBlob?: (blobId: string) => Buffer | undefined;
 }
-
-const ANONYMOUS: AuthResult = { principal: { kind: 'anonymous' }, payload: { kind: 'unsigned' } };
 
 const ID_PREFIX = randomBytes(4).toString('hex').toUpperCase();
 let counter = 0;
@@ -44,35 +41,32 @@ export function nextRequestId(): string {
   return ID_PREFIX + counter.toString(16).toUpperCase().padStart(8, '0');
 }
 
-export function createS3Handler(deps: S3HandlerDeps): (req: IncomingMessage, res: ServerResponse) => void {
+/** Every answer names its request (the repeated-answer cache writes the same two, in its own head). */
+export function setRequestIdHeaders(res: ServerResponse, requestId: string): void {
+  res.setHeader('x-amz-request-id', requestId);
+  res.setHeader('x-amz-id-2', requestId);
+  res.setHeader('Server', 'Offload');
+}
+
+/** The S3 API: a request the front door (server/front-door.ts) classified as one, its target split. */
+export function createS3Handler(deps: S3HandlerDeps): (req: IncomingMessage, res: ServerResponse, target: RequestTarget) => void {
   const { store, config } = deps;
   const isBucket = (name: string) => store.getBucket(name) !== undefined;
-  const publicGets = deps.hotBlob && new PublicGetCache(() => store.generation, deps.hotBlob);
-  return (req, res) => {
+  const repeatedAnswers = deps.hotBlob && new RepeatedAnswerCache(() => store.generation, deps.hotBlob);
+  return (req, res, { rawPath, rawQuery }) => {
     store.refresh();
     const generation = store.generation;
     const requestId = nextRequestId();
-    const target = req.url ?? '/';
-    const q = target.indexOf('?');
-    const rawPath = q < 0 ? target : target.slice(0, q);
-    const rawQuery = q < 0 ? '' : target.slice(q + 1);
-    const admin = rawPath.startsWith('/_offload/');
-    const tap = admin ? undefined : deps.usage?.begin(req, res);
-    const repeatKey = admin || !publicGets ? undefined : PublicGetCache.keyOf(req);
+    const tap = deps.usage?.begin(req, res);
+    const repeatKey = repeatedAnswers ? RepeatedAnswerCache.keyOf(req) : undefined;
     if (repeatKey !== undefined) {
-      const hit = publicGets!.serve(repeatKey, res, requestId);
+      const hit = repeatedAnswers!.serve(repeatKey, res, requestId);
       if (hit) {
         if (tap) Object.assign(tap, { op: 'GetObject', bucket: hit.bucket, key: hit.key });
         return;
       }
     }
-    res.setHeader('x-amz-request-id', requestId);
-    res.setHeader('x-amz-id-2', requestId);
-    res.setHeader('Server', 'Offload');
-    if (admin) {
-      deps.admin(req, res, rawPath);
-      return;
-    }
+    setRequestIdHeaders(res, requestId);
     let resource = rawPath;
     handle().catch((err: unknown) => writeError(req, res, err, resource, requestId));
 
@@ -95,21 +89,7 @@ export function createS3Handler(deps: S3HandlerDeps): (req: IncomingMessage, res
         { region: config.region, lookup: deps.lookup },
       );
       if (tap) tap.principal = auth.principal;
-      const ctx: RequestContext = {
-        requestId,
-        req,
-        op,
-        principal: auth.principal,
-        payload: auth.payload,
-        auth,
-        query,
-        headers,
-        store,
-        config,
-        readBody: (limit = 1024 * 1024) => readWholeBody(ctx, limit),
-        lookup: deps.lookup,
-      };
-      const reply = await dispatch(ctx);
+      const reply = await dispatch(makeRequestContext({ requestId, req, op, auth, query, headers, store, config, lookup: deps.lookup }));
       try {
         writeReply(req, res, reply);
       } catch (err) {
@@ -118,7 +98,7 @@ export function createS3Handler(deps: S3HandlerDeps): (req: IncomingMessage, res
         throw err;
       }
       if (repeatKey !== undefined && reply.blobId !== undefined && op.op === 'GetObject' && auth.principal.kind === 'anonymous' && reply.status === 200 && !policyDependsOnRequest(store, op.bucket)) {
-        publicGets!.remember(repeatKey, res, reply.headers ?? {}, { generation, bucket: op.bucket, key: op.key, blobId: reply.blobId });
+        repeatedAnswers!.remember(repeatKey, res, reply.headers ?? {}, { generation, bucket: op.bucket, key: op.key, blobId: reply.blobId });
       }
     }
   };
@@ -131,37 +111,4 @@ export function createS3Handler(deps: S3HandlerDeps): (req: IncomingMessage, res
 function policyDependsOnRequest(store: Store, bucket: string): boolean {
   const policy = bucketPolicy(store, bucket);
   return policy !== undefined && dependsOnRequest(policy);
-}
-
-/** How much of an oversized XML body is read (and dropped) before the error is answered. */
-const DRAIN_LIMIT = 16 * 1024 * 1024;
-
-/** Small bodies (XML documents) read whole, through the same verification as object bodies. */
-async function readWholeBody(ctx: RequestContext, limit: number): Promise<Buffer> {
-  // On CompleteMultipartUpload the checksum headers describe the whole object, not this XML.
-  const checksum = ctx.op.op === 'CompleteMultipartUpload' ? undefined : checksumRequestFromHeaders(ctx.headers);
-  const decoded = decodeBody(ctx.req, ctx.payload, { headers: ctx.headers, checksum });
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of decoded.stream) {
-      size += (chunk as Buffer).length;
-      // Past the limit, a modest rest is read and dropped: answering mid-upload would reset the
-      // connection under the client before it reads the error.
-      if (size > limit + DRAIN_LIMIT) break;
-      if (size <= limit) chunks.push(chunk as Buffer);
-    }
-  } catch (err) {
-    if (size <= limit) throw err;
-  }
-  if (size > limit) {
-    decoded.stream.destroy();
-    throw new S3Error('MaxMessageLengthExceeded');
-  }
-  const body = Buffer.concat(chunks);
-  const contentMd5 = header(ctx.headers, 'content-md5');
-  if (contentMd5 !== undefined) {
-    verifyContentMd5(contentMd5, createHash('md5').update(body).digest());
-  }
-  return body;
 }

@@ -1,6 +1,6 @@
 /** Object headers in (from a PUT) and out (on GET/HEAD), and the HTTP date format. */
 import type { IncomingHttpHeaders } from 'node:http';
-import { S3Error } from './errors.js';
+import { S3Error } from '../errors/s3-error.js';
 import type { ObjectHeaders, ObjectMeta } from '../storage/types.js';
 
 /** RFC 7231 IMF-fixdate, as in Last-Modified. */

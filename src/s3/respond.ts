@@ -1,12 +1,13 @@
 /** The one place that writes responses: replies, S3 error documents, request ids. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
-import { S3Error, isS3Error } from './errors.js';
+import { S3Error, isS3Error } from '../errors/s3-error.js';
+import { s3ErrorFromStore } from '../errors/store-error.js';
 import type { Reply } from './context.js';
 import type { PooledBuffer } from '../storage/buffer-pool.js';
 import { text } from './xml.js';
 import { storageFailureOf } from '../storage/disk-space.js';
-import { redactText, redactUrl } from '../serving/access-log.js';
+import { redactText, redactUrl } from '../util/redact.js';
 
 export function writeReply(req: IncomingMessage, res: ServerResponse, reply: Reply): void {
   const { body } = reply;
@@ -169,6 +170,9 @@ export function errorDocument(err: S3Error, resource: string, requestId: string)
 
 export function toS3Error(err: unknown): S3Error {
   if (isS3Error(err)) return err;
+  // A Store failure that escaped a handler's storeCall still answers as the S3 error it names.
+  const fromStore = s3ErrorFromStore(err);
+  if (isS3Error(fromStore)) return fromStore;
   if (err && typeof err === 'object' && 'code' in err) {
     const code = (err as { code: unknown }).code;
     if (code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ECONNRESET') return new S3Error('IncompleteBody');

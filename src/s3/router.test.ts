@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bucketFromHost, route, splitPath } from './router.js';
-import { S3Error } from './errors.js';
+import { S3Error } from '../errors/s3-error.js';
 
 const r = (method: string, target: string, opts: { hostBucket?: string; copySource?: string } = {}) => {
   const [path = '/', query = ''] = target.split('?');

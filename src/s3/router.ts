@@ -3,7 +3,7 @@
  * `Operation` before any I/O. Sub-resources are matched in the order S3 documents them;
  * anything unknown still gets a name so that it can answer NotImplemented honestly.
  */
-import { S3Error } from './errors.js';
+import { S3Error } from '../errors/s3-error.js';
 
 export const SERVICE_OPS = ['ListBuckets'] as const;
 

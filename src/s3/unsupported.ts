@@ -4,7 +4,7 @@
  * body is read, with the error S3 itself gives where it has one (docs/compatibility.md lists them).
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { S3Error } from './errors.js';
+import { S3Error } from '../errors/s3-error.js';
 import { header } from './headers.js';
 import type { OpName } from './router.js';
 

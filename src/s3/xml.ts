@@ -3,7 +3,7 @@
  * fixed and hot); request bodies are parsed with fast-xml-parser into plain objects.
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { S3Error, type S3ErrorCode } from './errors.js';
+import { S3Error, type S3ErrorCode } from '../errors/s3-error.js';
 
 export const S3_NS = 'http://s3.amazonaws.com/doc/2006-03-01/';
 const XML_DECL = '<?xml version="1.0" encoding="UTF-8"?>\n';

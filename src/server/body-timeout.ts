@@ -10,7 +10,7 @@
  * stop. One timer checks every watched body, so an upload costs a Set entry, not a timer.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { S3Error } from '../s3/errors.js';
+import { S3Error } from '../errors/s3-error.js';
 import { answerAndClose } from './close-answer.js';
 
 export interface BodyTimeoutOptions {

@@ -5,17 +5,16 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { S3Error, type S3ErrorCode } from '../s3/errors.js';
+import { S3Error, type S3ErrorCode } from '../errors/s3-error.js';
 import { errorDocument } from '../s3/respond.js';
 import { nextRequestId } from '../s3/handler.js';
+import { splitTarget } from '../util/request-target.js';
 
 /** A socket answered and half-closed, whose client does not close, is cut after this. */
 const LINGER_MS = 2000;
 
 export function pathOf(url: string | undefined): string {
-  const target = url ?? '/';
-  const q = target.indexOf('?');
-  return q < 0 ? target : target.slice(0, q);
+  return splitTarget(url).rawPath;
 }
 
 /** Answers the request with the error, then closes its connection once the answer is flushed. */

@@ -8,7 +8,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { resolve } from 'node:path';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { loadCacheRulesFile } from '../serving/cache-rules.js';
+import { loadCacheRulesFile } from '../media/cache-rules.js';
 import { openStore } from '../storage/engine.js';
 import { claimDataFolder } from './data-lock.js';
 import { loadRootCredentials, type RootCredentials } from './root-credentials.js';

@@ -11,7 +11,7 @@
  */
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { S3Error } from '../s3/errors.js';
+import { S3Error } from '../errors/s3-error.js';
 import { answerAndClose, answerRawAndClose, pathOf } from './close-answer.js';
 
 /** Over-cap connections allowed to wait for their first request (counted in fd-budget.ts's reserve). */

@@ -3,14 +3,15 @@ import { createServer, type IncomingMessage, type RequestListener, type Server, 
 import { onBodyWanted } from '../auth/index.js';
 import type { Socket } from 'node:net';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { loadCacheRulesFile } from '../serving/cache-rules.js';
+import { loadCacheRulesFile } from '../media/cache-rules.js';
 import { resolve } from 'node:path';
 import { createS3Handler, nextRequestId } from '../s3/handler.js';
 import { createWebsiteHandler } from '../serving/website.js';
 import type { ServerConfig } from '../s3/context.js';
 import { errorDocument } from '../s3/respond.js';
-import { S3Error } from '../s3/errors.js';
+import { S3Error } from '../errors/s3-error.js';
 import { createAdminHandler } from './admin.js';
+import { createFrontDoor } from './front-door.js';
 import { loadRootCredentials, type RootCredentials } from './root-credentials.js';
 import { openStore } from '../storage/engine.js';
 import { claimDataFolder } from './data-lock.js';
@@ -18,45 +19,13 @@ import { UsageRecorder } from '../serving/usage.js';
 import { openKeyStore } from '../storage/keys.js';
 import type { Credential } from '../auth/types.js';
 import type { Store } from '../storage/types.js';
-import type { MinFreeSpace } from '../storage/disk-space.js';
 import { ConnectionCap } from './connection-cap.js';
 import { BodyTimeouts } from './body-timeout.js';
 import { defaultMaxConnections } from './fd-budget.js';
 import { DEFAULT_BODY_MIN_RATE, DEFAULT_BODY_TIMEOUT_MS, DEFAULT_HEADER_TIMEOUT_MS } from './limit-options.js';
+import type { ServeOptions } from './serve-options.js';
 
-export interface ServeOptions {
-  host: string;
-  port: number;
-  dataDir: string;
-  domain: string;
-  region: string;
-  /** A second listener that answers as S3's website endpoint (index/error documents, redirects, HTML errors). */
-  websitePort?: number;
-  /** Hosts `bucket.<websiteDomain>` are website requests, on either port (default: the API domain, on the website port only). */
-  websiteDomain?: string;
-  env?: NodeJS.ProcessEnv;
-  /** Compress text objects without stored variants on first request (see serving/compress.ts). */
-  compressOnTheFly?: boolean;
-  /** Per-bucket cache rules to apply at start-up (JSON file). */
-  cacheRulesFile?: string;
-  /** Memory for the hot-object cache (default: the engine's, 64 MiB). */
-  hotCacheBytes?: number;
-  /**
-   * A `--workers` worker: the primary recovered the data folder and holds its claim, and sibling
-   * workers write it too.
-   */
-  skipRecovery?: boolean;
-  /** `--min-free-space`: object writes are refused below it (storage/disk-space.ts). */
-  minFreeSpace?: MinFreeSpace;
-  /** Client connections this process holds at once (default: from the open-files limit, fd-budget.ts). */
-  maxConnections?: number;
-  /** Longest wait for a request's next body bytes, and the grace before its average rate counts (default 60 s; 0: off). */
-  bodyTimeoutMs?: number;
-  /** Slowest average a request body may arrive at past that grace, bytes/s (default 500; 0: off). */
-  bodyMinRate?: number;
-  /** Time a client has to send a request's headers (default 20 s). */
-  headerTimeoutMs?: number;
-}
+export type { ServeOptions };
 
 export interface RunningServer {
   server: Server;
@@ -112,21 +81,20 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     store,
   });
   const hotBlob = cache && ((blobId: string) => cache.getIfCached(blobId));
-  const s3Handler = createS3Handler({ store, config, lookup, admin, usage, hotBlob });
+  const s3 = createS3Handler({ store, config, lookup, usage, hotBlob });
   const websiteDomain = (opts.websiteDomain ?? opts.domain).toLowerCase();
   const website = createWebsiteHandler({ store, config, websiteDomain, nextRequestId, usage });
+  const entrances = { s3, website, admin };
   // With a website domain of its own, `bucket.<websiteDomain>` hosts are website requests on the API port too.
-  const websiteSuffix = websiteDomain !== config.domain ? `.${websiteDomain}` : undefined;
-  const handler: RequestListener = websiteSuffix
-    ? (req, res) => (hostName(req.headers.host).endsWith(websiteSuffix) ? website(req, res) : s3Handler(req, res))
-    : s3Handler;
+  const websiteHostSuffix = websiteDomain !== config.domain ? `.${websiteDomain}` : undefined;
+  const handler = createFrontDoor(entrances, { websiteHostSuffix });
   const guards: ConnectionGuards = {
     cap: new ConnectionCap(opts.maxConnections ?? defaultMaxConnections()),
     bodies: new BodyTimeouts({ timeoutMs: opts.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS, minBytesPerSec: opts.bodyMinRate ?? DEFAULT_BODY_MIN_RATE }),
     headerTimeoutMs: opts.headerTimeoutMs ?? DEFAULT_HEADER_TIMEOUT_MS,
   };
   const servers = [listener(handler, guards)];
-  if (opts.websitePort !== undefined) servers.push(listener(website, guards));
+  if (opts.websitePort !== undefined) servers.push(listener(createFrontDoor(entrances, { websiteOnly: true }), guards));
   const [server, websiteServer] = servers as [Server, Server | undefined];
   const port = await listen(server, opts.port, opts.host);
   config.port = port;
@@ -207,10 +175,6 @@ function listen(server: Server, port: number, host: string): Promise<number> {
       resolveListen(typeof address === 'object' && address ? address.port : port);
     });
   });
-}
-
-function hostName(host: string | undefined): string {
-  return (host ?? '').toLowerCase().replace(/:\d+$/, '');
 }
 
 /**

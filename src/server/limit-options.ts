@@ -5,7 +5,7 @@
  */
 import { Option } from 'commander';
 // Only types from index.js: a --workers primary loads this file and must not load the server.
-import type { ServeOptions } from './index.js';
+import type { ServeOptions } from './serve-options.js';
 import { defaultMaxConnections, maxConnectionsCeiling, openFilesLimit, RESERVED_DESCRIPTORS } from './fd-budget.js';
 
 export const DEFAULT_BODY_TIMEOUT_MS = 60_000;

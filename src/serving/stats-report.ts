@@ -54,6 +54,9 @@ const WHERE = `bucket = @bucket AND hour >= @hour AND (@prefix = '' OR substr(ke
 
 type Params = { bucket: string; hour: number; prefix: string; top: number };
 
+/** A report argument that cannot be read (the admin API answers it as InvalidArgument). */
+export class StatsArgumentError extends Error {}
+
 export class StatsQueries {
   private readonly sql;
 
@@ -75,7 +78,7 @@ export class StatsQueries {
 
   report(q: StatsQuery): StatsReport {
     const periodMs = parseSince(q.since);
-    if (periodMs === undefined) throw new Error(`since must look like 7d, 24h or 30m, got "${q.since}"`);
+    if (periodMs === undefined) throw new StatsArgumentError(`since must look like 7d, 24h or 30m, got "${q.since}"`);
     const now = q.now ?? Date.now();
     const hour = Math.floor((now - periodMs) / 3_600_000);
     const p: Params = { bucket: q.bucket, hour, prefix: q.prefix, top: q.top };

@@ -12,15 +12,9 @@ import type { Db } from '../storage/schema.js';
 import { AccessLogBuffer } from './access-log.js';
 import { batchWriter, openUsageDatabase, type BatchWriter } from './usage-db.js';
 import { PendingUsage } from './usage-pending.js';
+import type { RequestTap, UsageTap } from '../s3/usage-tap.js';
 
-/** What the handler learned about a request; read when the response ends. */
-export interface RequestTap {
-  op: string;
-  bucket: string | undefined;
-  key: string | undefined;
-  principal: Principal;
-  website: boolean;
-}
+export type { RequestTap };
 
 export interface UsageOptions {
   /** Milliseconds between flushes (default 2000). */
@@ -31,7 +25,7 @@ export interface UsageOptions {
 
 const ANONYMOUS: Principal = { kind: 'anonymous' };
 
-export class UsageRecorder {
+export class UsageRecorder implements UsageTap {
   readonly db: Db;
   private readonly pending = new PendingUsage();
   private readonly accessLog: AccessLogBuffer;

@@ -4,17 +4,18 @@
  * S3 GetObject/HeadObject handler, so ETags, ranges and conditional requests behave the same.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { S3Error } from '../s3/errors.js';
-import type { Reply, RequestContext, ServerConfig } from '../s3/context.js';
+import { S3Error } from '../errors/s3-error.js';
+import type { Reply, ServerConfig } from '../s3/context.js';
+import { ANONYMOUS, makeRequestContext } from '../s3/request-context.js';
+import type { RequestTarget } from '../util/request-target.js';
 import { header, isSafeRedirectLocation } from '../s3/headers.js';
 import { toS3Error, writeReply } from '../s3/respond.js';
 import { bucketFromHost } from '../s3/router.js';
 import { getObject, headObject } from '../s3/ops/object-get.js';
-import { bucketWebsite } from '../s3/ops/website.js';
 import { escapeXml } from '../s3/xml.js';
-import type { RoutingRule, WebsiteConfig } from './website-config.js';
+import { bucketWebsite, encodePath, redirectLocation, routingRuleFor, type WebsiteConfig } from '../media/website-config.js';
 import type { Store } from '../storage/types.js';
-import type { RequestTap, UsageRecorder } from './usage.js';
+import type { RequestTap, UsageTap } from '../s3/usage-tap.js';
 
 export interface WebsiteDeps {
   store: Store;
@@ -23,12 +24,13 @@ export interface WebsiteDeps {
   websiteDomain: string;
   nextRequestId: () => string;
   /** Usage stats and metrics (website requests count as WebsiteGetObject/WebsiteHeadObject). */
-  usage?: UsageRecorder;
+  usage?: UsageTap;
 }
 
-export function createWebsiteHandler(deps: WebsiteDeps): (req: IncomingMessage, res: ServerResponse) => void {
+/** The website endpoint: a request the front door (server/front-door.ts) classified as one, its target split. */
+export function createWebsiteHandler(deps: WebsiteDeps): (req: IncomingMessage, res: ServerResponse, target: RequestTarget) => void {
   const isBucket = (name: string) => deps.store.getBucket(name) !== undefined;
-  return (req, res) => {
+  return (req, res, target) => {
     deps.store.refresh();
     const requestId = deps.nextRequestId();
     res.setHeader('x-amz-request-id', requestId);
@@ -38,16 +40,13 @@ export function createWebsiteHandler(deps: WebsiteDeps): (req: IncomingMessage, 
       tap.website = true;
       tap.op = req.method === 'HEAD' ? 'WebsiteHeadObject' : 'WebsiteGetObject';
     }
-    serve(deps, req, res, requestId, isBucket, tap).catch((err: unknown) => errorPage(req, res, toS3Error(err), requestId));
+    serve(deps, req, res, target, requestId, isBucket, tap).catch((err: unknown) => errorPage(req, res, toS3Error(err), requestId));
   };
 }
 
-async function serve(deps: WebsiteDeps, req: IncomingMessage, res: ServerResponse, requestId: string, isBucket: (n: string) => boolean, tap?: RequestTap): Promise<void> {
+async function serve(deps: WebsiteDeps, req: IncomingMessage, res: ServerResponse, { rawPath, rawQuery, hasQuery }: RequestTarget, requestId: string, isBucket: (n: string) => boolean, tap?: RequestTap): Promise<void> {
   const method = req.method ?? 'GET';
   if (method !== 'GET' && method !== 'HEAD') throw new S3Error('MethodNotAllowed', `The specified method is not allowed against this resource.`, { Method: method }, { Allow: 'GET, HEAD' });
-  const target = req.url ?? '/';
-  const q = target.indexOf('?');
-  const rawPath = q < 0 ? target : target.slice(0, q);
   const bucket = bucketFromHost(header(req.headers, 'host'), deps.websiteDomain, isBucket);
   if (bucket === undefined || !isBucket(bucket)) throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket ?? '' });
   const site = bucketWebsite(deps.store, bucket);
@@ -64,27 +63,17 @@ async function serve(deps: WebsiteDeps, req: IncomingMessage, res: ServerRespons
   }
   if (site.redirectAllRequestsTo) {
     const { hostName, protocol } = site.redirectAllRequestsTo;
-    return redirect(res, 301, `${protocol ?? 'http'}://${hostName}${rawPath}${q < 0 ? '' : target.slice(q)}`);
+    return redirect(res, 301, `${protocol ?? 'http'}://${hostName}${rawPath}${hasQuery ? `?${rawQuery}` : ''}`);
   }
-  const before = site.routingRules.find((r) => r.condition?.httpErrorCodeReturnedEquals === undefined && matchesPrefix(r, key));
-  if (before) return redirect(res, Number(before.redirect.httpRedirectCode ?? 301), redirectLocation(before, key, req));
+  const before = routingRuleFor(site, key);
+  if (before) return redirect(res, Number(before.redirect.httpRedirectCode ?? 301), redirectLocation(before, key, header(req.headers, 'host')));
 
-  const ctxFor = (objectKey: string): RequestContext & { op: { op: 'GetObject' | 'HeadObject'; bucket: string; key: string } } => ({
-    requestId,
-    req,
-    op: { op: method === 'HEAD' ? 'HeadObject' : 'GetObject', bucket, key: objectKey },
-    principal: { kind: 'anonymous' },
-    payload: { kind: 'unsigned' },
-    auth: { principal: { kind: 'anonymous' }, payload: { kind: 'unsigned' } },
-    query: new URLSearchParams(),
-    headers: req.headers,
-    store: deps.store,
-    config: deps.config,
-    readBody: async () => Buffer.alloc(0),
-  });
+  // The one S3 GetObject/HeadObject handler, with the context every S3 request gets (request-context.ts).
   const read = (objectKey: string): Promise<Reply> => {
-    const ctx = ctxFor(objectKey);
-    return ctx.op.op === 'HeadObject' ? headObject(ctx as never) : getObject(ctx as never);
+    const common = { requestId, req, auth: ANONYMOUS, query: new URLSearchParams(), headers: req.headers, store: deps.store, config: deps.config };
+    return method === 'HEAD'
+      ? headObject(makeRequestContext({ ...common, op: { op: 'HeadObject', bucket, key: objectKey } }))
+      : getObject(makeRequestContext({ ...common, op: { op: 'GetObject', bucket, key: objectKey } }));
   };
 
   const objectKey = key === '' || key.endsWith('/') ? key + (site.indexDocument ?? '') : key;
@@ -112,8 +101,8 @@ async function serve(deps: WebsiteDeps, req: IncomingMessage, res: ServerRespons
       const index = deps.store.headObject(bucket, `${key}/${site.indexDocument}`);
       if (index) return redirect(res, 302, `/${encodePath(key)}/`);
     }
-    const after = site.routingRules.find((r) => r.condition?.httpErrorCodeReturnedEquals === String(s3err.status) && matchesPrefix(r, key));
-    if (after) return redirect(res, Number(after.redirect.httpRedirectCode ?? 301), redirectLocation(after, key, req));
+    const after = routingRuleFor(site, key, s3err.status);
+    if (after) return redirect(res, Number(after.redirect.httpRedirectCode ?? 301), redirectLocation(after, key, header(req.headers, 'host')));
     if (site.errorDocument) {
       try {
         const page = await read(site.errorDocument);
@@ -126,24 +115,6 @@ async function serve(deps: WebsiteDeps, req: IncomingMessage, res: ServerRespons
     }
     throw s3err;
   }
-}
-
-function matchesPrefix(rule: RoutingRule, key: string): boolean {
-  const prefix = rule.condition?.keyPrefixEquals;
-  return prefix === undefined || key.startsWith(prefix);
-}
-
-function redirectLocation(rule: RoutingRule, key: string, req: IncomingMessage): string {
-  const r = rule.redirect;
-  let newKey = key;
-  if (r.replaceKeyWith !== undefined) newKey = r.replaceKeyWith;
-  else if (r.replaceKeyPrefixWith !== undefined) newKey = r.replaceKeyPrefixWith + key.slice(rule.condition?.keyPrefixEquals?.length ?? 0);
-  const host = r.hostName ?? header(req.headers, 'host') ?? 'localhost';
-  return `${r.protocol ?? 'http'}://${host}/${encodePath(newKey)}`;
-}
-
-function encodePath(key: string): string {
-  return key.split('/').map(encodeURIComponent).join('/');
 }
 
 function redirect(res: ServerResponse, status: number, location: string): void {

@@ -253,11 +253,4 @@ export interface Store {
   close(): Promise<void>;
 }
 
-export type StoreErrorCode = 'NoSuchBucket' | 'NoSuchKey' | 'NoSuchUpload' | 'BucketNotEmpty' | 'BucketAlreadyExists' | 'InvalidPart';
-
-/** Engine-level failures; the S3 layer maps them to S3Error with the same code. */
-export class StoreError extends Error {
-  constructor(readonly code: StoreErrorCode, message?: string) {
-    super(message ?? code);
-  }
-}
+export { StoreError, type StoreErrorCode } from '../errors/store-error.js';

@@ -4,8 +4,9 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtCliExists, client, IMPLEMENTATIONS, objectUrl, runCli, tempDir, type S3Impl } from './harness.js';
+import { missingPeer } from '../helpers/require-peer.js';
 
-describe.skipIf(!builtCliExists()).each(IMPLEMENTATIONS)('offload bucket commands against $name', ({ start }) => {
+describe.skipIf(missingPeer('the built CLI (npm run build)', builtCliExists())).each(IMPLEMENTATIONS)('offload bucket commands against $name', ({ start }) => {
   let impl: S3Impl;
   let s3: S3Client;
   let work: string;

@@ -9,11 +9,12 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Manifest } from '../../src/templates/manifest.js';
 import { builtCliExists, client, objectUrl, runCli, startOffload, tempDir, type CliResult, type S3Impl } from './harness.js';
+import { missingPeer } from '../helpers/require-peer.js';
 
 const FIXTURE = resolve(import.meta.dirname, '../fixtures/site/media');
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
-describe.skipIf(!builtCliExists())('offload sync --hash against offload serve', () => {
+describe.skipIf(missingPeer('the built CLI (npm run build)', builtCliExists()))('offload sync --hash against offload serve', () => {
   let impl: S3Impl;
   let s3: S3Client;
   let media: string;

@@ -6,8 +6,9 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtCliExists, client, runCli, startS3rver, tempDir, type S3Impl } from './harness.js';
+import { missingPeer } from '../helpers/require-peer.js';
 
-describe.skipIf(!builtCliExists())('offload sync options (s3rver)', () => {
+describe.skipIf(missingPeer('the built CLI (npm run build)', builtCliExists()))('offload sync options (s3rver)', () => {
   let impl: S3Impl;
   let s3: S3Client;
   let cache: string;

@@ -11,6 +11,7 @@ import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Manifest } from '../../src/templates/manifest.js';
 import { builtCliExists, client, objectUrl, runCli, startOffload, tempDir, type CliResult, type S3Impl } from './harness.js';
+import { missingPeer } from '../helpers/require-peer.js';
 
 const FIXTURE = resolve(import.meta.dirname, '../fixtures/site/media');
 
@@ -26,7 +27,7 @@ function rawGet(url: string, acceptEncoding?: string): Promise<{ status: number;
   });
 }
 
-describe.skipIf(!builtCliExists())('offload sync --precompress against offload serve', () => {
+describe.skipIf(missingPeer('the built CLI (npm run build)', builtCliExists()))('offload sync --precompress against offload serve', () => {
   let impl: S3Impl;
   let s3: S3Client;
   let media: string;

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CACHE_CONTROL } from '../../src/serving/cache-rules.js';
 import { builtCliExists, client, IMPLEMENTATIONS, makeTree, objectUrl, runCli, tempDir, type S3Impl, type TreeFile } from './harness.js';
+import { missingPeer } from '../helpers/require-peer.js';
 
 const BIG = 7 * 1024 * 1024;
 const MP = ['--multipart-threshold', '6MiB'];
@@ -32,7 +33,7 @@ async function getObject(s3: S3Client, bucket: string, key: string): Promise<{ d
   return { data, contentType: res.ContentType, cacheControl: res.CacheControl };
 }
 
-describe.skipIf(!builtCliExists()).each(IMPLEMENTATIONS)('offload sync against $name', ({ start }) => {
+describe.skipIf(missingPeer('the built CLI (npm run build)', builtCliExists())).each(IMPLEMENTATIONS)('offload sync against $name', ({ start }) => {
   let impl: S3Impl;
   let s3: S3Client;
   let root: string;

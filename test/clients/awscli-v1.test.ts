@@ -4,6 +4,7 @@
  * over https, so the CLI talks to the server through a local TLS front. Skipped when absent.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { missingPeer } from '../helpers/require-peer.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
@@ -34,7 +35,7 @@ async function awsJson<T = Record<string, unknown>>(...args: string[]): Promise<
   return JSON.parse(await aws(...args, '--output', 'json')) as T;
 }
 
-describe.skipIf(!AWS)('AWS CLI v1 with default checksums', () => {
+describe.skipIf(missingPeer('AWS CLI v1', AWS))('AWS CLI v1 with default checksums', () => {
   beforeAll(async () => {
     server = await startServer();
     home = tempDir('awsv1-home');

@@ -1,5 +1,6 @@
 /** Debian's AWS CLI v2 (/usr/bin/aws) against `offload serve`: the high-level s3 commands and s3api. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { missingPeer } from '../helpers/require-peer.js';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
@@ -24,7 +25,7 @@ async function awsJson<T = Record<string, unknown>>(...args: string[]): Promise<
   return JSON.parse(await aws(...args, '--output', 'json')) as T;
 }
 
-describe.skipIf(!existsSync(AWS))('AWS CLI v2', () => {
+describe.skipIf(missingPeer('AWS CLI v2', existsSync(AWS)))('AWS CLI v2', () => {
   beforeAll(async () => {
     server = await startServer();
     home = tempDir('awsv2-home');

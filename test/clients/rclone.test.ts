@@ -1,5 +1,6 @@
 /** rclone (remote configured through RCLONE_CONFIG_OFF_* variables) against `offload serve`. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { missingPeer } from '../helpers/require-peer.js';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, type TestServer } from '../helpers/server.js';
@@ -30,7 +31,7 @@ const tree: Record<string, string> = {
   'empty.txt': '',
 };
 
-describe.skipIf(!existsSync(RCLONE))('rclone', () => {
+describe.skipIf(missingPeer('rclone', existsSync(RCLONE)))('rclone', () => {
   beforeAll(async () => {
     server = await startServer();
     home = tempDir('rclone-home');

@@ -1,5 +1,6 @@
 /** s3cmd against `offload serve`, once signing with SigV4 and once with SigV2. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { missingPeer } from '../helpers/require-peer.js';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, type TestServer } from '../helpers/server.js';
@@ -22,7 +23,7 @@ afterAll(async () => {
   removeDir(home);
 });
 
-describe.skipIf(!existsSync(S3CMD)).each([
+describe.skipIf(missingPeer('s3cmd', existsSync(S3CMD))).each([
   { sig: 'SigV4', v2: false },
   { sig: 'SigV2', v2: true },
 ])('s3cmd with $sig', ({ sig, v2 }) => {

@@ -19,6 +19,8 @@ export interface TestServer {
   /** The website endpoint's port, when started with --website-port. */
   websitePort?: number;
   process: ChildProcess;
+  /** Everything the server wrote to stdout and stderr so far (start-up warnings included). */
+  output(): string;
   /** SIGTERM and wait for exit; removes the data folder unless keepData. */
   stop(opts?: { keepData?: boolean }): Promise<void>;
   /** SIGKILL and wait for exit (crash tests); keeps the data folder. */
@@ -27,12 +29,25 @@ export interface TestServer {
 
 export const CLI = resolve(import.meta.dirname, '../../bin/offload.js');
 
-export async function startServer(opts: { dataDir?: string; args?: string[]; env?: Record<string, string> } = {}): Promise<TestServer> {
+export interface StartOptions {
+  /** A data folder to use (and keep); default: a fresh one, removed by stop(). */
+  dataDir?: string;
+  /** More `offload serve` flags. */
+  args?: string[];
+  env?: Record<string, string>;
+  /** A command to run the server under, e.g. ['prlimit', '--nofile=300:300', '--']. */
+  wrapper?: string[];
+}
+
+/** The one way tests start the server (every variant is an option here, not another starter). */
+export async function startServer(opts: StartOptions = {}): Promise<TestServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'offload-test-'));
   const accessKeyId = opts.env?.OFFLOAD_ROOT_ACCESS_KEY ?? 'OFFLOADTESTROOTKEY01';
   const secretAccessKey = opts.env?.OFFLOAD_ROOT_SECRET_KEY ?? 'offload-test-root-secret-key-0123456789';
   const region = 'us-east-1';
-  const child = spawn(process.execPath, [CLI, 'serve', '--host', '127.0.0.1', '--port', '0', '--data', dataDir, ...(opts.args ?? [])], {
+  const command = [process.execPath, CLI, 'serve', '--host', '127.0.0.1', '--port', '0', '--data', dataDir, ...(opts.args ?? [])];
+  const [program, ...programArgs] = [...(opts.wrapper ?? []), ...command] as [string, ...string[]];
+  const child = spawn(program, programArgs, {
     env: { ...process.env, OFFLOAD_ROOT_ACCESS_KEY: accessKeyId, OFFLOAD_ROOT_SECRET_KEY: secretAccessKey, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -63,6 +78,7 @@ export async function startServer(opts: { dataDir?: string; args?: string[]; env
     dataDir,
     websitePort: websiteMatch ? Number(websiteMatch[1]) : undefined,
     process: child,
+    output: () => output,
     async stop({ keepData = false } = {}) {
       if (child.exitCode === null) child.kill('SIGTERM');
       await exited;

@@ -7,6 +7,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { missingPeer } from '../helpers/require-peer.js';
 import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { startServer, type TestServer } from '../helpers/server.js';
@@ -67,7 +68,7 @@ describe('the copy-and-publish attack on a presigned PUT', () => {
   });
 
   const python = spawnSync('python3', ['-c', 'import boto3'], { encoding: 'utf8' }).status === 0 ? 'python3' : undefined;
-  it.skipIf(!python)('refuses them added to boto3 presigned PUT URLs, SigV2 (its default) and SigV4 (SignedHeaders=host)', async () => {
+  it.skipIf(missingPeer('python3 with boto3', python))('refuses them added to boto3 presigned PUT URLs, SigV2 (its default) and SigV4 (SignedHeaders=host)', async () => {
     const script = [
       'import boto3',
       'from botocore.config import Config',
@@ -92,7 +93,7 @@ describe('the copy-and-publish attack on a presigned PUT', () => {
       await s3.send(new DeleteObjectCommand({ Bucket: 'privb', Key: 'upload-slot.bin' }));
     }
   });
-  it.skipIf(!python)('a boto3 presigned PUT that signed ACL and Content-Type works when both are sent, and only then', async () => {
+  it.skipIf(missingPeer('python3 with boto3', python))('a boto3 presigned PUT that signed ACL and Content-Type works when both are sent, and only then', async () => {
     const script = [
       'import boto3',
       'from botocore.config import Config',

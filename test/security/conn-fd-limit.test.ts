@@ -5,14 +5,12 @@
  * database and blob files: uploads and downloads of file-backed objects and health checks work.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { missingPeer } from '../helpers/require-peer.js';
+import { spawnSync } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { CLI, type TestServer } from '../helpers/server.js';
+import { startServer, type TestServer } from '../helpers/server.js';
 import { sdkClient } from '../helpers/clients.js';
 import { rawRequest, signRequest, toHttp } from '../helpers/raw.js';
 import { defaultMaxConnections } from '../../src/server/fd-budget.js';
@@ -22,37 +20,14 @@ const hasPrlimit = spawnSync('prlimit', ['--version']).status === 0;
 const code = (body: string) => /<Code>([^<]+)<\/Code>/.exec(body)?.[1];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-let child: ChildProcess;
 let server: TestServer;
-let output = '';
-const dataDir = mkdtempSync(join(tmpdir(), 'offload-fdlimit-'));
 
 beforeAll(async () => {
   if (!hasPrlimit) return;
-  const accessKeyId = 'OFFLOADTESTROOTKEY01';
-  const secretAccessKey = 'offload-test-root-secret-key-0123456789';
-  child = spawn('prlimit', [`--nofile=${LIMIT}:${LIMIT}`, '--', process.execPath, CLI, 'serve', '--host', '127.0.0.1', '--port', '0', '--data', dataDir], {
-    env: { ...process.env, OFFLOAD_ROOT_ACCESS_KEY: accessKeyId, OFFLOAD_ROOT_SECRET_KEY: secretAccessKey },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    const onData = (c: Buffer) => {
-      output += c.toString();
-      const m = /offload listening on http:\/\/[^:\s]+:(\d+)/.exec(output);
-      if (m) resolve(Number(m[1]));
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (c) => reject(new Error(`server exited with ${c}: ${output}`)));
-  });
-  server = { endpoint: `http://127.0.0.1:${port}`, host: '127.0.0.1', port, accessKeyId, secretAccessKey, region: 'us-east-1', dataDir, process: child, stop: async () => undefined, kill: async () => undefined };
+  server = await startServer({ wrapper: ['prlimit', `--nofile=${LIMIT}:${LIMIT}`, '--'] });
 });
 afterAll(async () => {
-  if (child && child.exitCode === null) {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
-  }
-  rmSync(dataDir, { recursive: true, force: true });
+  await server?.stop();
 });
 
 function idleSocket(): Promise<{ socket: Socket; received: () => string }> {
@@ -66,7 +41,7 @@ function idleSocket(): Promise<{ socket: Socket; received: () => string }> {
   });
 }
 
-describe.skipIf(!hasPrlimit)(`open-files limit ${LIMIT}`, () => {
+describe.skipIf(missingPeer('prlimit (util-linux)', hasPrlimit))(`open-files limit ${LIMIT}`, () => {
   it('caps connections from the limit, answers the rest 503 SlowDown, and still reads and writes blob files at the cap', async () => {
     const cap = defaultMaxConnections(LIMIT);
     const s3 = sdkClient(server);
@@ -99,7 +74,7 @@ describe.skipIf(!hasPrlimit)(`open-files limit ${LIMIT}`, () => {
     expect(Number(get.headers['content-length'])).toBe(big.length);
 
     for (const s of sockets) s.socket.destroy();
-    expect(output).not.toMatch(/EMFILE|ENFILE/);
-    expect(child.exitCode).toBeNull();
+    expect(server.output()).not.toMatch(/EMFILE|ENFILE/);
+    expect(server.process.exitCode).toBeNull();
   });
 });

@@ -6,13 +6,14 @@
  * per request. Needs root for mount(8): in CI a non-root run fails; locally it is skipped.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type TestServer } from '../helpers/server.js';
+import { sdkErrorOf } from '../helpers/errors.js';
 import { execFileSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, statfsSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateBucketCommand, DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, PutObjectCommand, type S3Client, type S3ServiceException } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { sdkClient } from '../helpers/clients.js';
-import { startWatched, type WatchedServer } from './disk-harness.js';
 
 const isRoot = process.getuid?.() === 0;
 if (!isRoot && process.env.CI) throw new Error('the full-disk test mounts a tmpfs and must run as root in CI');
@@ -21,7 +22,7 @@ const MiB = 1024 * 1024;
 const mountPoint = mkdtempSync(join(tmpdir(), 'offload-fulldisk-'));
 const dataDir = join(mountPoint, 'data');
 let mounted = false;
-let server: WatchedServer;
+let server: TestServer;
 let s3: S3Client;
 /** The output of the server before the restart on a full volume. */
 let earlierOutput = '';
@@ -30,7 +31,7 @@ beforeAll(async () => {
   if (!isRoot) return;
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', mountPoint]);
   mounted = true;
-  server = await startWatched({ dataDir });
+  server = await startServer({ dataDir });
   s3 = sdkClient(server);
   await s3.send(new CreateBucketCommand({ Bucket: 'full' }));
 });
@@ -43,14 +44,13 @@ afterAll(async () => {
 });
 
 const body = (i: number, size = MiB) => Buffer.alloc(size, i % 251);
-const errorOf = (err: unknown) => ({ name: (err as S3ServiceException).name, status: (err as S3ServiceException).$metadata?.httpStatusCode });
 
 async function put(key: string, bytes: Buffer): Promise<unknown> {
   try {
     await s3.send(new PutObjectCommand({ Bucket: 'full', Key: key, Body: bytes }));
     return 'ok';
   } catch (err) {
-    return errorOf(err);
+    return sdkErrorOf(err);
   }
 }
 
@@ -94,7 +94,7 @@ describe.skipIf(!isRoot)('a full disk', () => {
     // An operator restarts the server on the full volume: it comes up, and deletes still work.
     await server.stop();
     earlierOutput = server.output();
-    server = await startWatched({ dataDir });
+    server = await startServer({ dataDir });
     s3.destroy();
     s3 = sdkClient(server);
     expect(await put('more', body(1))).toEqual({ name: 'XOffloadStorageFull', status: 507 });
@@ -104,7 +104,7 @@ describe.skipIf(!isRoot)('a full disk', () => {
     const result = await s3.send(new DeleteObjectsCommand({ Bucket: 'full', Delete: { Objects: batch.map((Key) => ({ Key })) } }));
     expect(result.Errors ?? []).toEqual([]);
     expect(result.Deleted?.length).toBe(5);
-    const gone = await s3.send(new GetObjectCommand({ Bucket: 'full', Key: batch[0]! })).catch((err: unknown) => errorOf(err));
+    const gone = await s3.send(new GetObjectCommand({ Bucket: 'full', Key: batch[0]! })).catch((err: unknown) => sdkErrorOf(err));
     expect(gone).toEqual({ name: 'NoSuchKey', status: 404 });
   });
 
@@ -138,10 +138,10 @@ describe.skipIf(!isRoot)('a full disk', () => {
     expect(lines.filter((l) => /accepting object writes again/.test(l))).toHaveLength(1);
     // The deletes survive a restart: they were committed, not just answered.
     await server.stop();
-    server = await startWatched({ dataDir });
+    server = await startServer({ dataDir });
     s3.destroy();
     s3 = sdkClient(server);
-    const gone = await s3.send(new GetObjectCommand({ Bucket: 'full', Key: 'obj-0' })).catch((err: unknown) => errorOf(err));
+    const gone = await s3.send(new GetObjectCommand({ Bucket: 'full', Key: 'obj-0' })).catch((err: unknown) => sdkErrorOf(err));
     expect(gone).toEqual({ name: 'NoSuchKey', status: 404 });
   });
 });

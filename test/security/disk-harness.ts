@@ -1,66 +1,11 @@
 /**
- * Shared by the disk, permission, log and fault tests: the real server like test/helpers/server.ts
- * starts it, but with its whole output (start-up warnings included) kept for the test to read.
+ * Shared by the disk, permission, log and fault tests (which start the server with
+ * test/helpers/server.ts, reading its output()): the data folder's files as the tests inspect them.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, lstatSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import Database from 'better-sqlite3';
-import { CLI, type TestServer } from '../helpers/server.js';
-
-export interface WatchedServer extends TestServer {
-  /** Everything the server wrote to stdout and stderr so far. */
-  output(): string;
-}
-
-export async function startWatched(opts: { dataDir: string; args?: string[]; env?: Record<string, string> }): Promise<WatchedServer> {
-  const accessKeyId = 'OFFLOADTESTROOTKEY01';
-  const secretAccessKey = 'offload-test-root-secret-key-0123456789';
-  const child = spawn(process.execPath, [CLI, 'serve', '--host', '127.0.0.1', '--port', '0', '--data', opts.dataDir, ...(opts.args ?? [])], {
-    env: { ...process.env, OFFLOAD_ROOT_ACCESS_KEY: accessKeyId, OFFLOAD_ROOT_SECRET_KEY: secretAccessKey, ...opts.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (c: Buffer) => { output += c.toString(); });
-  child.stderr.on('data', (c: Buffer) => { output += c.toString(); });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const port = await new Promise<number>((resolvePort, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start in time:\n${output}`)), 30_000);
-    const poll = setInterval(() => {
-      const m = /offload listening on http:\/\/[^:\s]+:(\d+)/.exec(output);
-      if (m) {
-        clearTimeout(timer);
-        clearInterval(poll);
-        resolvePort(Number(m[1]));
-      }
-    }, 20);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      clearInterval(poll);
-      reject(new Error(`server exited with ${code}:\n${output}`));
-    });
-  });
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    host: '127.0.0.1',
-    port,
-    accessKeyId,
-    secretAccessKey,
-    region: 'us-east-1',
-    dataDir: opts.dataDir,
-    process: child,
-    output: () => output,
-    async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      await exited;
-    },
-    async kill() {
-      if (child.exitCode === null) child.kill('SIGKILL');
-      await exited;
-    },
-  };
-}
 
 /** Every file and folder under dir (dir itself first), without following symbolic links. */
 export function treeOf(dir: string): { path: string; mode: number; isDir: boolean; size: number }[] {

@@ -6,6 +6,7 @@
  * after SIGTERM, exits cleanly). Bounded: a few cuts each.
  */
 import { afterAll, describe, expect, it } from 'vitest';
+import { startServer, type TestServer } from '../helpers/server.js';
 import { connect } from 'node:net';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +14,7 @@ import { join } from 'node:path';
 import { CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, ListPartsCommand, PutObjectCommand, type S3Client, type S3ServiceException } from '@aws-sdk/client-s3';
 import { sdkClient } from '../helpers/clients.js';
 import { signRequest, toHttp } from '../helpers/raw.js';
-import { startWatched, strays, versionBytes, versionOf, type WatchedServer } from './disk-harness.js';
+import { strays, versionBytes, versionOf } from './disk-harness.js';
 
 const roots: string[] = [];
 afterAll(() => roots.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
@@ -26,14 +27,14 @@ function freshDataDir(): string {
 }
 
 /** The request's bytes, signed with an unsigned payload so that any prefix of the body is a valid start. */
-async function uploadBytes(server: WatchedServer, path: string, body: Buffer, query?: Record<string, string>): Promise<{ bytes: Buffer; bodyStart: number }> {
+async function uploadBytes(server: TestServer, path: string, body: Buffer, query?: Record<string, string>): Promise<{ bytes: Buffer; bodyStart: number }> {
   const parts = await signRequest(server, { method: 'PUT', path, query, headers: { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } });
   const bytes = toHttp({ ...parts, body });
   return { bytes, bodyStart: bytes.length - body.length };
 }
 
 /** Sends the first `upTo` bytes, then either cuts the connection or resolves with a function that sends the rest and reads the status. */
-function sendPart(server: WatchedServer, bytes: Buffer, upTo: number): Promise<{ cut(): void; finish(): Promise<number> }> {
+function sendPart(server: TestServer, bytes: Buffer, upTo: number): Promise<{ cut(): void; finish(): Promise<number> }> {
   return new Promise((resolve, reject) => {
     const socket = connect(server.port, '127.0.0.1', () => {
       socket.write(bytes.subarray(0, upTo), () => {
@@ -81,7 +82,7 @@ async function readOrMissing(s3: S3Client, key: string): Promise<Buffer | 'missi
 describe('a client that disconnects mid-upload', () => {
   it('leaves the old object whole, no new one, no temp file, and a live server', async () => {
     const dataDir = freshDataDir();
-    let server = await startWatched({ dataDir });
+    let server = await startServer({ dataDir });
     let s3 = sdkClient(server);
     await s3.send(new CreateBucketCommand({ Bucket: 'cut' }));
     const old = versionBytes('existing', 1, 300_000);
@@ -107,7 +108,7 @@ describe('a client that disconnects mid-upload', () => {
     expect(server.output()).not.toMatch(/internal error|^\s+at /m);
     s3.destroy();
     await server.stop();
-    server = await startWatched({ dataDir });
+    server = await startServer({ dataDir });
     s3 = sdkClient(server);
     expect(strays(dataDir)).toEqual({ temp: [], orphans: [], missing: [] });
     expect(await readOrMissing(s3, 'existing')).toEqual(old);
@@ -119,7 +120,7 @@ describe('a client that disconnects mid-upload', () => {
 describe('SIGTERM mid-upload', () => {
   it('finishes the upload in flight durably, refuses new connections, and exits cleanly', async () => {
     const dataDir = freshDataDir();
-    let server = await startWatched({ dataDir });
+    let server = await startServer({ dataDir });
     let s3 = sdkClient(server);
     await s3.send(new CreateBucketCommand({ Bucket: 'cut' }));
     await s3.send(new PutObjectCommand({ Bucket: 'cut', Key: 'doc', Body: versionBytes('doc', 1, 200_000) }));
@@ -144,7 +145,7 @@ describe('SIGTERM mid-upload', () => {
     expect(await sent.finish()).toBe(200);
     expect(await exited).toBe(0);
 
-    server = await startWatched({ dataDir });
+    server = await startServer({ dataDir });
     s3 = sdkClient(server);
     expect(strays(dataDir)).toEqual({ temp: [], orphans: [], missing: [] });
     const got = await readOrMissing(s3, 'doc');
@@ -156,7 +157,7 @@ describe('SIGTERM mid-upload', () => {
 
   it('drops an upload that outlasts the shutdown grace, leaving the old object whole and no temp file', async () => {
     const dataDir = freshDataDir();
-    let server = await startWatched({ dataDir });
+    let server = await startServer({ dataDir });
     let s3 = sdkClient(server);
     await s3.send(new CreateBucketCommand({ Bucket: 'cut' }));
     const old = versionBytes('slow', 1, 200_000);
@@ -170,7 +171,7 @@ describe('SIGTERM mid-upload', () => {
     // The stalled client never sends the rest: the server gives up after its 10 s grace.
     expect(await exited).toBe(0);
 
-    server = await startWatched({ dataDir });
+    server = await startServer({ dataDir });
     s3 = sdkClient(server);
     expect(strays(dataDir)).toEqual({ temp: [], orphans: [], missing: [] });
     expect(await readOrMissing(s3, 'slow')).toEqual(old);

@@ -6,6 +6,7 @@
  * orphan blob and no blob row without its file. Bounded: a few rounds, each a few seconds.
  */
 import { afterAll, describe, expect, it } from 'vitest';
+import { startServer, type TestServer } from '../helpers/server.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +16,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { sdkClient } from '../helpers/clients.js';
 import { INLINE_LIMIT } from '../../src/storage/blobs.js';
-import { startWatched, strays, versionBytes, versionOf, type WatchedServer } from './disk-harness.js';
+import { strays, versionBytes, versionOf } from './disk-harness.js';
 
 const roots: string[] = [];
 afterAll(() => roots.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
@@ -44,8 +45,8 @@ function killPoint(requests: Promise<unknown>[], acks: number): Promise<void> {
   });
 }
 
-async function restart(server: WatchedServer): Promise<{ server: WatchedServer; s3: S3Client }> {
-  const next = await startWatched({ dataDir: server.dataDir });
+async function restart(server: TestServer): Promise<{ server: TestServer; s3: S3Client }> {
+  const next = await startServer({ dataDir: server.dataDir });
   return { server: next, s3: sdkClient(next) };
 }
 
@@ -53,7 +54,7 @@ describe('kill -9 during multipart completions that overwrite', () => {
   it('leaves each key the old object or the new one, whole', async () => {
     const dataDir = join(mkdtempSync(join(tmpdir(), 'offload-faults-mp-')), 'data');
     roots.push(join(dataDir, '..'));
-    let server = await startWatched({ dataDir });
+    let server = await startServer({ dataDir });
     let s3 = sdkClient(server);
     await s3.send(new CreateBucketCommand({ Bucket: 'mpover' }));
     const keys = Array.from({ length: 6 }, (_, i) => `over-${i}`);
@@ -114,7 +115,7 @@ describe('kill -9 during DeleteObjects batches', () => {
   it('deletes every acknowledged key durably and leaves the others whole', async () => {
     const dataDir = join(mkdtempSync(join(tmpdir(), 'offload-faults-del-')), 'data');
     roots.push(join(dataDir, '..'));
-    let server = await startWatched({ dataDir });
+    let server = await startServer({ dataDir });
     let s3 = sdkClient(server);
     await s3.send(new CreateBucketCommand({ Bucket: 'batchdel' }));
     const size = (i: number) => (i % 2 === 0 ? 2_000 : INLINE_LIMIT + 1_000);

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { BUCKET_OPS, OBJECT_OPS, SERVICE_OPS, bucketFromHost, route, splitPath, type Operation } from '../../src/s3/router.js';
-import { S3Error } from '../../src/s3/errors.js';
+import { S3Error } from '../../src/errors/s3-error.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { send, serverAlive } from './_sign.js';
 

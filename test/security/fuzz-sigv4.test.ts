@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { Sha256 } from '../../src/cli/admin-client.js';
 import { authenticate } from '../../src/auth/index.js';
-import { S3Error } from '../../src/s3/errors.js';
+import { S3Error } from '../../src/errors/s3-error.js';
 import type { AuthInput, AuthOptions } from '../../src/auth/types.js';
 
 const RUNS = { numRuns: 300 };

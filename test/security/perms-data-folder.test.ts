@@ -12,9 +12,9 @@ import { CreateBucketCommand, CreateMultipartUploadCommand, PutBucketLoggingComm
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { sdkClient } from '../helpers/clients.js';
-import { CLI } from '../helpers/server.js';
+import { CLI, startServer, type TestServer } from '../helpers/server.js';
 import { signRequest } from '../helpers/raw.js';
-import { startWatched, treeOf, type WatchedServer } from './disk-harness.js';
+import { treeOf } from './disk-harness.js';
 
 const roots: string[] = [];
 afterAll(() => {
@@ -35,7 +35,7 @@ function looseModes(dataDir: string): string[] {
 }
 
 /** Writes a bit of everything a data folder can hold: blobs, inline rows, parts, access logs, usage rows. */
-async function populate(server: WatchedServer): Promise<void> {
+async function populate(server: TestServer): Promise<void> {
   const s3 = sdkClient(server);
   try {
     await s3.send(new CreateBucketCommand({ Bucket: 'perms' }));
@@ -50,7 +50,7 @@ async function populate(server: WatchedServer): Promise<void> {
 }
 
 /** Starts a PUT whose body stops half-way, so that its temp file exists; returns a function that ends it. */
-async function halfUpload(server: WatchedServer): Promise<() => Promise<number>> {
+async function halfUpload(server: TestServer): Promise<() => Promise<number>> {
   const body = Buffer.alloc(400_000, 3);
   const parts = await signRequest(server, { method: 'PUT', path: '/perms/pending.bin', headers: { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } });
   const req = request({ host: '127.0.0.1', port: server.port, method: 'PUT', path: parts.path, headers: { ...parts.headers, 'content-length': String(body.length) } });
@@ -82,7 +82,7 @@ describe('data folder permissions', () => {
   for (const mask of [0o000, 0o022]) {
     it(`creates every folder 0700 and every file 0600 under umask ${mask.toString(8).padStart(3, '0')}`, async () => {
       const dataDir = freshDataDir();
-      const server = await withUmask(mask, () => startWatched({ dataDir }));
+      const server = await withUmask(mask, () => startServer({ dataDir }));
       try {
         await populate(server);
         const finish = await halfUpload(server);
@@ -112,14 +112,14 @@ describe('data folder permissions', () => {
 
   it('tightens an existing tree left 0755/0644 at start-up, with one warning line', async () => {
     const dataDir = freshDataDir();
-    let server = await withUmask(0o022, () => startWatched({ dataDir }));
+    let server = await withUmask(0o022, () => startServer({ dataDir }));
     await populate(server);
     await server.stop();
     const entries = treeOf(dataDir);
     for (const e of entries) chmodSync(e.path, e.isDir ? 0o755 : 0o644);
     expect(looseModes(dataDir).length).toBe(entries.length);
 
-    server = await startWatched({ dataDir });
+    server = await startServer({ dataDir });
     try {
       expect(looseModes(dataDir)).toEqual([]);
       const warnings = server.output().split('\n').filter((l) => /permission/i.test(l));
@@ -132,7 +132,7 @@ describe('data folder permissions', () => {
     } finally {
       await server.stop();
     }
-    server = await startWatched({ dataDir });
+    server = await startServer({ dataDir });
     await server.stop();
     expect(server.output(), 'no warning once tight').not.toMatch(/permission/i);
   });

@@ -1,10 +1,11 @@
 /** Making a bucket public the modern way, CORS for fonts, ACL sub-resources, hosts, copies and batch deletes. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errorOf } from '../helpers/errors.js';
 import {
   CopyObjectCommand, CreateBucketCommand, DeleteBucketPolicyCommand, DeleteObjectsCommand, GetBucketAclCommand, GetBucketCorsCommand,
   GetBucketPolicyCommand, GetBucketPolicyStatusCommand, GetObjectAclCommand, GetObjectCommand, GetObjectTaggingCommand, HeadObjectCommand,
   ListObjectsV2Command, PutBucketAclCommand, PutBucketCorsCommand, PutBucketPolicyCommand, PutObjectAclCommand, PutObjectCommand,
-  PutObjectTaggingCommand, type S3Client, type S3ServiceException,
+  PutObjectTaggingCommand, type S3Client,
 } from '@aws-sdk/client-s3';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { sdkClient } from '../helpers/clients.js';
@@ -20,15 +21,6 @@ afterAll(async () => {
   s3?.destroy();
   await server?.stop();
 });
-
-async function errorOf(p: Promise<unknown>): Promise<S3ServiceException> {
-  try {
-    await p;
-  } catch (err) {
-    return err as S3ServiceException;
-  }
-  throw new Error('expected the request to fail');
-}
 
 const anon = (path: string, init: RequestInit = {}) => fetch(`${server.endpoint}${path}`, init);
 

@@ -1,5 +1,6 @@
 /** Object Ownership and the Public Access Block: how AWS makes "public" deliberate, and what the CLI's --public hint relies on. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errorOf } from '../helpers/errors.js';
 import {
   CreateBucketCommand, DeleteBucketOwnershipControlsCommand, DeletePublicAccessBlockCommand, GetBucketOwnershipControlsCommand,
   GetPublicAccessBlockCommand, PutBucketAclCommand, PutBucketOwnershipControlsCommand, PutBucketPolicyCommand, PutObjectCommand,
@@ -20,7 +21,6 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const errorOf = (p: Promise<unknown>) => p.then(() => { throw new Error('expected an error'); }, (e: Error & { $metadata?: { httpStatusCode?: number } }) => e);
 const publicPolicy = (bucket: string) => JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/*` }] });
 
 describe('object ownership', () => {

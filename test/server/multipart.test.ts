@@ -1,5 +1,6 @@
 /** Multipart uploads with the SDK and lib-storage: round trips, validation, checksums, copies of ranges. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errorOf } from '../helpers/errors.js';
 import { createHash, randomBytes } from 'node:crypto';
 import {
   AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand,
@@ -24,15 +25,6 @@ afterAll(async () => {
   s3?.destroy();
   await server?.stop();
 });
-
-async function errorOf(p: Promise<unknown>): Promise<S3ServiceException> {
-  try {
-    await p;
-  } catch (err) {
-    return err as S3ServiceException;
-  }
-  throw new Error('expected the request to fail');
-}
 
 const md5 = (b: Buffer) => createHash('md5').update(b).digest();
 

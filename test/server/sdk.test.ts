@@ -1,7 +1,8 @@
 /** The core workflow with the AWS SDK for JavaScript v3, as a site's tooling would use it. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errorOf } from '../helpers/errors.js';
 import { randomBytes } from 'node:crypto';
-import type { S3Client, S3ServiceException} from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import {
   CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand,
   ListBucketsCommand, ListObjectsCommand, ListObjectsV2Command, ListObjectVersionsCommand, PutObjectCommand
@@ -24,15 +25,6 @@ afterAll(async () => {
   s3?.destroy();
   await server?.stop();
 });
-
-async function errorOf(p: Promise<unknown>): Promise<S3ServiceException> {
-  try {
-    await p;
-  } catch (err) {
-    return err as S3ServiceException;
-  }
-  throw new Error('expected the request to fail');
-}
 
 describe('buckets', () => {
   it('lists, heads and refuses duplicates and bad names', async () => {

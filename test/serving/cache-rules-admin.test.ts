@@ -48,7 +48,7 @@ it('refuses unsigned calls, unknown buckets and bad rules with a clear message',
   expect((await fetch(`${server.endpoint}/_offload/buckets/rules/cache-rules`)).status).toBe(403);
   const missing = await offload('bucket', 'rules', 's3://no-such-bucket', '--list').catch((e: { code: number; stderr: string }) => e);
   expect((missing as { code: number }).code).not.toBe(0);
-  expect((missing as { stderr: string }).stderr).toMatch(/^offload: 404 .*no such bucket/);
+  expect((missing as { stderr: string }).stderr).toMatch(/^offload: 404 .*NoSuchBucket: The specified bucket does not exist/);
   const bad = await offload('bucket', 'rules', 's3://rules', '--add', 'text/css').catch((e: { code: number; stderr: string }) => e);
   expect((bad as { stderr: string }).stderr.trim().split('\n')).toHaveLength(1);
   expect((bad as { stderr: string }).stderr).toContain('expected GLOB=VALUE');

@@ -185,7 +185,8 @@ describe('GET /_offload/metrics', () => {
   it('needs the root signature unless OFFLOAD_METRICS_PUBLIC=1', async () => {
     const res = await fetch(`${server.endpoint}/_offload/metrics`);
     expect(res.status).toBe(403);
-    expect(res.headers.get('content-type')).toBe('application/json');
+    expect(res.headers.get('content-type')).toBe('application/xml');
+    expect(await res.text()).toContain('<Code>AccessDenied</Code>');
     const open = await startServer({ env: { OFFLOAD_METRICS_PUBLIC: '1' } });
     try {
       const scraped = await fetch(`${open.endpoint}/_offload/metrics`);

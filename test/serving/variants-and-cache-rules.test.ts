@@ -1,5 +1,6 @@
 /** Precompressed variants and per-bucket cache rules, against the real server with real clients (fetch, curl). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { missingPeer } from '../helpers/require-peer.js';
 import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -106,7 +107,7 @@ describe('precompressed variants', () => {
     expect(out.endsWith(css.toString())).toBe(true);
   });
 
-  it.skipIf(!existsSync('/usr/bin/chromium'))('is negotiated by a browser (headless Chromium)', async () => {
+  it.skipIf(missingPeer('Chromium', existsSync('/usr/bin/chromium')))('is negotiated by a browser (headless Chromium)', async () => {
     const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
     try {
       const page = await browser.newPage();

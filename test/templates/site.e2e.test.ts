@@ -21,6 +21,7 @@ import { MANIFEST_NAME, serializeManifest, type Manifest } from '../../src/templ
 import { createMedia } from '../../src/templates/media.js';
 import { listMediaFiles } from '../../src/templates/site-files.js';
 import { startS3, type TestS3 } from './helpers/s3.js';
+import { missingPeer } from '../helpers/require-peer.js';
 
 const SITE = resolve(import.meta.dirname, '../fixtures/site');
 const CHROMIUM = '/usr/bin/chromium';
@@ -91,7 +92,7 @@ interface PageState {
 }
 
 describe(`site served from the bucket`, () => {
-  it.skipIf(!existsSync(CHROMIUM))('loads every stylesheet, script, font and image from the bucket and the iframe from the app', async () => {
+  it.skipIf(missingPeer('Chromium', existsSync(CHROMIUM)))('loads every stylesheet, script, font and image from the bucket and the iframe from the app', async () => {
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     try {
       const page = await browser.newPage();

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { addAdminOptions, adminConnection, jsonOrThrow, signedRequest } from '../admin-client.js';
 import { parseS3Url } from '../s3/keys.js';
-import type { CacheRule } from '../../serving/cache-rules.js';
+import type { CacheRule } from '../../media/cache-rules.js';
 
 interface RulesOptions {
   list?: boolean;

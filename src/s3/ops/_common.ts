@@ -1,14 +1,15 @@
 /** Small pieces every operation group uses: bucket lookup, access checks, owner XML. */
-import { S3Error } from '../errors.js';
-import { authorize, type Permission } from '../access.js';
-import { ACTIONS } from '../actions.js';
+import { S3Error } from '../../errors/s3-error.js';
+import { s3ErrorFromStore } from '../../errors/store-error.js';
+import { authorize, type Permission } from '../access/authorize.js';
+import { ACTIONS } from '../access/actions.js';
 import { header } from '../headers.js';
-import { evaluatePolicy, type Decision } from '../policy.js';
-import { bucketPolicy } from '../policy-cache.js';
-import { bucketControls } from '../bucket-controls.js';
+import { evaluatePolicy, type Decision } from '../access/bucket-policy.js';
+import { bucketPolicy } from '../access/policy-cache.js';
+import { bucketControls } from '../access/public-access-controls.js';
 import type { RequestContext } from '../context.js';
 import { el, text } from '../xml.js';
-import { StoreError, type BucketInfo, type ObjectMeta } from '../../storage/types.js';
+import type { BucketInfo, ObjectMeta } from '../../storage/types.js';
 
 type BucketCtx = RequestContext & { op: { bucket: string } };
 
@@ -96,15 +97,7 @@ export function displayName(ctx: RequestContext, id: string): string {
 
 /** Turns engine errors into the S3 errors of the same name, with the resource named. */
 export function fromStoreError(err: unknown, ctx: BucketCtx & { op: { key?: string } }): unknown {
-  if (!(err instanceof StoreError)) return err;
-  switch (err.code) {
-    case 'NoSuchBucket': return new S3Error('NoSuchBucket', undefined, { BucketName: ctx.op.bucket });
-    case 'NoSuchKey': return new S3Error('NoSuchKey', undefined, ctx.op.key === undefined ? {} : { Key: ctx.op.key });
-    case 'NoSuchUpload': return new S3Error('NoSuchUpload');
-    case 'BucketNotEmpty': return new S3Error('BucketNotEmpty', undefined, { BucketName: ctx.op.bucket });
-    case 'BucketAlreadyExists': return new S3Error('BucketAlreadyExists', undefined, { BucketName: ctx.op.bucket });
-    case 'InvalidPart': return new S3Error('InvalidPart');
-  }
+  return s3ErrorFromStore(err, { bucket: ctx.op.bucket, key: ctx.op.key });
 }
 
 /** Runs an engine call, translating its errors. */

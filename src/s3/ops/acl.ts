@@ -1,9 +1,9 @@
 /** ACL sub-resources: Get/PutBucketAcl and Get/PutObjectAcl. */
-import { checkRequestedAcl } from '../bucket-controls.js';
-import { S3Error } from '../errors.js';
+import { checkRequestedAcl } from '../access/public-access-controls.js';
+import { S3Error } from '../../errors/s3-error.js';
 import { emptyReply, xmlReply, type Handler, type RequestContext } from '../context.js';
-import { expandAcl } from '../access.js';
-import { aclFromHeaders, aclXml, parseAclXml } from '../acl.js';
+import { expandAcl } from '../access/authorize.js';
+import { aclFromHeaders, aclXml, parseAclXml } from '../access/acl-grants.js';
 import { bucketFor, displayName, objectAccess, requireBucket, storeCall } from './_common.js';
 import type { Acl } from '../../storage/types.js';
 

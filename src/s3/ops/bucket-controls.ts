@@ -1,9 +1,9 @@
 /** Get/Put/DeleteBucketOwnershipControls and Get/Put/DeletePublicAccessBlock. */
-import { S3Error } from '../errors.js';
+import { S3Error } from '../../errors/s3-error.js';
 import { emptyReply, xmlReply, type Handler } from '../context.js';
 import { child, children, childText, doc, el, parseXml, text } from '../xml.js';
 import { bucketFor, storeCall } from './_common.js';
-import { BLOCK_FIELDS, OWNERSHIP_VALUES, isPublicAcl, objectOwnership, publicAccessBlock, type ObjectOwnership, type PublicAccessBlock } from '../bucket-controls.js';
+import { BLOCK_FIELDS, OWNERSHIP_VALUES, isPublicAcl, objectOwnership, publicAccessBlock, type ObjectOwnership, type PublicAccessBlock } from '../access/public-access-controls.js';
 
 export function parseOwnership(value: string | undefined): ObjectOwnership {
   if (!value || !(OWNERSHIP_VALUES as readonly string[]).includes(value)) {

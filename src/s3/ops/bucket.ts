@@ -1,8 +1,8 @@
 /** Bucket lifecycle: ListBuckets, CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation, GetBucketVersioning. */
 import { parseOwnership } from './bucket-controls.js';
 import { header } from '../headers.js';
-import { S3Error } from '../errors.js';
-import { aclFromHeaders } from '../acl.js';
+import { S3Error } from '../../errors/s3-error.js';
+import { aclFromHeaders } from '../access/acl-grants.js';
 import { emptyReply, xmlReply, type Handler } from '../context.js';
 import { child, childText, doc, el, escapeXml, isoDate, parseXml, text } from '../xml.js';
 import { bucketFor, callerId, ownerXml, storeCall } from './_common.js';

@@ -1,9 +1,9 @@
 /** CopyObject: same or another bucket, COPY/REPLACE directives, copy-source conditions, copy onto itself. */
-import { newObjectOwner, requestedAclHeaders } from '../bucket-controls.js';
+import { newObjectOwner, requestedAclHeaders } from '../access/public-access-controls.js';
 import type { IncomingHttpHeaders } from 'node:http';
-import { S3Error } from '../errors.js';
+import { S3Error } from '../../errors/s3-error.js';
 import { xmlReply, type Handler, type RequestContext } from '../context.js';
-import { aclFromHeaders } from '../acl.js';
+import { aclFromHeaders } from '../access/acl-grants.js';
 import { header, objectHeadersFromRequest, tagsFromHeader, validRedirectLocation } from '../headers.js';
 import { doc, isoDate, text } from '../xml.js';
 import { checkConditions } from './object-get.js';

@@ -1,9 +1,9 @@
 /** CORS: Put/Get/DeleteBucketCors, the OPTIONS preflight, and the headers on actual requests. */
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
-import { S3Error } from '../errors.js';
+import { S3Error } from '../../errors/s3-error.js';
 import { emptyReply, xmlReply, type Handler } from '../context.js';
 import { header } from '../headers.js';
-import { bucketCors, corsHeaders, corsXml, matchRule, parseCorsXml } from '../cors.js';
+import { bucketCors, corsHeaders, corsXml, matchRule, parseCorsXml } from '../cors-rules.js';
 import { bucketFor, requireBucket, storeCall } from './_common.js';
 import type { Store } from '../../storage/types.js';
 

@@ -1,5 +1,5 @@
 /** ListObjects (v1), ListObjectsV2 and ListObjectVersions over the engine's ordered listing. */
-import { S3Error } from '../errors.js';
+import { S3Error } from '../../errors/s3-error.js';
 import { xmlReply, type Handler, type RequestContext } from '../context.js';
 import { doc, el, isoDate, text } from '../xml.js';
 import { bucketFor, ownerXml } from './_common.js';

@@ -3,7 +3,7 @@
  * in S3's server-access-log format; Offload writes it to DATA/logs/<bucket>.log rather than
  * delivering it into the target bucket (see docs/serving.md).
  */
-import { S3Error } from '../errors.js';
+import { S3Error } from '../../errors/s3-error.js';
 import { emptyReply, xmlReply, type Handler } from '../context.js';
 import { S3_NS, child, childText, doc, el, parseXml, text } from '../xml.js';
 import { bucketFor, storeCall } from './_common.js';

@@ -3,7 +3,7 @@
  * parts' raw checksums concatenated, suffixed `-N`; FULL_OBJECT (CRC types only) is the CRC of the
  * whole byte stream, combined from the parts' CRCs and lengths without reading the bytes again.
  */
-import { S3Error } from '../errors.js';
+import { S3Error } from '../../errors/s3-error.js';
 import { combineCrc, createHasher } from '../../auth/checksums.js';
 import type { Checksum, ChecksumAlgorithm, PartInfo } from '../../storage/types.js';
 

@@ -4,7 +4,7 @@
  * the chosen parts' blobs in one metadata transaction.
  */
 import { createHash } from 'node:crypto';
-import { S3Error } from '../errors.js';
+import { S3Error } from '../../errors/s3-error.js';
 import { xmlReply, type Handler, type Reply, type RequestContext } from '../context.js';
 import { header } from '../headers.js';
 import { child, children, childText, doc, parseXml, text } from '../xml.js';

@@ -2,9 +2,9 @@
  * Multipart uploads. Parts stream to their own blobs; completing points the object at those
  * blobs without copying a byte, in one metadata transaction.
  */
-import { newObjectOwner, requestedAclHeaders } from '../bucket-controls.js';
+import { newObjectOwner, requestedAclHeaders } from '../access/public-access-controls.js';
 import { Readable } from 'node:stream';
-import { S3Error } from '../errors.js';
+import { S3Error } from '../../errors/s3-error.js';
 import { emptyReply, xmlReply, type Handler, type RequestContext } from '../context.js';
 import { header, objectHeadersFromRequest, tagsFromHeader } from '../headers.js';
 import { doc, el, isoDate, text } from '../xml.js';

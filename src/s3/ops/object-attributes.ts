@@ -1,5 +1,5 @@
 /** GetObjectAttributes: size, ETag, checksum, storage class and parts of an object in one call. */
-import { S3Error } from '../errors.js';
+import { S3Error } from '../../errors/s3-error.js';
 import { xmlReply, type Handler } from '../context.js';
 import { header, httpDate } from '../headers.js';
 import { doc, el, text } from '../xml.js';

@@ -1,5 +1,5 @@
 /** DeleteObject and DeleteObjects (batch, Quiet mode, per-key errors). */
-import { S3Error } from '../errors.js';
+import { S3Error } from '../../errors/s3-error.js';
 import { emptyReply, xmlReply, type Handler } from '../context.js';
 import { header } from '../headers.js';
 import { children, childText, doc, el, parseXml, text, child } from '../xml.js';

@@ -1,14 +1,14 @@
 /** GetObject and HeadObject: ranges, conditional requests, response overrides, checksums, partNumber. */
 import type { IncomingHttpHeaders } from 'node:http';
-import { S3Error } from '../errors.js';
+import { S3Error } from '../../errors/s3-error.js';
 import type { Handler, Reply, RequestContext } from '../context.js';
 import { header, httpDate, objectResponseHeaders, validHeaderValue } from '../headers.js';
 import { objectAccess, requireBucket } from './_common.js';
 import { parsePartNumber } from './part-number.js';
 import type { ObjectMeta, ObjectReader } from '../../storage/types.js';
-import { applyCacheRules } from '../../serving/cache-rules.js';
-import { acceptedEncodings, chooseVariant } from '../../serving/variants.js';
-import { compressedBody, eligibleOnTheFly, knownCompressed } from '../../serving/compress.js';
+import { applyCacheRules } from '../../media/cache-rules.js';
+import { acceptedEncodings, chooseVariant } from '../../media/variants.js';
+import { compressedBody, eligibleOnTheFly, knownCompressed } from '../../media/compress.js';
 import { memoryReader } from '../../storage/reader.js';
 
 type ByteRange = { start: number; end: number };

@@ -6,9 +6,9 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
 import busboy from 'busboy';
-import { S3Error } from '../errors.js';
+import { S3Error } from '../../errors/s3-error.js';
 import { refuseUnsupported } from '../unsupported.js';
-import { newObjectOwner, requestedAclHeaders } from '../bucket-controls.js';
+import { newObjectOwner, requestedAclHeaders } from '../access/public-access-controls.js';
 import { emptyReply, type Handler, type RequestContext } from '../context.js';
 import { header, isHeaderSafe, objectHeadersFromRequest } from '../headers.js';
 import { el, text } from '../xml.js';

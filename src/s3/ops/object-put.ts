@@ -1,8 +1,8 @@
 /** PutObject: streamed to the engine, verified on the way, acknowledged once durable. */
-import { newObjectOwner, requestedAclHeaders } from '../bucket-controls.js';
+import { newObjectOwner, requestedAclHeaders } from '../access/public-access-controls.js';
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { S3Error } from '../errors.js';
+import { S3Error } from '../../errors/s3-error.js';
 import type { Handler, RequestContext } from '../context.js';
 import { header, objectHeadersFromRequest, tagsFromHeader } from '../headers.js';
 import { bucketFor, storeCall } from './_common.js';

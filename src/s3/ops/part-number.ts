@@ -3,7 +3,7 @@
  * CompleteMultipartUpload's list): decimal digits only, 1 to 10000. `1e0`, `0x1`, `+1`, `1.0`
  * or a 400-digit number are refused, never coerced by Number() into something valid.
  */
-import { S3Error } from '../errors.js';
+import { S3Error } from '../../errors/s3-error.js';
 
 export const MAX_PART_NUMBER = 10_000;
 

@@ -1,10 +1,10 @@
 /** Bucket policy: Put/Get/DeleteBucketPolicy and GetBucketPolicyStatus. */
-import { publicAccessBlock } from '../bucket-controls.js';
-import { S3Error } from '../errors.js';
+import { publicAccessBlock } from '../access/public-access-controls.js';
+import { S3Error } from '../../errors/s3-error.js';
 import { emptyReply, xmlReply, type Handler } from '../context.js';
 import { doc, text } from '../xml.js';
-import { isPublicPolicy, parsePolicy } from '../policy.js';
-import { bucketPolicy } from '../policy-cache.js';
+import { isPublicPolicy, parsePolicy } from '../access/bucket-policy.js';
+import { bucketPolicy } from '../access/policy-cache.js';
 import { bucketFor, storeCall } from './_common.js';
 
 const MAX_POLICY_BYTES = 20 * 1024;

@@ -4,7 +4,7 @@
  * Field names are case-insensitive: callers pass them lowercased.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { S3Error } from '../errors.js';
+import { S3Error } from '../../errors/s3-error.js';
 import { hmac, signingKey } from '../../auth/signing-key.js';
 import type { CredentialLookup, Principal } from '../../auth/types.js';
 

@@ -1,5 +1,5 @@
 /** Object and bucket tagging: Get/Put/Delete{Object,Bucket}Tagging (object tags can also come with PutObject's `x-amz-tagging`). */
-import { S3Error } from '../errors.js';
+import { S3Error } from '../../errors/s3-error.js';
 import { emptyReply, xmlReply, type Handler } from '../context.js';
 import { validateTags } from '../headers.js';
 import { child, children, childText, doc, el, parseXml, text } from '../xml.js';

@@ -1,9 +1,9 @@
 /** Put/Get/DeleteBucketWebsite: the configuration the website endpoint serves by. */
-import { S3Error } from '../errors.js';
+import { S3Error } from '../../errors/s3-error.js';
 import { emptyReply, xmlReply, type Handler } from '../context.js';
-import { parseWebsiteXml, websiteXml, type WebsiteConfig } from '../../serving/website-config.js';
+import { parseWebsiteXml, websiteXml } from '../website-xml.js';
+import { bucketWebsite } from '../../media/website-config.js';
 import { bucketFor, storeCall } from './_common.js';
-import type { Store } from '../../storage/types.js';
 
 export const putBucketWebsite: Handler<'PutBucketWebsite'> = async (ctx) => {
   bucketFor(ctx, 'WRITE', true);
@@ -35,9 +35,4 @@ function checkHostName(hostName: string | undefined): void {
   if (!/^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?::\d{1,5})?$/.test(hostName) || hostName.length > 253) {
     throw new S3Error('InvalidArgument', 'The HostName of a website redirect must be a host name', { ArgumentName: 'HostName', ArgumentValue: hostName.slice(0, 64) });
   }
-}
-
-export function bucketWebsite(store: Store, bucket: string): WebsiteConfig | undefined {
-  const stored = store.getBucketConfig(bucket, 'website');
-  return stored === undefined ? undefined : (JSON.parse(stored) as WebsiteConfig);
 }

@@ -4,11 +4,11 @@
  * Block (refuse or ignore public ACLs, refuse or ignore public policies). New AWS buckets have
  * both on; here a bucket has neither until someone sets them, as on the S3 API before 2023.
  */
-import { S3Error } from './errors.js';
-import { ALL_USERS, AUTHENTICATED_USERS } from './access.js';
+import { S3Error } from '../../errors/s3-error.js';
+import { ALL_USERS, AUTHENTICATED_USERS } from './authorize.js';
 import type { IncomingHttpHeaders } from 'node:http';
-import { aclFromHeaders } from './acl.js';
-import type { Acl, Store } from '../storage/types.js';
+import { aclFromHeaders } from './acl-grants.js';
+import type { Acl, Store } from '../../storage/types.js';
 
 export type ObjectOwnership = 'BucketOwnerEnforced' | 'BucketOwnerPreferred' | 'ObjectWriter';
 export const OWNERSHIP_VALUES: readonly ObjectOwnership[] = ['BucketOwnerEnforced', 'BucketOwnerPreferred', 'ObjectWriter'];

@@ -3,10 +3,10 @@
  * everyone else gets what the ACL grants (canned ACLs expand to S3's documented grants).
  * A bucket policy's explicit Deny beats everything but the root keys; its Allow adds to the ACLs.
  */
-import { S3Error } from './errors.js';
-import type { Principal } from '../auth/types.js';
-import type { Acl, BucketInfo, Grant } from '../storage/types.js';
-import type { Decision } from './policy.js';
+import { S3Error } from '../../errors/s3-error.js';
+import type { Principal } from '../../auth/types.js';
+import type { Acl, BucketInfo, Grant } from '../../storage/types.js';
+import type { Decision } from './bucket-policy.js';
 
 export const ALL_USERS = 'http://acs.amazonaws.com/groups/global/AllUsers';
 export const AUTHENTICATED_USERS = 'http://acs.amazonaws.com/groups/global/AuthenticatedUsers';
@@ -59,7 +59,7 @@ export interface AccessRequest {
   notByAcl?: { initiator?: string };
   /** What the bucket policy says about this request ('Default' when there is none). */
   policy?: Decision;
-  /** Object Ownership and Public Access Block settings of the bucket (bucket-controls.ts). */
+  /** Object Ownership and Public Access Block settings of the bucket (public-access-controls.ts). */
   controls?: { aclsDisabled: boolean; ignorePublicAcls: boolean; restrictPublicPolicy: boolean };
 }
 

@@ -2,7 +2,7 @@
  * CORS as S3 evaluates it: the first rule whose AllowedOrigin and AllowedMethod match (and, for a
  * preflight, whose AllowedHeader patterns cover every requested header) decides the headers.
  */
-import { S3Error } from './errors.js';
+import { S3Error } from '../errors/s3-error.js';
 import { children, childText, el, parseXml, text, child, doc } from './xml.js';
 import type { Store } from '../storage/types.js';
 

@@ -80,6 +80,8 @@ export const S3_ERRORS = {
   NoSuchPublicAccessBlockConfiguration: { status: 404, message: 'The public access block configuration was not found' },
   // Offload's own, for its data folder (as MinIO answers 507 XMinioStorageFull): not retried by SDKs as a 5xx-transient would be.
   XOffloadStorageFull: { status: 507, message: 'The server\'s storage has reached its minimum free space (--min-free-space): new object writes are refused until space is freed. Deleting objects still works.' },
+  // Offload's own: a path under /_offload/ that names no admin endpoint (or one this server runs without).
+  XOffloadNoSuchAdminEndpoint: { status: 404, message: 'There is no such /_offload/ endpoint on this server.' },
   XOffloadStorageIOError: { status: 500, message: 'The server could not read or write its data folder: the disk or file system reported an I/O error.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

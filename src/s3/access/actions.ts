@@ -1,5 +1,5 @@
 /** The IAM action each operation is checked against in bucket policies (as AWS documents them). */
-import type { OpName } from './router.js';
+import type { OpName } from '../router.js';
 
 export const ACTIONS: Record<OpName, string> = {
   ListBuckets: 's3:ListAllMyBuckets',

@@ -4,7 +4,7 @@
  * does not evaluate is refused with MalformedPolicy naming it, never silently ignored.
  */
 import { isIP } from 'node:net';
-import { S3Error } from './errors.js';
+import { S3Error } from '../../errors/s3-error.js';
 
 export type Effect = 'Allow' | 'Deny';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { evaluatePolicy, isPublicPolicy, parsePolicy, type PolicyRequest } from './policy.js';
-import { S3Error } from './errors.js';
+import { evaluatePolicy, isPublicPolicy, parsePolicy, type PolicyRequest } from './bucket-policy.js';
+import { S3Error } from '../../errors/s3-error.js';
 
 // The public-read policy AWS documents for static websites.
 const PUBLIC_READ = JSON.stringify({

@@ -1,9 +1,9 @@
 /** ACLs in their three wire forms: canned (`x-amz-acl`), grant headers (`x-amz-grant-*`), and AccessControlPolicy XML. */
 import type { IncomingHttpHeaders } from 'node:http';
-import { S3Error } from './errors.js';
-import { header } from './headers.js';
-import { child, children, childText, doc, el, escapeXml, parseXml, text } from './xml.js';
-import type { Acl, CannedAcl, Grant } from '../storage/types.js';
+import { S3Error } from '../../errors/s3-error.js';
+import { header } from '../headers.js';
+import { child, children, childText, doc, el, escapeXml, parseXml, text } from '../xml.js';
+import type { Acl, CannedAcl, Grant } from '../../storage/types.js';
 
 const CANNED: readonly CannedAcl[] = ['private', 'public-read', 'public-read-write', 'authenticated-read', 'bucket-owner-read', 'bucket-owner-full-control', 'aws-exec-read', 'log-delivery-write'];
 const PERMISSIONS: readonly Grant['permission'][] = ['FULL_CONTROL', 'READ', 'WRITE', 'READ_ACP', 'WRITE_ACP'];

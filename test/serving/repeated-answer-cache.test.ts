@@ -1,5 +1,5 @@
 /**
- * Repeated anonymous GETs are answered from a kept response head (s3/public-get-cache.ts) on a
+ * Repeated anonymous GETs are answered from a kept response head (s3/repeated-answer-cache.ts) on a
  * one-process server, which also trusts its caches without asking SQLite per request (it holds
  * the data folder's claim). Whatever changes the answer must show on the very next request:
  * overwrites, deletes, ACLs, policies, CORS, content negotiation; and every request is counted.

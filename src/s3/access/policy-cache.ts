@@ -1,6 +1,6 @@
 /** Parsed bucket policies, kept until the stored text changes (policies are read on every request). */
-import { parsePolicy, type Policy } from './policy.js';
-import type { Store } from '../storage/types.js';
+import { parsePolicy, type Policy } from './bucket-policy.js';
+import type { Store } from '../../storage/types.js';
 
 const cache = new Map<string, { text: string; policy: Policy }>();
 

@@ -1,18 +1,7 @@
 /** S3's WebsiteConfiguration: XML in and out, validated as S3 validates it. */
-import { S3Error } from '../s3/errors.js';
-import { child, children, childText, doc, el, parseXml, text, type XmlValue } from '../s3/xml.js';
-
-export interface RoutingRule {
-  condition?: { keyPrefixEquals?: string; httpErrorCodeReturnedEquals?: string };
-  redirect: { protocol?: string; hostName?: string; replaceKeyPrefixWith?: string; replaceKeyWith?: string; httpRedirectCode?: string };
-}
-
-export interface WebsiteConfig {
-  indexDocument?: string;
-  errorDocument?: string;
-  redirectAllRequestsTo?: { hostName: string; protocol?: string };
-  routingRules: RoutingRule[];
-}
+import { S3Error } from '../errors/s3-error.js';
+import { child, children, childText, doc, el, parseXml, text, type XmlValue } from './xml.js';
+import type { RoutingRule, WebsiteConfig } from '../media/website-config.js';
 
 const invalid = (message: string) => new S3Error('InvalidArgument', message);
 

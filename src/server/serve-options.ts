@@ -1,0 +1,36 @@
+/** What `offload serve` is started with: the flags, as startServer takes them. */
+import type { MinFreeSpace } from '../storage/disk-space.js';
+
+export interface ServeOptions {
+  host: string;
+  port: number;
+  dataDir: string;
+  domain: string;
+  region: string;
+  /** A second listener that answers as S3's website endpoint (index/error documents, redirects, HTML errors). */
+  websitePort?: number;
+  /** Hosts `bucket.<websiteDomain>` are website requests, on either port (default: the API domain, on the website port only). */
+  websiteDomain?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Compress text objects without stored variants on first request (see media/compress.ts). */
+  compressOnTheFly?: boolean;
+  /** Per-bucket cache rules to apply at start-up (JSON file). */
+  cacheRulesFile?: string;
+  /** Memory for the hot-object cache (default: the engine's, 64 MiB). */
+  hotCacheBytes?: number;
+  /**
+   * A `--workers` worker: the primary recovered the data folder and holds its claim, and sibling
+   * workers write it too.
+   */
+  skipRecovery?: boolean;
+  /** `--min-free-space`: object writes are refused below it (storage/disk-space.ts). */
+  minFreeSpace?: MinFreeSpace;
+  /** Client connections this process holds at once (default: from the open-files limit, fd-budget.ts). */
+  maxConnections?: number;
+  /** Longest wait for a request's next body bytes, and the grace before its average rate counts (default 60 s; 0: off). */
+  bodyTimeoutMs?: number;
+  /** Slowest average a request body may arrive at past that grace, bytes/s (default 500; 0: off). */
+  bodyMinRate?: number;
+  /** Time a client has to send a request's headers (default 20 s). */
+  headerTimeoutMs?: number;
+}
