@@ -8,13 +8,9 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { ChecksumAlgorithm } from '../storage/types.js';
 
-export interface Credential {
-  accessKeyId: string;
-  secretAccessKey: string;
-  /** Canonical user id of the owner this key acts as. */
-  owner: string;
-  displayName: string;
-}
+// An access key as the key store keeps it: defined by storage, which auth sits above.
+import type { Credential } from '../storage/keys.js';
+export type { Credential };
 
 export type CredentialLookup = (accessKeyId: string) => Credential | undefined;
 

@@ -6,8 +6,16 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { openDatabase } from './schema.js';
 import { PRIVATE_DIR_MODE } from './permissions.js';
-import type { Credential } from '../auth/types.js';
 import { randomAccessKeyId, randomSecret } from './credentials-gen.js';
+
+/** An access key: the secret signs requests as the owner it names. */
+export interface Credential {
+  accessKeyId: string;
+  secretAccessKey: string;
+  /** Canonical user id of the owner this key acts as. */
+  owner: string;
+  displayName: string;
+}
 
 export interface KeyStore {
   createKey(input: { name: string; accessKeyId?: string; secretAccessKey?: string }): Credential;

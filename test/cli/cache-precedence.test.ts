@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtCliExists, client, objectUrl, runCli, startOffload, tempDir, type CliResult, type S3Impl } from './harness.js';
 import { IMMUTABLE } from '../../src/cli/s3/rules.js';
-import { DEFAULT_CACHE_CONTROL } from '../../src/serving/cache-rules.js';
+import { DEFAULT_CACHE_CONTROL } from '../../src/media/cache-rules.js';
 
 const FONT_RULE = 'public, max-age=31536000, immutable';
 

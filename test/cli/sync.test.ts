@@ -7,7 +7,7 @@ import { readFileSync, rmSync, unlinkSync, writeFileSync, mkdirSync, readdirSync
 import { join, relative } from 'node:path';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_CACHE_CONTROL } from '../../src/serving/cache-rules.js';
+import { DEFAULT_CACHE_CONTROL } from '../../src/media/cache-rules.js';
 import { builtCliExists, client, IMPLEMENTATIONS, makeTree, objectUrl, runCli, tempDir, type S3Impl, type TreeFile } from './harness.js';
 import { missingPeer } from '../helpers/require-peer.js';
 

@@ -16,7 +16,7 @@ import { brotliDecompressSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtCliExists, objectUrl, runCli, startOffload, tempDir, type CliResult, type S3Impl } from '../cli/harness.js';
 import { IMMUTABLE } from '../../src/cli/s3/rules.js';
-import { DEFAULT_CACHE_CONTROL } from '../../src/serving/cache-rules.js';
+import { DEFAULT_CACHE_CONTROL } from '../../src/media/cache-rules.js';
 import type { Manifest } from '../../src/templates/manifest.js';
 
 const PYTHON_DOCS = '/usr/share/doc/python3/html';

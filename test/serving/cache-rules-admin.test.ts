@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CLI, startServer, type TestServer } from '../helpers/server.js';
 import { sdkClient } from '../helpers/clients.js';
-import { DEFAULT_CACHE_CONTROL } from '../../src/serving/cache-rules.js';
+import { DEFAULT_CACHE_CONTROL } from '../../src/media/cache-rules.js';
 
 const run = promisify(execFile);
 let server: TestServer;

@@ -11,7 +11,7 @@ import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/c
 import { startServer, type TestServer } from '../helpers/server.js';
 import { sdkClient } from '../helpers/clients.js';
 import { rawRequest } from '../helpers/raw.js';
-import { DEFAULT_CACHE_CONTROL } from '../../src/serving/cache-rules.js';
+import { DEFAULT_CACHE_CONTROL } from '../../src/media/cache-rules.js';
 
 let server: TestServer;
 let s3: S3Client;

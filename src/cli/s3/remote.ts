@@ -3,7 +3,7 @@ import { HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk
 import { cleanEtag } from './hash.js';
 import { errorCode, httpStatus } from './errors.js';
 import { withRetry } from './retry.js';
-import { CACHE_SOURCE_HEADER } from '../../serving/cache-rules.js';
+import { CACHE_SOURCE_HEADER } from '../../media/cache-rules.js';
 
 export interface RemoteObject {
   key: string;

@@ -6,7 +6,7 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { signedRequest } from '../admin-client.js';
-import { firstMatchingRule, type CacheRule } from '../../serving/cache-rules.js';
+import { firstMatchingRule, type CacheRule } from '../../media/cache-rules.js';
 import { typeByName } from './content-type.js';
 import { keyFor } from './keys.js';
 import type { SyncSettings } from './plan.js';
