@@ -90,7 +90,7 @@ export class RepeatedAnswerCache {
  */
 export const GET_ANSWER_INPUTS = {
   keyedOn: ['host', 'accept-encoding'],
-  ownAnswer: ['authorization', 'range', 'origin', 'if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since', 'transfer-encoding', 'expect'],
+  ownAnswer: ['authorization', 'range', 'if-range', 'origin', 'if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since', 'transfer-encoding', 'expect'],
   ownAnswerPrefix: 'x-amz-',
 } as const;
 

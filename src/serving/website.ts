@@ -48,7 +48,7 @@ async function serve(deps: WebsiteDeps, req: IncomingMessage, res: ServerRespons
   const method = req.method ?? 'GET';
   if (method !== 'GET' && method !== 'HEAD') throw new S3Error('MethodNotAllowed', `The specified method is not allowed against this resource.`, { Method: method }, { Allow: 'GET, HEAD' });
   const bucket = bucketFromHost(header(req.headers, 'host'), deps.websiteDomain, isBucket);
-  if (bucket === undefined || !isBucket(bucket)) throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket ?? '' });
+  if (bucket === undefined || !isBucket(bucket)) throw noBucketForHost(header(req.headers, 'host') ?? '', bucket, deps.websiteDomain);
   const site = bucketWebsite(deps.store, bucket);
   if (!site) throw new S3Error('NoSuchWebsiteConfiguration', undefined, { BucketName: bucket });
   let key: string;
@@ -115,6 +115,14 @@ async function serve(deps: WebsiteDeps, req: IncomingMessage, res: ServerRespons
     }
     throw s3err;
   }
+}
+
+/** Says which host was asked and how a bucket is addressed here, instead of an empty bucket name. */
+function noBucketForHost(host: string, bucket: string | undefined, websiteDomain: string): S3Error {
+  const port = /:\d+$/.exec(host)?.[0] ?? '';
+  const how = `Address a bucket by its host name: http://BUCKET.${websiteDomain}${port}/, or a custom domain (a CNAME) named like the bucket, such as media.example.com.`;
+  const message = bucket === undefined ? `No bucket answers for the host "${host}". ${how}` : `There is no bucket named "${bucket}" (asked for the host "${host}"). ${how}`;
+  return new S3Error('NoSuchBucket', message, { BucketName: bucket ?? '', Host: host });
 }
 
 function redirect(res: ServerResponse, status: number, location: string): void {

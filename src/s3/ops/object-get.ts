@@ -52,8 +52,14 @@ function parseHttpDate(value: string | undefined): number | undefined {
   return Number.isNaN(ms) ? undefined : ms;
 }
 
-/** RFC 9110 section 13.2.2 order, which is what S3 follows: If-Match, If-Unmodified-Since, If-None-Match, If-Modified-Since. */
-export function checkConditions(headers: IncomingHttpHeaders, meta: ObjectMeta): void {
+/** The headers a 304 repeats from the 200 it stands for, so caches keep their freshness rules (RFC 9110 section 15.4.5). */
+const NOT_MODIFIED_HEADERS = ['Cache-Control', 'Expires', 'Vary', 'Content-Location'];
+
+/**
+ * RFC 9110 section 13.2.2 order, which is what S3 follows: If-Match, If-Unmodified-Since, If-None-Match, If-Modified-Since.
+ * `answer` holds the headers the 200 would carry; a 304 repeats the caching ones.
+ */
+export function checkConditions(headers: IncomingHttpHeaders, meta: ObjectMeta, answer: Record<string, string | number | undefined> = {}): void {
   const lastModifiedSec = Math.floor(meta.lastModified / 1000) * 1000;
   const ifMatch = header(headers, 'if-match');
   if (ifMatch !== undefined) {
@@ -62,7 +68,11 @@ export function checkConditions(headers: IncomingHttpHeaders, meta: ObjectMeta):
     const since = parseHttpDate(header(headers, 'if-unmodified-since'));
     if (since !== undefined && lastModifiedSec > since) throw new S3Error('PreconditionFailed', undefined, { Condition: 'If-Unmodified-Since' });
   }
-  const notModified = () => new S3Error('NotModified', undefined, {}, { ETag: meta.etag, 'Last-Modified': httpDate(meta.lastModified) });
+  const notModified = () => {
+    const repeated: Record<string, string> = { ETag: meta.etag, 'Last-Modified': httpDate(meta.lastModified) };
+    for (const name of NOT_MODIFIED_HEADERS) if (answer[name] !== undefined) repeated[name] = String(answer[name]);
+    return new S3Error('NotModified', undefined, {}, repeated);
+  };
   const ifNoneMatch = header(headers, 'if-none-match');
   if (ifNoneMatch !== undefined) {
     if (etagMatches(ifNoneMatch, meta.etag)) throw notModified();
@@ -105,17 +115,31 @@ function partRange(ctx: RequestContext, meta: ObjectMeta): { range?: ByteRange; 
   return { range: size === 0 ? undefined : { start, end: start + size - 1 }, partsCount };
 }
 
+/**
+ * If-Range (RFC 9110 section 13.1.5): the range applies only while the object is the one the
+ * client has part of (a strong ETag match, or exactly its Last-Modified); otherwise the whole
+ * object is sent, so a resumed download never splices two versions.
+ */
+function rangeStillApplies(value: string | undefined, meta: ObjectMeta): boolean {
+  if (value === undefined) return true;
+  const validator = value.trim();
+  if (validator.startsWith('W/')) return false;
+  if (validator.startsWith('"')) return validator === meta.etag;
+  const date = parseHttpDate(validator);
+  return date !== undefined && date === Math.floor(meta.lastModified / 1000) * 1000;
+}
+
 function readReply(ctx: RequestContext & { op: { key: string } }, meta: ObjectMeta, vary = false): { reply: Reply; range?: ByteRange } {
-  checkConditions(ctx.headers, meta);
   const headers = objectResponseHeaders(meta);
   applyCacheRules(ctx.store, meta, headers);
   if (vary) headers.Vary = 'Accept-Encoding';
+  checkConditions(ctx.headers, meta, headers);
   applyOverrides(ctx, headers);
   const part = partRange(ctx, meta);
   if (part.partsCount !== undefined) headers['x-amz-mp-parts-count'] = part.partsCount;
   let range = part.range;
   const rangeHeader = header(ctx.headers, 'range');
-  if (range === undefined && rangeHeader !== undefined && ctx.query.get('partNumber') === null) {
+  if (range === undefined && rangeHeader !== undefined && ctx.query.get('partNumber') === null && rangeStillApplies(header(ctx.headers, 'if-range'), meta)) {
     const parsed = parseRange(rangeHeader, meta.size);
     if (parsed === 'unsatisfiable') {
       throw new S3Error('InvalidRange', undefined, { RangeRequested: rangeHeader, ActualObjectSize: String(meta.size) }, { 'Content-Range': `bytes */${meta.size}` });
