@@ -9,7 +9,22 @@ import { text } from './xml.js';
 import { storageFailureOf } from '../storage/disk-space.js';
 import { redactText, redactUrl } from '../util/redact.js';
 
+/** A reply's Vary (Accept-Encoding, for variants) joins the one CORS set on the response (Origin), never replaces it. */
+function joinVary(res: ServerResponse, reply: Reply): void {
+  const own = reply.headers?.Vary;
+  if (own !== undefined) reply.headers!.Vary = varyWith(res, own);
+}
+
+/** The response's Vary so far joined with `own`. */
+export function varyWith(res: ServerResponse, own: string | number): string {
+  const earlier = res.getHeader('Vary');
+  if (earlier === undefined) return String(own);
+  const names = [...String(earlier).split(','), ...String(own).split(',')].map((n) => n.trim()).filter((n) => n !== '');
+  return [...new Set(names)].join(', ');
+}
+
 export function writeReply(req: IncomingMessage, res: ServerResponse, reply: Reply): void {
+  joinVary(res, reply);
   const { body } = reply;
   // The hot path (a body in memory): one writeHead, no per-header calls.
   if (Buffer.isBuffer(body)) {
@@ -140,7 +155,7 @@ export function writeError(req: IncomingMessage, res: ServerResponse, err: unkno
   }
   const body = errorDocument(s3err, resource, requestId);
   res.statusCode = s3err.status;
-  for (const [name, value] of Object.entries(s3err.headers)) res.setHeader(name, value);
+  for (const [name, value] of Object.entries(s3err.headers)) res.setHeader(name, name === 'Vary' ? varyWith(res, value) : value);
   if (s3err.status === 304) {
     res.end();
     return;

@@ -9,9 +9,10 @@ import type { Reply, ServerConfig } from '../s3/context.js';
 import { ANONYMOUS, makeRequestContext } from '../s3/request-context.js';
 import type { RequestTarget } from '../util/request-target.js';
 import { header, isSafeRedirectLocation } from '../s3/headers.js';
-import { toS3Error, writeReply } from '../s3/respond.js';
+import { toS3Error, varyWith, writeReply } from '../s3/respond.js';
 import { bucketFromHost } from '../s3/router.js';
 import { getObject, headObject } from '../s3/ops/object-get.js';
+import { applyCors, corsPreflight } from '../s3/ops/cors.js';
 import { escapeXml } from '../s3/xml.js';
 import { bucketWebsite, encodePath, redirectLocation, routingRuleFor, type WebsiteConfig } from '../media/website-config.js';
 import type { Store } from '../storage/types.js';
@@ -46,9 +47,13 @@ export function createWebsiteHandler(deps: WebsiteDeps): (req: IncomingMessage, 
 
 async function serve(deps: WebsiteDeps, req: IncomingMessage, res: ServerResponse, { rawPath, rawQuery, hasQuery }: RequestTarget, requestId: string, isBucket: (n: string) => boolean, tap?: RequestTap): Promise<void> {
   const method = req.method ?? 'GET';
-  if (method !== 'GET' && method !== 'HEAD') throw new S3Error('MethodNotAllowed', `The specified method is not allowed against this resource.`, { Method: method }, { Allow: 'GET, HEAD' });
+  if (method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS') throw new S3Error('MethodNotAllowed', `The specified method is not allowed against this resource.`, { Method: method }, { Allow: 'GET, HEAD, OPTIONS' });
   const bucket = bucketFromHost(header(req.headers, 'host'), deps.websiteDomain, isBucket);
   if (bucket === undefined || !isBucket(bucket)) throw noBucketForHost(header(req.headers, 'host') ?? '', bucket, deps.websiteDomain);
+  // The bucket's CORS rules answer here as on the REST endpoint (web fonts on another origin).
+  const common = { requestId, req, auth: ANONYMOUS, query: new URLSearchParams(), headers: req.headers, store: deps.store, config: deps.config };
+  if (method === 'OPTIONS') return writeReply(req, res, await corsPreflight(makeRequestContext({ ...common, op: { op: 'CorsPreflight', bucket } })));
+  applyCors(deps.store, bucket, method, req.headers, res);
   const site = bucketWebsite(deps.store, bucket);
   if (!site) throw new S3Error('NoSuchWebsiteConfiguration', undefined, { BucketName: bucket });
   let key: string;
@@ -70,7 +75,6 @@ async function serve(deps: WebsiteDeps, req: IncomingMessage, res: ServerRespons
 
   // The one S3 GetObject/HeadObject handler, with the context every S3 request gets (request-context.ts).
   const read = (objectKey: string): Promise<Reply> => {
-    const common = { requestId, req, auth: ANONYMOUS, query: new URLSearchParams(), headers: req.headers, store: deps.store, config: deps.config };
     return method === 'HEAD'
       ? headObject(makeRequestContext({ ...common, op: { op: 'HeadObject', bucket, key: objectKey } }))
       : getObject(makeRequestContext({ ...common, op: { op: 'GetObject', bucket, key: objectKey } }));
@@ -137,7 +141,7 @@ function errorPage(req: IncomingMessage, res: ServerResponse, err: S3Error, requ
     return;
   }
   if (err.status === 304) {
-    res.writeHead(304, err.headers);
+    res.writeHead(304, err.headers.Vary === undefined ? err.headers : { ...err.headers, Vary: varyWith(res, err.headers.Vary) });
     res.end();
     return;
   }

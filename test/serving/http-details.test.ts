@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { brotliCompressSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, PutBucketCorsCommand, PutBucketWebsiteCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { sdkClient } from '../helpers/clients.js';
 
@@ -35,6 +35,9 @@ beforeAll(async () => {
   await put('site.css', css, 'text/css');
   await put('site.css.br', brotliCompressSync(css), 'application/octet-stream');
   await put('logo.png', 'png-bytes', 'image/png');
+  await put('index.html', '<h1>home</h1>', 'text/html');
+  await s3.send(new PutBucketCorsCommand({ Bucket: bucket, CORSConfiguration: { CORSRules: [{ AllowedOrigins: ['http://app.example'], AllowedMethods: ['GET', 'HEAD'], AllowedHeaders: ['*'] }] } }));
+  await s3.send(new PutBucketWebsiteCommand({ Bucket: bucket, WebsiteConfiguration: { IndexDocument: { Suffix: 'index.html' } } }));
   const head = await fetch(`${server.endpoint}/${bucket}/file.txt`, { method: 'HEAD' });
   etag = head.headers.get('etag')!;
   lastModified = head.headers.get('last-modified')!;
@@ -44,9 +47,9 @@ afterAll(async () => {
   await server?.stop();
 });
 
-function get(path: string, headers: Record<string, string>, port = server.port): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+function get(path: string, headers: Record<string, string>, port = server.port, method = 'GET'): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, headers }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, headers, method }, (res) => {
       let text = '';
       res.setEncoding('latin1');
       res.on('data', (c: string) => (text += c));
@@ -117,5 +120,34 @@ describe('the website endpoint without a bucket for the host', () => {
     expect(res.body).toContain('NoSuchBucket');
     expect(res.body).toContain(`nothere.localhost:${server.websitePort}`);
     expect(res.body).toContain(`http://BUCKET.localhost:${server.websitePort}/`);
+  });
+});
+
+describe('CORS together with variants and the website endpoint', () => {
+  const origin = 'http://app.example';
+  const splitVary = (v: unknown) => String(v).split(',').map((n) => n.trim());
+
+  it('keeps Vary: Origin beside Vary: Accept-Encoding, on 200 and 304', async () => {
+    const first = await get(`/${bucket}/site.css`, { Origin: origin, 'Accept-Encoding': 'br' });
+    expect(first.headers['content-encoding']).toBe('br');
+    expect(first.headers['access-control-allow-origin']).toBe(origin);
+    expect(splitVary(first.headers.vary)).toEqual(expect.arrayContaining(['Origin', 'Accept-Encoding']));
+    const again = await get(`/${bucket}/site.css`, { Origin: origin, 'Accept-Encoding': 'br', 'If-None-Match': String(first.headers.etag) });
+    expect(again.status).toBe(304);
+    expect(splitVary(again.headers.vary)).toEqual(expect.arrayContaining(['Origin', 'Accept-Encoding']));
+  });
+
+  it('answers the bucket CORS rules on the website endpoint, preflight included', async () => {
+    const host = `${bucket}.localhost:${server.websitePort}`;
+    const res = await get('/site.css', { Host: host, Origin: origin }, server.websitePort);
+    expect(res.status).toBe(200);
+    expect(res.headers['access-control-allow-origin']).toBe(origin);
+    const other = await get('/site.css', { Host: host, Origin: 'http://evil.example' }, server.websitePort);
+    expect(other.headers['access-control-allow-origin']).toBeUndefined();
+    const preflight = await get('/site.css', { Host: host, Origin: origin, 'Access-Control-Request-Method': 'GET' }, server.websitePort, 'OPTIONS');
+    expect(preflight.status).toBe(200);
+    expect(preflight.headers['access-control-allow-methods']).toContain('GET');
+    const refused = await get('/site.css', { Host: host, Origin: 'http://evil.example', 'Access-Control-Request-Method': 'GET' }, server.websitePort, 'OPTIONS');
+    expect(refused.status).toBe(403);
   });
 });
