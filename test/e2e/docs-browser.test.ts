@@ -23,6 +23,8 @@ interface PageLoad {
   failed: string[];
   statuses: Map<string, number>;
   encodings: Map<string, string | undefined>;
+  scripts: string;
+  emptySheets: number;
 }
 
 describe.skipIf(!runHere)('the Python docs in a browser, from the website endpoint', () => {
@@ -55,7 +57,7 @@ describe.skipIf(!runHere)('the Python docs in a browser, from the website endpoi
 
   async function load(url: string): Promise<PageLoad> {
     const page = await chromium.context.newPage();
-    const seen: PageLoad = { failed: [], statuses: new Map(), encodings: new Map() };
+    const seen: PageLoad = { failed: [], statuses: new Map(), encodings: new Map(), scripts: '', emptySheets: -1 };
     page.on('requestfailed', (req) => seen.failed.push(`${req.url()}: ${req.failure()?.errorText}`));
     page.on('response', (res) => {
       seen.statuses.set(res.url(), res.status());
@@ -66,6 +68,10 @@ describe.skipIf(!runHere)('the Python docs in a browser, from the website endpoi
       expect(res?.status(), url).toBe(200);
       // Stylesheets @import each other (pydoctheme -> default -> classic -> basic): let them land.
       await page.waitForLoadState('networkidle');
+      // The decoded bytes work: the scripts ran, and every stylesheet parsed into rules.
+      // (Browser-side code as strings: this project's TypeScript has no DOM lib.)
+      seen.scripts = await page.evaluate<string>('typeof window.jQuery + "," + typeof window.DOCUMENTATION_OPTIONS');
+      seen.emptySheets = await page.evaluate<number>('[...document.styleSheets].filter((s) => s.cssRules.length === 0).length');
     } finally {
       await page.close();
     }
@@ -78,6 +84,8 @@ describe.skipIf(!runHere)('the Python docs in a browser, from the website endpoi
   it.each(['', 'library/functions.html', 'tutorial/index.html'])('loads /%s with every request answered and CSS/JS in br', async (path) => {
     const seen = await load(site() + path);
     expect(seen.failed).toEqual([]);
+    expect(seen.scripts).toBe('function,object');
+    expect(seen.emptySheets).toBe(0);
     for (const [url, status] of seen.statuses) expect(status, url).toBeLessThan(400);
     const assets = [...seen.statuses.keys()].filter((u) => /\.(css|js)(\?|$)/.test(new URL(u).pathname + new URL(u).search));
     expect(assets.length).toBeGreaterThanOrEqual(10); // 4 stylesheets and 9+ scripts per page
