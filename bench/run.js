@@ -2,16 +2,17 @@
 /**
  * Benchmark harness entry: `npm run bench` (full), `-- --quick` (under two minutes), `-- --smoke` (seconds;
  * missing peers are n/a; exits non-zero only if Offload fails). `--out FILE` overrides where the report goes
- * (full: BENCHMARKS.md; quick/smoke: bench/out/BENCHMARKS.<mode>.md).
+ * (full: BENCHMARKS.md; quick/smoke: bench/out/BENCHMARKS.<mode>.md). `--only sync` runs just the sync
+ * case (report: bench/out/BENCHMARKS.<mode>-sync.md unless --out).
  */
 import './env.js';
-import { mkdirSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync, existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ROOT, startOffload, startNginx, startS3rver } from './peers.js';
 import { smallGet, largeGet, rangeGet, signedPut, listPages } from './cases.js';
-import { makeSyncTree, SYNC_TOOLS, timeSync } from './sync.js';
+import { copyPythonDocs, DOCS_TOOLS, makeSyncTree, SYNC_TOOLS, timeRerun, timeSync } from './sync.js';
 import { environment, writeReport } from './report.js';
 import { WRK } from './load.js';
 import { tailAt256, mixedLoad } from './tail.js';
@@ -23,7 +24,10 @@ const outArg = argv.indexOf('--out');
 const workersArg = argv.indexOf('--workers');
 /** `--workers N` runs Offload with N server processes (default: the server's own default, one). */
 const workers = workersArg >= 0 ? Number(argv[workersArg + 1]) : undefined;
-const outFile = resolve(outArg >= 0 ? argv[outArg + 1] : mode === 'full' ? join(ROOT, 'BENCHMARKS.md') : join(ROOT, `bench/out/BENCHMARKS.${mode}.md`));
+const onlyArg = argv.indexOf('--only');
+const only = onlyArg >= 0 ? argv[onlyArg + 1] : undefined;
+if (only !== undefined && only !== 'sync') throw new Error(`--only: the one case that runs alone is "sync", got "${only}"`);
+const outFile = resolve(outArg >= 0 ? argv[outArg + 1] : only ? join(ROOT, `bench/out/BENCHMARKS.${mode}-${only}.md`) : mode === 'full' ? join(ROOT, 'BENCHMARKS.md') : join(ROOT, `bench/out/BENCHMARKS.${mode}.md`));
 const MiB = 1 << 20;
 const TWIN = 'Offload --workers 2';
 const NGINX1 = 'nginx, 1 worker';
@@ -135,8 +139,40 @@ async function syncCase(offload) {
   c.rows.push({ metric: 'first run, s', values: first, better: 'lower', target: { text: 'faster than the fastest of rclone/aws/s3cmd', met: faster(first) } });
   c.rows.push({ metric: 'no-change re-run, s', values: rerun, better: 'lower', target: { text: 'faster than the fastest of rclone/aws/s3cmd', met: faster(rerun) } });
   c.rows.push({ metric: 'no-change re-run, s', values: rerun, better: 'lower', target: { text: `< 2 s for 5,000 files${scaled}`, met: Number.isFinite(rerun[self]) ? rerun[self] < 2 : null } });
+  await docsRerunRows(offload, c);
   c.notes.push('Each tool with its default settings (offload sync: --quiet --no-progress and a per-bucket --state file in a temp dir; rclone: env-configured remote; aws: /usr/bin/aws v2 --only-show-errors; s3cmd: config file, use_https False). Seconds are wall time of the whole command, start-up included.');
   return c;
+}
+
+/** The no-change re-run of the Python HTML docs (a real site tree), offload sync with and without --precompress. */
+async function docsRerunRows(offload, c) {
+  if (mode === 'smoke') {
+    c.notes.push('Python docs rows: not in --smoke (a thousand-file first run per tool takes minutes); run `npm run bench -- --quick --only sync`.');
+    return;
+  }
+  const src = copyPythonDocs();
+  if (!src) {
+    c.notes.push('Python docs rows: n/a, /usr/share/doc/python3/html is missing (apt-get install python3-doc).');
+    return;
+  }
+  const files = readdirSync(src, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length;
+  /** @type {Record<string, number[]>} */ const times = {};
+  for (let round = 1; round <= PARAMS.syncRounds; round++) {
+    for (const [i, tool] of DOCS_TOOLS.entries()) {
+      const r = await timeRerun(tool, offload, src, `docs-${i}-${round}`, PARAMS.syncTimeoutS * 1000, files);
+      log(`  docs round ${round} ${tool.name}: first ${fmt(r.first, 2)} s, re-run ${fmt(r.rerun, 2)} s${r.error ? ` ERROR ${r.error}` : ''}`);
+      if (r.error) {
+        c.notes.push(`Python docs, ${tool.name}: ${r.error}`);
+        if (tool.name.startsWith('offload')) ctx.fail(`Python docs ${tool.name}: ${r.error}`);
+      } else (times[tool.name] ??= []).push(r.rerun);
+    }
+  }
+  const rerun = (name) => (times[name] ? median(times[name]) : NaN);
+  const peers = { 'rclone sync': rerun('rclone sync'), 'aws s3 sync': rerun('aws s3 sync') };
+  // The Offload column is offload sync itself, then with --precompress: the ratio columns set each against rclone's and the AWS CLI's re-run.
+  c.rows.push({ metric: `Python docs (${files} files) no-change re-run, s`, values: { 'offload sync': rerun('offload sync'), ...peers }, better: 'lower' });
+  c.rows.push({ metric: 'Python docs no-change re-run, offload sync --precompress, s', values: { 'offload sync': rerun('offload sync --precompress'), ...peers }, better: 'lower' });
+  c.notes.push(`Python docs rows: the Debian python3-doc HTML tree (${files} files, symlinks resolved) synced once into a fresh bucket per tool, then the timed no-change re-run; s3cmd is left out of these rows.`);
 }
 
 async function main() {
@@ -148,6 +184,7 @@ async function main() {
   onCleanup(() => offload.stop());
   sampler.watch(offload.pid);
   log(`Offload at ${offload.url} (pid ${offload.pid})`);
+  if (only === 'sync') return finish(env, offload, [await syncCase(offload)]);
   const nginxRoot = tempDir('offload-bench-www-');
   const nginx = await optionalPeer('nginx', () => startNginx(nginxRoot));
   const s3rver = mode === 'tail' ? null : await optionalPeer('s3rver', () => startS3rver(['bench', 'put', 'list']));

@@ -1,5 +1,9 @@
 // @ts-check
-/** Case 6: syncing a folder to a fresh Offload bucket with offload sync, rclone, aws s3 sync and s3cmd. */
+/**
+ * Case 6: syncing a folder to a fresh Offload bucket with offload sync, rclone, aws s3 sync and s3cmd,
+ * and the no-change re-run of a real site tree (the Python HTML docs, Debian python3-doc).
+ */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, existsSync, openSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -27,6 +31,19 @@ export function makeSyncTree(files, bigBytes) {
   return dir;
 }
 
+/** offload sync with its defaults plus `extra` (e.g. --precompress). */
+function offloadSync(name, extra) {
+  return {
+    name,
+    bin: join(ROOT, 'bin/offload.js'),
+    prepare: (s, work) => ({
+      cmd: process.execPath,
+      args: (src, bucket) => [join(ROOT, 'bin/offload.js'), 'sync', src, `s3://${bucket}`, '--endpoint', s.url, '--quiet', '--no-progress', '--state', join(work, `${bucket}.state`), ...extra],
+      env: cleanEnv({ AWS_ACCESS_KEY_ID: s.accessKeyId, AWS_SECRET_ACCESS_KEY: s.secretAccessKey, AWS_REGION: 'us-east-1', HOME: work }),
+    }),
+  };
+}
+
 /** Environment without anything that could point a client at another endpoint or CA. */
 function cleanEnv(extra) {
   const env = { ...process.env };
@@ -39,15 +56,7 @@ function cleanEnv(extra) {
  * @type {Array<{ name: string, bin: string, prepare: (server: { url: string, accessKeyId: string, secretAccessKey: string }, work: string) => { cmd: string, args: (src: string, bucket: string) => string[], env: NodeJS.ProcessEnv } }>}
  */
 export const SYNC_TOOLS = [
-  {
-    name: 'offload sync',
-    bin: join(ROOT, 'bin/offload.js'),
-    prepare: (s, work) => ({
-      cmd: process.execPath,
-      args: (src, bucket) => [join(ROOT, 'bin/offload.js'), 'sync', src, `s3://${bucket}`, '--endpoint', s.url, '--quiet', '--no-progress', '--state', join(work, `${bucket}.state`)],
-      env: cleanEnv({ AWS_ACCESS_KEY_ID: s.accessKeyId, AWS_SECRET_ACCESS_KEY: s.secretAccessKey, AWS_REGION: 'us-east-1', HOME: work }),
-    }),
-  },
+  offloadSync('offload sync', []),
   {
     name: 'rclone sync',
     bin: '/usr/bin/rclone',
@@ -136,4 +145,40 @@ async function countKeys(client, bucket) {
     token = r.IsTruncated ? r.NextContinuationToken : undefined;
   } while (token);
   return n;
+}
+
+export const PYTHON_DOCS = '/usr/share/doc/python3/html';
+/** The tools timed on the Python docs: offload sync (without and with --precompress), rclone, the AWS CLI. */
+export const DOCS_TOOLS = [SYNC_TOOLS[0], offloadSync('offload sync --precompress', ['--precompress']), SYNC_TOOLS[1], SYNC_TOOLS[2]];
+
+/** A copy of the Python docs with Debian's symlinks (jquery.js, underscore.js) resolved, or null if not installed. */
+export function copyPythonDocs() {
+  if (!existsSync(PYTHON_DOCS)) return null;
+  const dir = join(tempDir('offload-bench-docs-'), 'html');
+  execFileSync('cp', ['-rL', PYTHON_DOCS, dir]);
+  return dir;
+}
+
+/**
+ * Like timeSync, for a tree whose object count depends on the tool (--precompress adds .br/.gz
+ * siblings): the re-run must leave the bucket as the first run did, and plain tools store `files`.
+ * @param {typeof SYNC_TOOLS[number]} tool
+ */
+export async function timeRerun(tool, server, src, bucket, timeoutMs, files) {
+  if (!existsSync(tool.bin)) return { first: NaN, rerun: NaN, error: 'not available (binary missing)' };
+  const work = tempDir('offload-bench-sync-work-');
+  await server.client.send(new CreateBucketCommand({ Bucket: bucket }));
+  const p = tool.prepare(server, work);
+  const out = {};
+  let after;
+  for (const phase of ['first', 'rerun']) {
+    const r = await run(p.cmd, p.args(src, bucket), { env: p.env, timeoutMs });
+    if (r.code !== 0) return { first: NaN, rerun: NaN, error: `${phase} run exited ${r.code}: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ').slice(0, 300)}` };
+    out[phase] = r.ms / 1000;
+    const n = await countKeys(server.client, bucket);
+    const want = phase === 'rerun' ? after : tool.name.includes('--precompress') ? undefined : files;
+    if (want !== undefined && n !== want) return { first: NaN, rerun: NaN, error: `after the ${phase} run the bucket holds ${n} objects, expected ${want}` };
+    after = n;
+  }
+  return { first: out.first, rerun: out.rerun };
 }
