@@ -103,10 +103,9 @@ describe.skipIf(!runHere)('a web font from the bucket on a page of another origi
 
   it('S3 API endpoint: refused without a CORS rule for the page, loaded with one', () => refusedThenLoaded('api'), HEAVY);
 
-  // Server bug (for the lead, src/serving/website.ts): website responses never get the bucket's
-  // CORS headers (src/s3/handler.ts applies them only on the S3 API port), and OPTIONS is a 405.
-  // AWS website endpoints answer CORS like the REST endpoint. Remove .fails once fixed.
-  it.fails('website endpoint: refused without a CORS rule for the page, loaded with one', () => refusedThenLoaded('website'), HEAVY);
+  // AWS website endpoints answer CORS like the REST endpoint (this failed before the website
+  // endpoint applied the bucket's CORS rules).
+  it('website endpoint: refused without a CORS rule for the page, loaded with one', () => refusedThenLoaded('website'), HEAVY);
 
   it('the server is still alive afterwards', async () => {
     const res = await websiteGet(impl.websitePort, `${BUCKET}.localhost`, `/${FONT_KEY}`, { origin });
