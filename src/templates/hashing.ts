@@ -13,6 +13,7 @@ import mime from 'mime';
 import { applyEdits, findCssRefs, findSourceMapRefs, type TextRef } from './css-refs.js';
 import { MANIFEST_NAME, type Manifest } from './manifest.js';
 import { encodeKey, replaceBasename, resolveRef } from './urls.js';
+import { stronglyConnected } from '../util/graph.js';
 
 export interface HashOptions {
   /**
@@ -127,7 +128,7 @@ export async function hashFiles(input: Record<string, string> | Map<string, stri
     });
   };
 
-  for (const component of stronglyConnected(nodes)) {
+  for (const component of stronglyConnected(new Map([...nodes].map(([path, node]) => [path, node.refs.map((r) => r.target)])))) {
     const members = component.map((p) => nodes.get(p)!);
     const cyclic = members.length > 1 || members.some((m) => m.refs.some((r) => r.target === m.logicalPath));
     if (!cyclic) {
@@ -197,56 +198,6 @@ function digestFile(path: string): Promise<Digest> {
       .on('error', reject)
       .on('end', () => resolve({ hash: sha256.digest('hex').slice(0, 8), integrity: `sha384-${sha384.digest('base64')}`, size }));
   });
-}
-
-/** Tarjan's algorithm: components come out dependencies first (a file's targets before the file). */
-function stronglyConnected(nodes: Map<string, Node>): string[][] {
-  const index = new Map<string, number>();
-  const low = new Map<string, number>();
-  const onStack = new Set<string>();
-  const stack: string[] = [];
-  const out: string[][] = [];
-  let counter = 0;
-  // Iterative to survive long chains.
-  for (const start of nodes.keys()) {
-    if (index.has(start)) continue;
-    const work: { v: string; i: number }[] = [{ v: start, i: 0 }];
-    index.set(start, counter);
-    low.set(start, counter++);
-    stack.push(start);
-    onStack.add(start);
-    while (work.length > 0) {
-      const frame = work[work.length - 1]!;
-      const targets = nodes.get(frame.v)!.refs.map((r) => r.target);
-      if (frame.i < targets.length) {
-        const w = targets[frame.i++]!;
-        if (!index.has(w)) {
-          index.set(w, counter);
-          low.set(w, counter++);
-          stack.push(w);
-          onStack.add(w);
-          work.push({ v: w, i: 0 });
-        } else if (onStack.has(w)) {
-          low.set(frame.v, Math.min(low.get(frame.v)!, index.get(w)!));
-        }
-        continue;
-      }
-      work.pop();
-      const parent = work[work.length - 1];
-      if (parent) low.set(parent.v, Math.min(low.get(parent.v)!, low.get(frame.v)!));
-      if (low.get(frame.v) === index.get(frame.v)) {
-        const component: string[] = [];
-        let w: string;
-        do {
-          w = stack.pop()!;
-          onStack.delete(w);
-          component.push(w);
-        } while (w !== frame.v);
-        out.push(component.sort());
-      }
-    }
-  }
-  return out;
 }
 
 async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
