@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fdatasyncSync, openSync, renameSync, rmSync, statfsSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { PRIVATE_FILE_MODE } from './permissions.js';
+import { parseByteSize } from '../util/size.js';
 
 /** `--min-free-space`: bytes, or a share of the volume's size. */
 export type MinFreeSpace = { bytes: number } | { percent: number };
@@ -28,14 +29,12 @@ const RESERVE_BYTES = 4 * 1024 * 1024;
 const RECHECK_MS = 1000;
 const NEAR_MARGIN = 256 * 1024 * 1024;
 
-const UNITS: Record<string, number> = { '': 1, b: 1, k: 1e3, kb: 1e3, kib: 1024, m: 1e6, mb: 1e6, mib: 1024 ** 2, g: 1e9, gb: 1e9, gib: 1024 ** 3, t: 1e12, tb: 1e12, tib: 1024 ** 4 };
-
 /** Parses `512MiB`, `1GB`, `0` (no threshold) or `10%`. */
 export function parseMinFreeSpace(text: string): MinFreeSpace {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(%|[a-z]*)\s*$/i.exec(text);
-  const unit = m?.[2]?.toLowerCase() ?? '';
-  if (m && unit === '%' && Number(m[1]) < 100) return { percent: Number(m[1]) };
-  if (m && UNITS[unit] !== undefined) return { bytes: Math.round(Number(m[1]) * UNITS[unit]) };
+  const percent = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(text);
+  if (percent && Number(percent[1]) < 100) return { percent: Number(percent[1]) };
+  const bytes = parseByteSize(text);
+  if (bytes !== undefined) return { bytes };
   throw new Error(`--min-free-space must be a size (512MiB, 2GB, 0) or a percentage of the volume (5%), got "${text}"`);
 }
 

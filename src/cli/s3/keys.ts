@@ -1,6 +1,7 @@
 /** s3:// locations, object keys from local paths and back, sizes and durations from the command line. */
 import { sep, resolve, join } from 'node:path';
 import { usage } from './errors.js';
+import { parseByteSize } from '../../util/size.js';
 
 export interface S3Location {
   kind: 's3';
@@ -82,17 +83,11 @@ export function safeLocalPath(root: string, rel: string): string | undefined {
   return join(root, ...parts);
 }
 
-const UNITS: Record<string, number> = {
-  '': 1, b: 1, k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9,
-  kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, ki: 1024, mi: 1024 ** 2, gi: 1024 ** 3,
-};
-
 /** Parses sizes like `16MiB`, `5mb`, `1048576`. */
 export function parseSize(text: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
-  const unit = m ? UNITS[(m[2] ?? '').toLowerCase()] : undefined;
-  if (!m || unit === undefined) usage(`not a size: ${text} (examples: 16MiB, 5MB, 1048576)`);
-  return Math.round(Number(m[1]) * unit);
+  const bytes = parseByteSize(text);
+  if (bytes === undefined) usage(`not a size: ${text} (examples: 16MiB, 5MB, 1048576)`);
+  return bytes;
 }
 
 /** Parses durations like `3600`, `90s`, `15m`, `1h`, `7d` into seconds. */
