@@ -19,6 +19,8 @@ export interface S3Impl {
   enforcesAccess: boolean;
   /** Whether multipart objects get S3-style "md5-N" ETags. */
   multipartEtags: boolean;
+  /** The website endpoint's port, when the server was started with one. */
+  websitePort?: number;
   stop(): Promise<void>;
 }
 
@@ -47,8 +49,8 @@ export async function startS3rver(): Promise<S3Impl> {
   };
 }
 
-export async function startOffload(): Promise<S3Impl> {
-  const server = await startServer();
+export async function startOffload(args: string[] = []): Promise<S3Impl> {
+  const server = await startServer({ args });
   return {
     name: 'offload serve',
     endpoint: server.endpoint,
@@ -56,6 +58,7 @@ export async function startOffload(): Promise<S3Impl> {
     secretAccessKey: server.secretAccessKey,
     enforcesAccess: true,
     multipartEtags: true,
+    websitePort: server.websitePort,
     stop: () => server.stop(),
   };
 }

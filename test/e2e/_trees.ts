@@ -7,8 +7,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
-import { startServer } from '../helpers/server.js';
-import type { S3Impl } from '../cli/harness.js';
+import { startOffload, type S3Impl } from '../cli/harness.js';
 
 export const PYTHON_DOCS = '/usr/share/doc/python3/html';
 export const DJANGO_ADMIN = '/usr/lib/python3/dist-packages/django/contrib/admin/static/admin';
@@ -33,21 +32,12 @@ export type WebsiteImpl = S3Impl & { websitePort: number };
 
 /** The real server with its website endpoint on a free port (hosts `bucket.localhost:PORT`). */
 export async function startOffloadWithWebsite(): Promise<WebsiteImpl> {
-  const server = await startServer({ args: ['--website-port', '0'] });
-  if (!server.websitePort) {
-    await server.stop();
+  const impl = await startOffload(['--website-port', '0']);
+  if (!impl.websitePort) {
+    await impl.stop();
     throw new Error('offload serve --website-port 0 printed no website endpoint');
   }
-  return {
-    name: 'offload serve',
-    endpoint: server.endpoint,
-    accessKeyId: server.accessKeyId,
-    secretAccessKey: server.secretAccessKey,
-    enforcesAccess: true,
-    multipartEtags: true,
-    websitePort: server.websitePort,
-    stop: () => server.stop(),
-  };
+  return { ...impl, websitePort: impl.websitePort };
 }
 
 export interface HeadlessChromium {
