@@ -1,11 +1,12 @@
 /**
  * The answers the connection guards (connection-cap.ts, body-timeout.ts) give before closing a
- * connection: an S3 error document with `Connection: close`, through the response when there is
- * a request, or straight onto the socket when the client has not sent one.
+ * connection, and the answer to a request Node's parser refused: an S3 error document with
+ * `Connection: close`, through the response when there is a request, or straight onto the socket
+ * when there is none.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { S3Error, type S3ErrorCode } from '../errors/s3-error.js';
+import type { S3Error } from '../errors/s3-error.js';
 import { errorDocument } from '../s3/respond.js';
 import { nextRequestId } from '../s3/handler.js';
 import { splitTarget } from '../util/request-target.js';
@@ -36,9 +37,8 @@ export function answerAndClose(req: IncomingMessage, res: ServerResponse, err: S
 }
 
 /** Writes the error as a whole HTTP response onto a socket that has no request in progress, and closes it. */
-export function answerRawAndClose(socket: Socket, code: S3ErrorCode, message?: string): void {
+export function answerRawAndClose(socket: Socket, err: S3Error): void {
   if (socket.destroyed || !socket.writable) return;
-  const err = new S3Error(code, message);
   const requestId = nextRequestId();
   const body = errorDocument(err, '/', requestId);
   socket.end(

@@ -86,7 +86,7 @@ export class ConnectionCap {
 
   private answerRaw(socket: Socket): void {
     this.answered.add(socket);
-    answerRawAndClose(socket, 'SlowDown', SLOW_DOWN_MESSAGE);
+    answerRawAndClose(socket, new S3Error('SlowDown', SLOW_DOWN_MESSAGE));
   }
 }
 

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { createS3Handler, nextRequestId } from '../s3/handler.js';
 import { createWebsiteHandler } from '../serving/website.js';
 import type { ServerConfig } from '../s3/context.js';
-import { errorDocument } from '../s3/respond.js';
+import { answerRawAndClose } from './close-answer.js';
 import { S3Error } from '../errors/s3-error.js';
 import { createAdminHandler } from './admin.js';
 import { createFrontDoor } from './front-door.js';
@@ -192,6 +192,5 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
       : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
         ? new S3Error('RequestTimeout')
         : new S3Error('InvalidRequest', 'The request could not be parsed as HTTP.');
-  const body = errorDocument(s3err, '', 'client-error');
-  socket.end(`HTTP/1.1 ${s3err.status} Bad Request\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  answerRawAndClose(socket, s3err);
 }
