@@ -53,12 +53,12 @@ export interface Variant {
  * The variant to serve for this request, if any; `vary` tells whether the response depends on
  * Accept-Encoding (a variant exists), so caches must keep representations apart.
  */
-export function chooseVariant(store: Store, identity: ObjectMeta, headers: IncomingHttpHeaders, opts: { ranged: boolean }): { variant?: Variant; vary: boolean } {
+export async function chooseVariant(store: Store, identity: ObjectMeta, headers: IncomingHttpHeaders, opts: { ranged: boolean }): Promise<{ variant?: Variant; vary: boolean }> {
   if (!isCompressible(identity.contentType) || identity.contentEncoding !== undefined) return { vary: false };
   const accepted = acceptedEncodings(first(headers['accept-encoding']));
   const stored = new Map<Encoding, ObjectMeta>();
   for (const encoding of ['br', 'gzip'] as const) {
-    const found = store.headObject(identity.bucket, identity.key + SUFFIX[encoding]);
+    const found = await store.headObject(identity.bucket, identity.key + SUFFIX[encoding]);
     if (found) stored.set(encoding, found);
   }
   const vary = stored.size > 0;

@@ -53,8 +53,15 @@ export function createS3Handler(deps: S3HandlerDeps): (req: IncomingMessage, res
   const { store, config } = deps;
   const isBucket = (name: string) => store.getBucket(name) !== undefined;
   const repeatedAnswers = deps.hotBlob && new RepeatedAnswerCache(() => store.generation, deps.hotBlob);
-  return (req, res, { rawPath, rawQuery }) => {
-    store.refresh();
+  return (req, res, target) => {
+    // A shared metadata store answers refresh() asynchronously; the embedded one does not, and
+    // its hot path keeps no extra turn of the event loop.
+    const refreshed = store.refresh();
+    if (refreshed) refreshed.then(() => serveRequest(req, res, target), (err: unknown) => writeError(req, res, err, target.rawPath, nextRequestId()));
+    else serveRequest(req, res, target);
+  };
+
+  function serveRequest(req: IncomingMessage, res: ServerResponse, { rawPath, rawQuery }: RequestTarget): void {
     const generation = store.generation;
     const requestId = nextRequestId();
     const tap = deps.usage?.begin(req, res);
@@ -101,7 +108,7 @@ export function createS3Handler(deps: S3HandlerDeps): (req: IncomingMessage, res
         repeatedAnswers!.remember(repeatKey, res, reply.headers ?? {}, { generation, bucket: op.bucket, key: op.key, blobId: reply.blobId });
       }
     }
-  };
+  }
 }
 
 /**

@@ -32,7 +32,6 @@ export interface WebsiteDeps {
 export function createWebsiteHandler(deps: WebsiteDeps): (req: IncomingMessage, res: ServerResponse, target: RequestTarget) => void {
   const isBucket = (name: string) => deps.store.getBucket(name) !== undefined;
   return (req, res, target) => {
-    deps.store.refresh();
     const requestId = deps.nextRequestId();
     res.setHeader('x-amz-request-id', requestId);
     res.setHeader('Server', 'Offload');
@@ -41,7 +40,9 @@ export function createWebsiteHandler(deps: WebsiteDeps): (req: IncomingMessage, 
       tap.website = true;
       tap.op = req.method === 'HEAD' ? 'WebsiteHeadObject' : 'WebsiteGetObject';
     }
-    serve(deps, req, res, target, requestId, isBucket, tap).catch((err: unknown) => errorPage(req, res, toS3Error(err), requestId));
+    Promise.resolve(deps.store.refresh())
+      .then(() => serve(deps, req, res, target, requestId, isBucket, tap))
+      .catch((err: unknown) => errorPage(req, res, toS3Error(err), requestId));
   };
 }
 
@@ -99,10 +100,10 @@ async function serve(deps: WebsiteDeps, req: IncomingMessage, res: ServerRespons
     // A published website says which pages are missing: a key that does not exist is a 404 (its
     // error document, redirect rules) even when the policy grants GetObject without ListBucket,
     // the usual public-read policy, where the S3 API would answer 403 to hide existence.
-    if (s3err.code === 'AccessDenied' && !deps.store.headObject(bucket, objectKey)) s3err = new S3Error('NoSuchKey', undefined, { Key: objectKey });
+    if (s3err.code === 'AccessDenied' && !(await deps.store.headObject(bucket, objectKey))) s3err = new S3Error('NoSuchKey', undefined, { Key: objectKey });
     // `dir` without its slash: S3 redirects to `dir/` when that index document exists.
     if (s3err.code === 'NoSuchKey' && site.indexDocument && key !== '' && !key.endsWith('/')) {
-      const index = deps.store.headObject(bucket, `${key}/${site.indexDocument}`);
+      const index = await deps.store.headObject(bucket, `${key}/${site.indexDocument}`);
       if (index) return redirect(res, 302, `/${encodePath(key)}/`);
     }
     const after = routingRuleFor(site, key, s3err.status);

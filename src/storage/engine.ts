@@ -116,25 +116,25 @@ export class Engine implements Store {
   setBucketAcl: Store['setBucketAcl'] = (name, acl) => this.buckets.setAcl(name, acl);
   getBucketConfig: Store['getBucketConfig'] = (name, kind) => this.buckets.getConfig(name, kind);
   setBucketConfig: Store['setBucketConfig'] = (name, kind, value) => this.buckets.setConfig(name, kind, value);
-  bucketHasObjects: Store['bucketHasObjects'] = (name) => this.buckets.hasObjects(name);
+  bucketHasObjects: Store['bucketHasObjects'] = async (name) => this.buckets.hasObjects(name);
 
   // ---- objects (objects.ts, object-reads.ts)
 
   putObject: Store['putObject'] = (input) => this.objects.put(input);
-  headObject: Store['headObject'] = (bucket, key) => this.objects.head(bucket, key);
+  headObject: Store['headObject'] = async (bucket, key) => this.objects.head(bucket, key);
   openObject: Store['openObject'] = (bucket, key) => this.reads.open(bucket, key);
   deleteObject: Store['deleteObject'] = (bucket, key) => this.objects.delete(bucket, key);
   updateObjectMeta: Store['updateObjectMeta'] = (bucket, key, change) => this.objects.updateMeta(bucket, key, change);
   copyObject: Store['copyObject'] = (input) => this.objects.copy(input);
-  listObjects: Store['listObjects'] = (input) => this.objects.list(input);
+  listObjects: Store['listObjects'] = async (input) => this.objects.list(input);
 
   // ---- multipart (multipart.ts)
 
   createMultipartUpload: Store['createMultipartUpload'] = (input) => this.multipart.create(input);
-  getMultipartUpload: Store['getMultipartUpload'] = (bucket, uploadId) => this.multipart.get(bucket, uploadId);
+  getMultipartUpload: Store['getMultipartUpload'] = async (bucket, uploadId) => this.multipart.get(bucket, uploadId);
   putPart: Store['putPart'] = (input) => this.multipart.putPart(input);
-  listParts: Store['listParts'] = (uploadId, input) => this.multipart.listParts(uploadId, input);
-  listMultipartUploads: Store['listMultipartUploads'] = (bucket, input) => this.multipart.listUploads(bucket, input);
+  listParts: Store['listParts'] = async (uploadId, input) => this.multipart.listParts(uploadId, input);
+  listMultipartUploads: Store['listMultipartUploads'] = async (bucket, input) => this.multipart.listUploads(bucket, input);
   completeMultipartUpload: Store['completeMultipartUpload'] = (input) => this.multipart.complete(input);
   abortMultipartUpload: Store['abortMultipartUpload'] = (uploadId) => this.multipart.abort(uploadId);
 

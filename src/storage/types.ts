@@ -198,11 +198,11 @@ export interface Store {
   /** undefined deletes. */
   setBucketConfig(name: string, kind: BucketConfigKind, value: string | undefined): Promise<void>;
   /** Whether the bucket holds at least one object. */
-  bucketHasObjects(name: string): boolean;
+  bucketHasObjects(name: string): Promise<boolean>;
 
   // Objects
   putObject(input: PutObjectInput): Promise<ObjectMeta>;
-  headObject(bucket: string, key: string): ObjectMeta | undefined;
+  headObject(bucket: string, key: string): Promise<ObjectMeta | undefined>;
   /** Pins the current version for reading; undefined when absent. */
   openObject(bucket: string, key: string): Promise<ObjectReader | undefined>;
   /** Returns the deleted version's meta, or undefined when there was none (not an error in S3). */
@@ -215,15 +215,15 @@ export interface Store {
    * StoreError NoSuchKey when the source is gone. precondition as in putObject.
    */
   copyObject(input: { source: ObjectMeta; bucket: string; key: string; headers: ObjectHeaders; owner: string; acl: Acl; tags: Record<string, string>; precondition?: PutObjectInput['precondition'] }): Promise<ObjectMeta>;
-  listObjects(input: ListInput): ListResult;
+  listObjects(input: ListInput): Promise<ListResult>;
 
   // Multipart
   createMultipartUpload(input: Omit<MultipartUpload, 'uploadId' | 'initiated'>): Promise<MultipartUpload>;
-  getMultipartUpload(bucket: string, uploadId: string): MultipartUpload | undefined;
+  getMultipartUpload(bucket: string, uploadId: string): Promise<MultipartUpload | undefined>;
   /** Streams one part to disk (replacing an earlier part with the same number). */
   putPart(input: { uploadId: string; partNumber: number; body: Readable; checksum?: Checksum; beforeCommit?: PutObjectInput['beforeCommit'] }): Promise<PartInfo>;
-  listParts(uploadId: string, input: { after?: number; maxParts: number }): { parts: PartInfo[]; isTruncated: boolean };
-  listMultipartUploads(bucket: string, input: { prefix?: string; keyMarker?: string; uploadIdMarker?: string; maxUploads: number }): { uploads: MultipartUpload[]; isTruncated: boolean };
+  listParts(uploadId: string, input: { after?: number; maxParts: number }): Promise<{ parts: PartInfo[]; isTruncated: boolean }>;
+  listMultipartUploads(bucket: string, input: { prefix?: string; keyMarker?: string; uploadIdMarker?: string; maxUploads: number }): Promise<{ uploads: MultipartUpload[]; isTruncated: boolean }>;
   /**
    * Makes the object from the chosen parts (whole parts, in order) without copying bytes:
    * the object's segments are the parts' blobs. Atomic: either the complete object or nothing.
@@ -232,10 +232,13 @@ export interface Store {
   abortMultipartUpload(uploadId: string): Promise<void>;
 
   /**
-   * Called at the start of every request: drops cached bucket state if another process (another
-   * server worker, the keys CLI) committed since, so the request reads current state.
+   * Called (and awaited) at the start of every request: drops cached bucket state if another
+   * process (another server worker, another node of a cluster, the keys CLI) committed since, so
+   * the request reads current state. Bucket reads (getBucket, listBuckets, getBucketConfig) stay
+   * synchronous because they answer from that per-request-fresh state; object and upload reads are
+   * asynchronous because a shared metadata store (PostgreSQL) answers them over the network.
    */
-  refresh(): void;
+  refresh(): void | Promise<void>;
 
   /**
    * Changes whenever anything this process may have cached from the store could have changed

@@ -48,14 +48,14 @@ export const putBucketAcl: Handler<'PutBucketAcl'> = async (ctx) => {
 
 export const getObjectAcl: Handler<'GetObjectAcl'> = async (ctx) => {
   const bucket = requireBucket(ctx);
-  const meta = objectAccess(ctx, bucket, ctx.store.headObject(ctx.op.bucket, ctx.op.key), 'READ_ACP');
+  const meta = objectAccess(ctx, bucket, await ctx.store.headObject(ctx.op.bucket, ctx.op.key), 'READ_ACP');
   const names = (id: string) => displayName(ctx, id);
   return xmlReply(aclXml({ id: meta.owner, displayName: names(meta.owner) }, expandAcl(meta.acl, meta.owner, bucket.owner), names));
 };
 
 export const putObjectAcl: Handler<'PutObjectAcl'> = async (ctx) => {
   const bucket = requireBucket(ctx);
-  objectAccess(ctx, bucket, ctx.store.headObject(ctx.op.bucket, ctx.op.key), 'WRITE_ACP');
+  objectAccess(ctx, bucket, await ctx.store.headObject(ctx.op.bucket, ctx.op.key), 'WRITE_ACP');
   const acl = await allowedAcl(ctx);
   await storeCall(ctx, () => ctx.store.updateObjectMeta(ctx.op.bucket, ctx.op.key, () => ({ acl })));
   return emptyReply(200);

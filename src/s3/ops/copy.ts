@@ -47,7 +47,7 @@ export function checkCopySourceConditions(headers: IncomingHttpHeaders, source: 
 }
 
 /** Reads the copy source with the caller's rights on it. */
-export function readableSource(ctx: RequestContext, value: string): ObjectMeta {
+export async function readableSource(ctx: RequestContext, value: string): Promise<ObjectMeta> {
   const { bucket, key } = parseCopySource(value);
   const sourceCtx = { ...ctx, op: { op: 'GetObject' as const, bucket, key } };
   const sourceBucket = ctx.store.getBucket(bucket);
@@ -55,7 +55,7 @@ export function readableSource(ctx: RequestContext, value: string): ObjectMeta {
   // The copy's guard on its source, as x-amz-expected-bucket-owner is on the destination.
   const expectedOwner = header(ctx.headers, 'x-amz-source-expected-bucket-owner');
   if (expectedOwner !== undefined && expectedOwner !== sourceBucket.owner) throw new S3Error('AccessDenied');
-  return objectAccess(sourceCtx, sourceBucket, ctx.store.headObject(bucket, key), 'READ');
+  return objectAccess(sourceCtx, sourceBucket, await ctx.store.headObject(bucket, key), 'READ');
 }
 
 function directive(headers: IncomingHttpHeaders, name: string): 'COPY' | 'REPLACE' {
@@ -79,7 +79,7 @@ export const copyObject: Handler<'CopyObject'> = async (ctx) => {
   const { bucket, key } = ctx.op;
   bucketFor(ctx, 'WRITE');
   validateKey(key);
-  const source = readableSource(ctx, header(ctx.headers, 'x-amz-copy-source') ?? '');
+  const source = await readableSource(ctx, header(ctx.headers, 'x-amz-copy-source') ?? '');
   checkCopySourceConditions(ctx.headers, source);
   // One copy makes one single-PUT-sized object at most (larger ones are copied part by part).
   if (source.size > MAX_PUT_SIZE) throw new S3Error('InvalidRequest', `The specified copy source is larger than the maximum allowable size for a copy source: ${MAX_PUT_SIZE}`);

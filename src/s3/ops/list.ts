@@ -22,7 +22,7 @@ function encoder(q: URLSearchParams): (value: string) => string {
   return (v) => encodeURIComponent(v).replace(/%2F/g, '/');
 }
 
-function listPage(ctx: RequestContext & { op: { bucket: string } }, after: string | undefined, limit: number): ListResult {
+async function listPage(ctx: RequestContext & { op: { bucket: string } }, after: string | undefined, limit: number): Promise<ListResult> {
   const prefix = ctx.query.get('prefix') ?? undefined;
   const delimiter = ctx.query.get('delimiter') || undefined;
   if (limit === 0) return { objects: [], commonPrefixes: [], isTruncated: false };
@@ -60,7 +60,7 @@ export const listObjectsV2: Handler<'ListObjectsV2'> = async (ctx) => {
     if (decoded === undefined) throw new S3Error('InvalidArgument', 'The continuation token provided is incorrect', { ArgumentName: 'continuation-token' });
     after = decoded;
   }
-  const page = listPage(ctx, after, limit);
+  const page = await listPage(ctx, after, limit);
   const fetchOwner = q.get('fetch-owner') === 'true';
   const delimiter = q.get('delimiter') || undefined;
   const body = doc(
@@ -87,7 +87,7 @@ export const listObjects: Handler<'ListObjects'> = async (ctx) => {
   const enc = encoder(q);
   const limit = maxKeys(q);
   const marker = q.get('marker') ?? '';
-  const page = listPage(ctx, marker === '' ? undefined : marker, limit);
+  const page = await listPage(ctx, marker === '' ? undefined : marker, limit);
   const delimiter = q.get('delimiter') || undefined;
   const body = doc(
     'ListBucketResult',
@@ -116,7 +116,7 @@ export const listObjectVersions: Handler<'ListObjectVersions'> = async (ctx) => 
   const keyMarker = q.get('key-marker') ?? '';
   const versionIdMarker = q.get('version-id-marker') ?? '';
   // A version-id marker of "null" means the marker key's only version was already returned.
-  const page = listPage(ctx, keyMarker === '' ? undefined : keyMarker, limit);
+  const page = await listPage(ctx, keyMarker === '' ? undefined : keyMarker, limit);
   const delimiter = q.get('delimiter') || undefined;
   const body = doc(
     'ListVersionsResult',

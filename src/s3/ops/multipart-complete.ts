@@ -53,13 +53,13 @@ const checksumXml = (c: Checksum | undefined): string => (c ? text(`Checksum${c.
 export const completeMultipartUpload: Handler<'CompleteMultipartUpload'> = async (ctx) => {
   bucketFor(ctx, 'WRITE');
   const id = ctx.query.get('uploadId') ?? '';
-  const found = ctx.store.getMultipartUpload(ctx.op.bucket, id);
+  const found = await ctx.store.getMultipartUpload(ctx.op.bucket, id);
   const requested = parseCompleteXml((await ctx.readBody(4 * 1024 * 1024)).toString('utf8'));
   if (!found || found.key !== ctx.op.key) return repeatedCompletion(ctx, id, requested);
   const upload = found;
   const stored = new Map<number, PartInfo>();
   for (let after: number | undefined = 0; after !== undefined; ) {
-    const page = ctx.store.listParts(upload.uploadId, { after, maxParts: 1000 });
+    const page = await ctx.store.listParts(upload.uploadId, { after, maxParts: 1000 });
     for (const p of page.parts) stored.set(p.partNumber, p);
     after = page.isTruncated ? page.parts.at(-1)?.partNumber : undefined;
   }
@@ -100,8 +100,8 @@ export const completeMultipartUpload: Handler<'CompleteMultipartUpload'> = async
  * Completing an upload that was already completed answers as the first completion did when the
  * key still holds that object (clients retry completions whose reply was lost).
  */
-function repeatedCompletion(ctx: ObjectCtx, uploadId: string, requested: { etag: string }[]): Reply {
-  const current = ctx.store.headObject(ctx.op.bucket, ctx.op.key);
+async function repeatedCompletion(ctx: ObjectCtx, uploadId: string, requested: { etag: string }[]): Promise<Reply> {
+  const current = await ctx.store.headObject(ctx.op.bucket, ctx.op.key);
   const md5s = Buffer.concat(requested.map((p) => Buffer.from(p.etag, 'hex')));
   const etag = `"${createHash('md5').update(md5s).digest('hex')}-${requested.length}"`;
   if (!current || current.etag !== etag) throw new S3Error('NoSuchUpload', undefined, { UploadId: uploadId });

@@ -21,13 +21,13 @@ const ALGORITHMS: readonly ChecksumAlgorithm[] = ['CRC32', 'CRC32C', 'CRC64NVME'
 type ObjectCtx = RequestContext & { op: { bucket: string; key: string } };
 
 /** The upload the query names, if it exists and is for this key. */
-function findUpload(ctx: ObjectCtx): MultipartUpload | undefined {
-  const upload = ctx.store.getMultipartUpload(ctx.op.bucket, ctx.query.get('uploadId') ?? '');
+async function findUpload(ctx: ObjectCtx): Promise<MultipartUpload | undefined> {
+  const upload = await ctx.store.getMultipartUpload(ctx.op.bucket, ctx.query.get('uploadId') ?? '');
   return upload && upload.key === ctx.op.key ? upload : undefined;
 }
 
-export function requireUpload(ctx: ObjectCtx): MultipartUpload {
-  const upload = findUpload(ctx);
+export async function requireUpload(ctx: ObjectCtx): Promise<MultipartUpload> {
+  const upload = await findUpload(ctx);
   if (!upload) throw new S3Error('NoSuchUpload', undefined, { UploadId: ctx.query.get('uploadId') ?? '' });
   return upload;
 }
@@ -79,7 +79,7 @@ export const createMultipartUpload: Handler<'CreateMultipartUpload'> = async (ct
 
 export const uploadPart: Handler<'UploadPart'> = async (ctx) => {
   bucketFor(ctx, 'WRITE');
-  const upload = requireUpload(ctx);
+  const upload = await requireUpload(ctx);
   const n = partNumber(ctx);
   const size = declaredSize(ctx.headers, MAX_PART_SIZE);
   const { decoded, checksum: requested, beforeCommit } = verifiedBody(ctx, size);
@@ -103,9 +103,9 @@ export const uploadPart: Handler<'UploadPart'> = async (ctx) => {
 
 export const uploadPartCopy: Handler<'UploadPartCopy'> = async (ctx) => {
   bucketFor(ctx, 'WRITE');
-  const upload = requireUpload(ctx);
+  const upload = await requireUpload(ctx);
   const n = partNumber(ctx);
-  const source = readableSource(ctx, header(ctx.headers, 'x-amz-copy-source') ?? '');
+  const source = await readableSource(ctx, header(ctx.headers, 'x-amz-copy-source') ?? '');
   checkCopySourceConditions(ctx.headers, source);
   const rangeHeader = header(ctx.headers, 'x-amz-copy-source-range');
   let range: { start: number; end: number } | undefined;
@@ -136,8 +136,8 @@ export const uploadPartCopy: Handler<'UploadPartCopy'> = async (ctx) => {
 };
 
 export const abortMultipartUpload: Handler<'AbortMultipartUpload'> = async (ctx) => {
-  uploadAccess(ctx, findUpload(ctx));
-  const upload = requireUpload(ctx);
+  uploadAccess(ctx, await findUpload(ctx));
+  const upload = await requireUpload(ctx);
   await storeCall(ctx, () => ctx.store.abortMultipartUpload(upload.uploadId));
   return emptyReply(204);
 };
@@ -150,11 +150,11 @@ function maxParam(ctx: RequestContext, name: string): number {
 }
 
 export const listParts: Handler<'ListParts'> = async (ctx) => {
-  uploadAccess(ctx, findUpload(ctx));
-  const upload = requireUpload(ctx);
+  uploadAccess(ctx, await findUpload(ctx));
+  const upload = await requireUpload(ctx);
   const maxParts = maxParam(ctx, 'max-parts');
   const marker = partNumberMarker(ctx);
-  const page = ctx.store.listParts(upload.uploadId, { after: marker, maxParts });
+  const page = await ctx.store.listParts(upload.uploadId, { after: marker, maxParts });
   return xmlReply(
     doc(
       'ListPartsResult',
@@ -181,7 +181,7 @@ export const listMultipartUploads: Handler<'ListMultipartUploads'> = async (ctx)
   const prefix = q.get('prefix') ?? undefined;
   const keyMarker = q.get('key-marker') ?? undefined;
   const uploadIdMarker = q.get('upload-id-marker') ?? undefined;
-  const page = ctx.store.listMultipartUploads(ctx.op.bucket, { prefix, keyMarker, uploadIdMarker, maxUploads });
+  const page = await ctx.store.listMultipartUploads(ctx.op.bucket, { prefix, keyMarker, uploadIdMarker, maxUploads });
   const last = page.uploads.at(-1);
   return xmlReply(
     doc(

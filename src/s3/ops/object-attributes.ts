@@ -17,7 +17,7 @@ export const getObjectAttributes: Handler<'GetObjectAttributes'> = async (ctx) =
     if (!(ATTRIBUTES as readonly string[]).includes(name)) throw new S3Error('InvalidArgument', `Invalid attribute name specified: ${name}`, { ArgumentName: 'x-amz-object-attributes', ArgumentValue: name });
     wanted.add(name as Attribute);
   }
-  const meta = objectAccess(ctx, bucket, ctx.store.headObject(ctx.op.bucket, ctx.op.key), 'READ');
+  const meta = objectAccess(ctx, bucket, await ctx.store.headObject(ctx.op.bucket, ctx.op.key), 'READ');
   const maxParts = numberHeader(header(ctx.headers, 'x-amz-max-parts'), 1000, 'x-amz-max-parts');
   const marker = numberHeader(header(ctx.headers, 'x-amz-part-number-marker'), 0, 'x-amz-part-number-marker');
   const checksum = meta.checksum;

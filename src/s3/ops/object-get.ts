@@ -199,8 +199,8 @@ export const getObject: Handler<'GetObject'> = async (ctx) => {
 
 export const headObject: Handler<'HeadObject'> = async (ctx) => {
   const bucket = requireBucket(ctx);
-  const identity = objectAccess(ctx, bucket, ctx.store.headObject(ctx.op.bucket, ctx.op.key), 'READ');
-  const { meta, vary } = headRepresentation(ctx, identity, isRanged(ctx));
+  const identity = objectAccess(ctx, bucket, await ctx.store.headObject(ctx.op.bucket, ctx.op.key), 'READ');
+  const { meta, vary } = await headRepresentation(ctx, identity, isRanged(ctx));
   return readReply(ctx, meta, vary).reply;
 };
 
@@ -211,7 +211,7 @@ function isRanged(ctx: RequestContext): boolean {
 /** The identity object, or its precompressed variant (pinned by its own reader) when the client accepts it. */
 async function representation(ctx: RequestContext, identity: ObjectReader): Promise<{ meta: ObjectMeta; vary: boolean; variantReader?: ObjectReader }> {
   const ranged = isRanged(ctx);
-  const { variant, vary } = chooseVariant(ctx.store, identity.meta, ctx.headers, { ranged });
+  const { variant, vary } = await chooseVariant(ctx.store, identity.meta, ctx.headers, { ranged });
   if (!variant) return onTheFly(ctx, identity, vary, ranged);
   const variantReader = await ctx.store.openObject(variant.meta.bucket, variant.key);
   // Gone between the lookup and the open: the identity bytes are always a correct answer.
@@ -235,8 +235,8 @@ function encodedMeta(identity: ObjectMeta, encoding: 'br' | 'gzip', size: number
 }
 
 /** HEAD answers with the representation GET would send, when it is known without compressing. */
-function headRepresentation(ctx: RequestContext, identity: ObjectMeta, ranged: boolean): { meta: ObjectMeta; vary: boolean } {
-  const { variant, vary } = chooseVariant(ctx.store, identity, ctx.headers, { ranged });
+async function headRepresentation(ctx: RequestContext, identity: ObjectMeta, ranged: boolean): Promise<{ meta: ObjectMeta; vary: boolean }> {
+  const { variant, vary } = await chooseVariant(ctx.store, identity, ctx.headers, { ranged });
   if (variant) return { meta: variant.meta, vary };
   if (vary || !ctx.config.compressOnTheFly || !eligibleOnTheFly(identity)) return { meta: identity, vary };
   const encoding = ranged ? undefined : acceptedEncodings(header(ctx.headers, 'accept-encoding'))[0];

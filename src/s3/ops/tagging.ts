@@ -27,19 +27,19 @@ export function taggingXml(tags: Record<string, string>): string {
 }
 
 export const getObjectTagging: Handler<'GetObjectTagging'> = async (ctx) => {
-  const meta = objectAccess(ctx, requireBucket(ctx), ctx.store.headObject(ctx.op.bucket, ctx.op.key), 'READ', { notByAcl: true });
+  const meta = objectAccess(ctx, requireBucket(ctx), await ctx.store.headObject(ctx.op.bucket, ctx.op.key), 'READ', { notByAcl: true });
   return xmlReply(taggingXml(meta.tags), 200, { 'x-amz-version-id': 'null' });
 };
 
 export const putObjectTagging: Handler<'PutObjectTagging'> = async (ctx) => {
-  objectAccess(ctx, requireBucket(ctx), ctx.store.headObject(ctx.op.bucket, ctx.op.key), 'WRITE', { notByAcl: true });
+  objectAccess(ctx, requireBucket(ctx), await ctx.store.headObject(ctx.op.bucket, ctx.op.key), 'WRITE', { notByAcl: true });
   const tags = parseTaggingXml((await ctx.readBody(64 * 1024)).toString('utf8'));
   await storeCall(ctx, () => ctx.store.updateObjectMeta(ctx.op.bucket, ctx.op.key, () => ({ tags })));
   return emptyReply(200, { 'x-amz-version-id': 'null' });
 };
 
 export const deleteObjectTagging: Handler<'DeleteObjectTagging'> = async (ctx) => {
-  objectAccess(ctx, requireBucket(ctx), ctx.store.headObject(ctx.op.bucket, ctx.op.key), 'WRITE', { notByAcl: true });
+  objectAccess(ctx, requireBucket(ctx), await ctx.store.headObject(ctx.op.bucket, ctx.op.key), 'WRITE', { notByAcl: true });
   await storeCall(ctx, () => ctx.store.updateObjectMeta(ctx.op.bucket, ctx.op.key, () => ({ tags: {} })));
   return emptyReply(204, { 'x-amz-version-id': 'null' });
 };
