@@ -5,7 +5,7 @@ import { readJson, stringField } from './http.js';
 import { KEY_ACCESS, type Credential, type KeyAccess } from '../storage/keys.js';
 
 function requireRootSession(call: SignedInCall): void {
-  if (!call.session.isRoot) throw notAllowed('Only the root key may see or change access keys.');
+  if (!call.session.isRoot) throw notAllowed('This key is not allowed to manage access keys: only the root key is.');
 }
 
 const describeKey = (k: Credential) => ({

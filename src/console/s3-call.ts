@@ -3,6 +3,7 @@
  * through the S3 router and dispatch, with the signed-in key as its principal: ACLs, bucket
  * policies and key scopes decide exactly as they do for a signed S3 request.
  */
+import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import type { AuthResult, Principal } from '../auth/types.js';
@@ -38,7 +39,11 @@ export async function runS3(call: SignedInCall, r: S3Request): Promise<Reply> {
   const headers: IncomingHttpHeaders = {};
   for (const [name, value] of Object.entries(r.headers ?? {})) if (value !== undefined) headers[name.toLowerCase()] = value;
   const body = r.body === undefined || typeof r.body === 'string' || Buffer.isBuffer(r.body) ? Buffer.from(r.body ?? '') : undefined;
-  if (body) headers['content-length'] = String(body.length);
+  if (body) {
+    headers['content-length'] = String(body.length);
+    // Some operations (DeleteObjects, PutBucketCors) require an integrity header on their XML.
+    if (body.length > 0) headers['content-md5'] = createHash('md5').update(body).digest('base64');
+  }
   const req = body ? bodyRequest(call.req, r.method, headers, body) : (r.body as IncomingMessage);
   const op = route({ method: r.method, rawPath, query, hostBucket: undefined, copySource: headers['x-amz-copy-source'] as string | undefined });
   const principal: Principal = { kind: 'user', credential: call.session.credential, signatureVersion: 4, presigned: false };
