@@ -1,6 +1,7 @@
 /** What every console answer shares: the security headers, JSON bodies in and out, cookies. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TLSSocket } from 'node:tls';
+import { decodeBody } from '../auth/index.js';
 import { badInput, ConsoleError, toConsoleError } from './errors.js';
 
 /** The console's page may load only its own files: no inline script, no framing, no other origin. */
@@ -48,7 +49,9 @@ export async function readJson(req: IncomingMessage): Promise<Record<string, unk
   if (type !== 'application/json') throw new ConsoleError(415, 'UnsupportedMediaType', 'Send the request body as JSON (Content-Type: application/json).');
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req) {
+  // Through the S3 body reader: it answers Expect: 100-continue (curl sends it) and notices a cut connection.
+  const body = decodeBody(req, { kind: 'unsigned' }, { headers: req.headers }).stream;
+  for await (const chunk of body) {
     size += (chunk as Buffer).length;
     if (size > MAX_JSON_BYTES) throw new ConsoleError(413, 'MaxMessageLengthExceeded', 'The request body is too large.');
     chunks.push(chunk as Buffer);
