@@ -17,7 +17,8 @@ const describeKey = (k: Credential) => ({
 
 async function listKeys(call: SignedInCall): Promise<ApiAnswer> {
   requireRootSession(call);
-  return { body: { keys: call.deps.keys.listKeys().map(describeKey) } };
+  // Awaited: a shared key store (PostgreSQL) answers changes and listings asynchronously.
+  return { body: { keys: (await call.deps.keys.listKeys()).map(describeKey) } };
 }
 
 async function me(call: SignedInCall): Promise<ApiAnswer> {
@@ -33,7 +34,7 @@ async function createKey(call: SignedInCall): Promise<ApiAnswer> {
   const access = (stringField(body, 'access', { optional: true, max: 16 }) ?? 'all') as KeyAccess;
   if (!KEY_ACCESS.includes(access)) throw badInput(`"access" is one of ${KEY_ACCESS.join(', ')}.`);
   if (bucket !== undefined && !call.deps.store.getBucket(bucket)) throw new ConsoleError(404, 'NoSuchBucket', `There is no bucket named ${bucket}.`);
-  const key = call.deps.keys.createKey({ name, scope: { bucket, access } });
+  const key = await call.deps.keys.createKey({ name, scope: { bucket, access } });
   return { status: 201, body: { ...describeKey(key), secretAccessKey: key.secretAccessKey } };
 }
 
@@ -41,7 +42,7 @@ async function deleteKey(call: SignedInCall): Promise<ApiAnswer> {
   requireRootSession(call);
   const id = call.params.id!;
   if (id === call.deps.rootAccessKeyId) throw new ConsoleError(409, 'InvalidRequest', 'The root key cannot be deleted here (it is set by the server\'s configuration).');
-  if (!call.deps.keys.deleteKey(id)) throw new ConsoleError(404, 'NoSuchKey', `There is no access key ${id}.`);
+  if (!(await call.deps.keys.deleteKey(id))) throw new ConsoleError(404, 'NoSuchKey', `There is no access key ${id}.`);
   await call.deps.sessions.endAllFor(id);
   return { body: { deleted: id } };
 }
