@@ -12,6 +12,10 @@ describe('front door classification', () => {
     ['website host wins over the admin path', 'Site.Web.Test', '/_offload/health', web, 'website'],
     ['API host beside a website domain', 'localhost:9000', '/b/k', web, 's3'],
     ['the website port takes everything', '127.0.0.1', '/_offload/health', { websiteOnly: true }, 'website'],
+    ['an ACME challenge comes before the website', 'site.web.test', '/.well-known/acme-challenge/tok', { ...web, acmeChallenges: true }, 'acme'],
+    ['an ACME challenge on the website port', 'x', '/.well-known/acme-challenge/tok', { websiteOnly: true, acmeChallenges: true }, 'acme'],
+    ['without ACME the path is an object key', 'b.localhost', '/.well-known/acme-challenge/tok', {}, 's3'],
+    ['--tls-only sends the rest to HTTPS', 'b.localhost', '/key', { acmeChallenges: true, tlsOnly: true }, 'toHttps'],
   ] as const)('%s', (_name, host, path, opts, expected) => {
     expect(classify(host, path, opts)).toBe(expected);
   });

@@ -5,8 +5,9 @@
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { splitTarget, type RequestTarget } from '../util/request-target.js';
+import { ACME_CHALLENGE_PREFIX } from './tls/acme/challenges.js';
 
-export type Entrance = 'website' | 'admin' | 's3';
+export type Entrance = 'website' | 'admin' | 's3' | 'acme' | 'toHttps';
 
 export type EntranceHandler = (req: IncomingMessage, res: ServerResponse, target: RequestTarget) => void;
 
@@ -18,20 +19,30 @@ export interface FrontDoorOptions {
   websiteHostSuffix?: string;
   /** The website port's listener: every request is a website request. */
   websiteOnly?: boolean;
+  /** A plain listener while ACME runs: its HTTP-01 challenge path is answered first, on every host. */
+  acmeChallenges?: boolean;
+  /** `--tls-only`: a plain listener answers nothing but ACME challenges; everything else is sent to HTTPS. */
+  tlsOnly?: boolean;
 }
 
 /** Which entrance answers a request. Pure: a table test can pin it down. */
 export function classify(host: string | undefined, rawPath: string, opts: FrontDoorOptions): Entrance {
+  if (opts.acmeChallenges && rawPath.startsWith(ACME_CHALLENGE_PREFIX)) return 'acme';
+  if (opts.tlsOnly) return 'toHttps';
   if (opts.websiteOnly) return 'website';
   if (opts.websiteHostSuffix !== undefined && hostName(host).endsWith(opts.websiteHostSuffix)) return 'website';
   if (rawPath.startsWith('/_offload/')) return 'admin';
   return 's3';
 }
 
-export function createFrontDoor(handlers: Record<Entrance, EntranceHandler>, opts: FrontDoorOptions): RequestListener {
+export type EntranceHandlers = Record<'website' | 'admin' | 's3', EntranceHandler> & Partial<Record<'acme' | 'toHttps', EntranceHandler>>;
+
+export function createFrontDoor(handlers: EntranceHandlers, opts: FrontDoorOptions): RequestListener {
+  if (opts.acmeChallenges && !handlers.acme) throw new Error('front door: ACME challenges need their handler');
+  if (opts.tlsOnly && !handlers.toHttps) throw new Error('front door: --tls-only needs the HTTPS redirect');
   return (req, res) => {
     const target = splitTarget(req.url);
-    handlers[classify(req.headers.host, target.rawPath, opts)](req, res, target);
+    handlers[classify(req.headers.host, target.rawPath, opts)]!(req, res, target);
   };
 }
 

@@ -1,5 +1,6 @@
 /** What `offload serve` is started with: the flags, as startServer takes them. */
 import type { MinFreeSpace } from '../storage/disk-space.js';
+import type { TlsServeOptions } from './tls/options.js';
 
 export interface ServeOptions {
   host: string;
@@ -33,4 +34,6 @@ export interface ServeOptions {
   bodyMinRate?: number;
   /** Time a client has to send a request's headers (default 20 s). */
   headerTimeoutMs?: number;
+  /** HTTPS and HTTP/2 (tls/options.ts): certificate files, ACME, the TLS port. */
+  tls?: TlsServeOptions;
 }
