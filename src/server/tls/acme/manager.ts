@@ -45,6 +45,10 @@ export class AcmeManager {
     this.renewAt = numberFrom(deps.env.OFFLOAD_ACME_RENEW_AT, 2 / 3);
     this.checkMs = numberFrom(deps.env.OFFLOAD_ACME_CHECK_MS, 3_600_000);
     this.firstRetryMs = numberFrom(deps.env.OFFLOAD_ACME_RETRY_MS, FIRST_RETRY_MS);
+    // acme-client retries a refused or failing request up to 5 times, 5 s apart and growing: over a
+    // minute before one failure is known. Two quick ones; the waits between attempts are ours.
+    const settings = (acmeAxios.defaults as { acmeSettings?: { retryMaxAttempts: number; retryDefaultDelay: number } }).acmeSettings;
+    if (settings) Object.assign(settings, { retryMaxAttempts: 2, retryDefaultDelay: 1 });
     if (deps.options.caFile !== undefined) acmeAxios.defaults.httpsAgent = new Agent({ ca: readFileSync(deps.options.caFile) });
   }
 
@@ -132,7 +136,7 @@ export class AcmeManager {
       const waitMs = Math.min(LAST_RETRY_MS, this.firstRetryMs * 2 ** (count - 1));
       this.failures.set(name, { count, retryAt: Date.now() + waitMs });
       const reason = String((err as Error).message ?? err).replace(/\s+/g, ' ').slice(0, 300);
-      this.deps.log(`offload: ACME: could not obtain a certificate for ${name} (attempt ${count}, next in ${Math.round(waitMs / 1000)} s): ${reason}`);
+      this.deps.log(`offload: ACME: could not obtain a certificate for ${name} from ${this.deps.options.directoryUrl} (attempt ${count}, next in ${Math.round(waitMs / 1000)} s): ${reason}`);
       return held;
     }
   }
@@ -144,7 +148,8 @@ export class AcmeManager {
       accountKey = (await acmeCrypto.createPrivateEcdsaKey()).toString();
       this.files.writeAccountKey(accountKey);
     }
-    this.client = new Client({ directoryUrl: this.deps.options.directoryUrl, accountKey });
+    // A few quick retries inside one attempt (the CA's own polling and badNonce); the waits between attempts are ours.
+    this.client = new Client({ directoryUrl: this.deps.options.directoryUrl, accountKey, backoffAttempts: 5, backoffMin: 1000, backoffMax: 10_000 });
     return this.client;
   }
 }
