@@ -57,7 +57,15 @@ export function tlsListener(handler: RequestListener, opts: TlsListenerOptions):
   guards.cap.attachTls(server);
   server.setTimeout(300_000);
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(err, socket));
-  server.on('checkContinue', continueRequests(adapted, guards) as unknown as (req: Http2ServerRequest, res: Http2ServerResponse) => void);
+  const onContinue = continueRequests(adapted, guards) as unknown as (req: Http2ServerRequest, res: Http2ServerResponse) => void;
+  server.on('checkContinue', onContinue);
+  // Node's HTTP/2 layer takes only a lower-case `100-continue` as such and answers any other
+  // spelling 417; the AWS SDK for Go (rclone) sends `100-Continue`, which HTTP/1.1 accepts.
+  server.on('checkExpectation', (req: Http2ServerRequest, res: Http2ServerResponse) => {
+    if (/^\s*100-continue\s*$/i.test(req.headers.expect ?? '')) return onContinue(req, res);
+    res.writeHead(417, { 'Content-Length': 0 });
+    res.end();
+  });
   // A failed handshake (a scanner, a client that distrusts the certificate) is not the server's error.
   server.on('tlsClientError', (_err: Error, socket: Socket) => socket.destroy());
   server.on('sessionError', () => undefined);
