@@ -31,6 +31,12 @@ export class CertificateSet {
     this.reindex(!hadDefault || this.files.length === 0);
   }
 
+  /** Whether a certificate file covers the name (then ACME leaves it alone). */
+  coveredByFiles(name: string): boolean {
+    const held = this.find(name);
+    return held !== undefined && this.files.includes(held);
+  }
+
   issuedFor(name: string): LoadedCertificate | undefined {
     return this.issued.get(name);
   }

@@ -90,6 +90,8 @@ export class AcmeManager {
       }
       return Promise.resolve(undefined);
     }
+    // An operator's certificate file for the name wins: nothing to order.
+    if (this.deps.certificates.coveredByFiles(name)) return Promise.resolve(undefined);
     const held = this.deps.certificates.issuedFor(name);
     if (held && !this.due(held)) return Promise.resolve(held);
     const failure = this.failures.get(name);
