@@ -33,13 +33,14 @@ function matchesPrefix(rule: RoutingRule, key: string): boolean {
 }
 
 /** Where a rule sends `key`; `requestHost` is the Host the request came to. */
-export function redirectLocation(rule: RoutingRule, key: string, requestHost: string | undefined): string {
+/** No Protocol in the rule: the request's own (`requestProtocol`), as S3 does. */
+export function redirectLocation(rule: RoutingRule, key: string, requestHost: string | undefined, requestProtocol: 'http' | 'https' = 'http'): string {
   const r = rule.redirect;
   let newKey = key;
   if (r.replaceKeyWith !== undefined) newKey = r.replaceKeyWith;
   else if (r.replaceKeyPrefixWith !== undefined) newKey = r.replaceKeyPrefixWith + key.slice(rule.condition?.keyPrefixEquals?.length ?? 0);
   const host = r.hostName ?? requestHost ?? 'localhost';
-  return `${r.protocol ?? 'http'}://${host}/${encodePath(newKey)}`;
+  return `${r.protocol ?? requestProtocol}://${host}/${encodePath(newKey)}`;
 }
 
 export function encodePath(key: string): string {

@@ -47,7 +47,7 @@ export class BodyTimeouts {
   /** Watches the request's body from now until it has all arrived or the request is gone. */
   watch(req: IncomingMessage, res: ServerResponse): void {
     if (!this.enabled || req.complete) return;
-    const bytes = req.socket.bytesRead;
+    const bytes = bodyBytesOf(req);
     const watched: Watched = { req, res, startBytes: bytes, lastBytes: bytes, idleMs: 0, activeMs: 0 };
     this.watched.add(watched);
     // Let go of a finished request at once rather than at the next tick: under many small
@@ -78,7 +78,7 @@ export class BodyTimeouts {
         this.watched.delete(w);
         continue;
       }
-      const bytes = req.socket.bytesRead;
+      const bytes = bodyBytesOf(req);
       if (req.readableLength >= req.readableHighWaterMark) {
         // The server is the slow side (a full buffer stops the socket): not the client's time.
         w.lastBytes = bytes;
@@ -105,6 +105,14 @@ export class BodyTimeouts {
       this.timer = undefined;
     }
   }
+}
+
+/**
+ * Bytes that arrived for this request: an HTTP/2 stream counts its own (tls/h2-compat.ts), as its
+ * connection's socket carries every other stream too; an HTTP/1 connection carries one request at a time.
+ */
+function bodyBytesOf(req: IncomingMessage): number {
+  return (req as IncomingMessage & { bodyBytesRead?: number }).bodyBytesRead ?? req.socket.bytesRead;
 }
 
 /** Answers RequestTimeout (when nothing was answered yet) and closes the connection. */

@@ -11,6 +11,7 @@
  */
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import { S3Error } from '../errors/s3-error.js';
 import { answerAndClose, answerRawAndClose, pathOf } from './close-answer.js';
 
@@ -18,6 +19,13 @@ import { answerAndClose, answerRawAndClose, pathOf } from './close-answer.js';
 const WAITING_SLOTS = 32;
 /** How long an over-cap connection may take to send its request before it is answered anyway. */
 const FIRST_REQUEST_MS = 1000;
+
+/**
+ * On a TLS listener the connection counted is the TLS socket (after the handshake: before it no
+ * answer can be read, and tls's handshake timeout bounds that wait). An HTTP/2 request's
+ * `req.socket` is a stand-in for the session's socket: this mark, read through it, names the real one.
+ */
+const CONNECTION = Symbol('offload.connection');
 
 const HEALTH_PATH = '/_offload/health';
 const SLOW_DOWN_MESSAGE = 'Too many open connections; please retry shortly.';
@@ -40,10 +48,18 @@ export class ConnectionCap {
     server.on('connection', (socket: Socket) => this.onConnection(socket));
   }
 
+  /** Counts a TLS listener's connections (HTTP/1.1 and HTTP/2 alike) against the same cap. */
+  attachTls(server: TlsServer): void {
+    server.on('secureConnection', (socket: TLSSocket) => {
+      (socket as TLSSocket & { [CONNECTION]?: Socket })[CONNECTION] = socket;
+      this.onConnection(socket);
+    });
+  }
+
   /** Wraps a request listener: over-cap connections get health answers and 503 SlowDown only. */
   guard(handler: RequestListener): RequestListener {
     return (req: IncomingMessage, res: ServerResponse) => {
-      const socket = req.socket;
+      const socket = (req.socket as Socket & { [CONNECTION]?: Socket })[CONNECTION] ?? req.socket;
       if (!this.overCap.has(socket)) {
         handler(req, res);
         return;
@@ -61,6 +77,8 @@ export class ConnectionCap {
         return;
       }
       answerAndClose(req, res, new S3Error('SlowDown', SLOW_DOWN_MESSAGE));
+      // An HTTP/2 session carries many streams: GOAWAY ends it once this answer is out.
+      (req as IncomingMessage & { stream?: { session?: { close(): void } } }).stream?.session?.close();
     };
   }
 
@@ -86,6 +104,11 @@ export class ConnectionCap {
 
   private answerRaw(socket: Socket): void {
     this.answered.add(socket);
+    // An HTTP/2 client would not read an HTTP/1 answer: it is told by the connection closing.
+    if ((socket as Partial<TLSSocket>).alpnProtocol === 'h2') {
+      socket.destroy();
+      return;
+    }
     answerRawAndClose(socket, new S3Error('SlowDown', SLOW_DOWN_MESSAGE));
   }
 }

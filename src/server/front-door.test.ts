@@ -18,6 +18,10 @@ describe('front door classification', () => {
     ['a path merely starting with console', '127.0.0.1:9000', '/_offload/consolex', { console: true }, 'admin'],
     ['the console port takes everything', '127.0.0.1:9001', '/bucket/key', { consoleOnly: true }, 'console'],
     ['a website host wins over the console path', 'site.web.test', '/_offload/console/', { ...web, console: true }, 'website'],
+    ['an ACME challenge comes before the website', 'site.web.test', '/.well-known/acme-challenge/tok', { ...web, acmeChallenges: true }, 'acme'],
+    ['an ACME challenge on the website port', 'x', '/.well-known/acme-challenge/tok', { websiteOnly: true, acmeChallenges: true }, 'acme'],
+    ['without ACME the path is an object key', 'b.localhost', '/.well-known/acme-challenge/tok', {}, 's3'],
+    ['--tls-only sends the rest to HTTPS', 'b.localhost', '/key', { acmeChallenges: true, tlsOnly: true }, 'toHttps'],
   ] as const)('%s', (_name, host, path, opts, expected) => {
     expect(classify(host, path, opts)).toBe(expected);
   });

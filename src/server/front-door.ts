@@ -5,8 +5,9 @@
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { splitTarget, type RequestTarget } from '../util/request-target.js';
+import { ACME_CHALLENGE_PREFIX } from './tls/acme/challenges.js';
 
-export type Entrance = 'website' | 'console' | 'admin' | 's3';
+export type Entrance = 'website' | 'console' | 'admin' | 's3' | 'acme' | 'toHttps';
 
 export type EntranceHandler = (req: IncomingMessage, res: ServerResponse, target: RequestTarget) => void;
 
@@ -22,10 +23,16 @@ export interface FrontDoorOptions {
   consoleOnly?: boolean;
   /** `/_offload/console/` is the web console (off with --no-console). */
   console?: boolean;
+  /** A plain listener while ACME runs: its HTTP-01 challenge path is answered first, on every host. */
+  acmeChallenges?: boolean;
+  /** `--tls-only`: a plain listener answers nothing but ACME challenges; everything else is sent to HTTPS. */
+  tlsOnly?: boolean;
 }
 
 /** Which entrance answers a request. Pure: a table test can pin it down. */
 export function classify(host: string | undefined, rawPath: string, opts: FrontDoorOptions): Entrance {
+  if (opts.acmeChallenges && rawPath.startsWith(ACME_CHALLENGE_PREFIX)) return 'acme';
+  if (opts.tlsOnly) return 'toHttps';
   if (opts.websiteOnly) return 'website';
   if (opts.websiteHostSuffix !== undefined && hostName(host).endsWith(opts.websiteHostSuffix)) return 'website';
   if (opts.consoleOnly) return 'console';
@@ -34,12 +41,15 @@ export function classify(host: string | undefined, rawPath: string, opts: FrontD
   return 's3';
 }
 
-export function createFrontDoor(handlers: Record<Exclude<Entrance, 'console'>, EntranceHandler> & { console?: EntranceHandler }, opts: FrontDoorOptions): RequestListener {
+export type EntranceHandlers = Record<'website' | 'admin' | 's3', EntranceHandler> & Partial<Record<'console' | 'acme' | 'toHttps', EntranceHandler>>;
+
+export function createFrontDoor(handlers: EntranceHandlers, opts: FrontDoorOptions): RequestListener {
+  if (opts.acmeChallenges && !handlers.acme) throw new Error('front door: ACME challenges need their handler');
+  if (opts.tlsOnly && !handlers.toHttps) throw new Error('front door: --tls-only needs the HTTPS redirect');
   const withConsole = { ...opts, console: opts.console === true && handlers.console !== undefined };
   return (req, res) => {
     const target = splitTarget(req.url);
-    const entrance = classify(req.headers.host, target.rawPath, withConsole);
-    (entrance === 'console' ? handlers.console! : handlers[entrance])(req, res, target);
+    handlers[classify(req.headers.host, target.rawPath, withConsole)]!(req, res, target);
   };
 }
 

@@ -1,17 +1,13 @@
 /** `offload serve`: the HTTP server around the S3 handler, its lifecycle and its clean shutdown. */
-import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
-import { onBodyWanted } from '../auth/index.js';
-import type { Socket } from 'node:net';
+import type { Server } from 'node:http';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { loadCacheRulesFile } from '../media/cache-rules.js';
 import { resolve } from 'node:path';
 import { createS3Handler, nextRequestId } from '../s3/handler.js';
-import { createWebsiteHandler } from '../serving/website.js';
+import { createWebsiteHandler, httpsRedirect } from '../serving/website.js';
 import type { ServerConfig } from '../s3/context.js';
-import { answerRawAndClose } from './close-answer.js';
-import { S3Error } from '../errors/s3-error.js';
 import { createAdminHandler } from './admin.js';
-import { createFrontDoor } from './front-door.js';
+import { createFrontDoor, type EntranceHandlers } from './front-door.js';
 import { loadRootCredentials, type RootCredentials } from './root-credentials.js';
 import { openStore } from '../storage/engine.js';
 import { claimDataFolder } from './data-lock.js';
@@ -25,6 +21,8 @@ import { defaultMaxConnections } from './fd-budget.js';
 import { DEFAULT_BODY_MIN_RATE, DEFAULT_BODY_TIMEOUT_MS, DEFAULT_HEADER_TIMEOUT_MS } from './limit-options.js';
 import type { ServeOptions } from './serve-options.js';
 import { CONSOLE_PREFIX, startConsole } from '../console/index.js';
+import { listen, plainListener, type ConnectionGuards } from './listeners.js';
+import { prepareTls, type TlsRuntime } from './tls/index.js';
 
 export type { ServeOptions };
 
@@ -39,6 +37,8 @@ export interface RunningServer {
   websiteUrl?: string;
   /** The web console's page (its own port, else under the API port); undefined with --no-console. */
   consoleUrl?: string;
+  /** The HTTPS (HTTP/2 and HTTP/1.1) address, when TLS is on. */
+  tlsUrl?: string;
   /** Stops accepting, lets in-flight requests finish (at most `graceMs`), closes the store. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -86,7 +86,29 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const hotBlob = cache && ((blobId: string) => cache.getIfCached(blobId));
   const s3 = createS3Handler({ store, config, lookup, usage, hotBlob });
   const websiteDomain = (opts.websiteDomain ?? opts.domain).toLowerCase();
-  const website = createWebsiteHandler({ store, config, websiteDomain, nextRequestId, usage });
+  const guards: ConnectionGuards = {
+    cap: new ConnectionCap(opts.maxConnections ?? defaultMaxConnections()),
+    bodies: new BodyTimeouts({ timeoutMs: opts.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS, minBytesPerSec: opts.bodyMinRate ?? DEFAULT_BODY_MIN_RATE }),
+    headerTimeoutMs: opts.headerTimeoutMs ?? DEFAULT_HEADER_TIMEOUT_MS,
+  };
+  // With a website domain of its own, `bucket.<websiteDomain>` hosts are website requests on the API port too.
+  const websiteHostSuffix = websiteDomain !== config.domain ? `.${websiteDomain}` : undefined;
+  let tlsHandler: Parameters<typeof prepareTls>[1] = () => undefined;
+  let tls: TlsRuntime | undefined;
+  try {
+    tls = opts.tls && prepareTls(opts.tls, (req, res) => tlsHandler(req, res), {
+      dataDir, guards, env: opts.env ?? process.env, log: (line) => console.log(line),
+      claims: { websiteDomain, extraDomains: opts.tls.acme?.domains ?? [], isBucket: (name) => store.getBucket(name) !== undefined, bucketNames: () => store.listBuckets().map((b) => b.name) },
+    });
+  } catch (err) {
+    await store.close();
+    keys.close();
+    release?.();
+    throw err;
+  }
+  const tlsPort = () => tls!.port;
+  const website = createWebsiteHandler({ store, config, websiteDomain, nextRequestId, usage, httpsRedirectPort: opts.tls?.httpsRedirect ? tlsPort : undefined });
+  const challenges = tls?.challenges;
   // Known once the listeners are bound; the console reads them per request.
   const urls: { api: string; website?: string } = { api: '' };
   const consoleApp = opts.noConsole ? undefined : startConsole({
@@ -94,42 +116,46 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     endpoint: () => urls.api,
     websiteEndpoint: () => urls.website,
   });
-  const entrances = { s3, website, admin, console: consoleApp?.handler };
-  // With a website domain of its own, `bucket.<websiteDomain>` hosts are website requests on the API port too.
-  const websiteHostSuffix = websiteDomain !== config.domain ? `.${websiteDomain}` : undefined;
-  const handler = createFrontDoor(entrances, { websiteHostSuffix, console: consoleApp !== undefined });
-  const guards: ConnectionGuards = {
-    cap: new ConnectionCap(opts.maxConnections ?? defaultMaxConnections()),
-    bodies: new BodyTimeouts({ timeoutMs: opts.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS, minBytesPerSec: opts.bodyMinRate ?? DEFAULT_BODY_MIN_RATE }),
-    headerTimeoutMs: opts.headerTimeoutMs ?? DEFAULT_HEADER_TIMEOUT_MS,
-  };
-  const servers = [listener(handler, guards)];
-  if (opts.websitePort !== undefined) servers.push(listener(createFrontDoor(entrances, { websiteOnly: true }), guards));
-  const [server, websiteServer] = servers as [Server, Server | undefined];
-  const port = await listen(server, opts.port, opts.host);
-  config.port = port;
+  const entrances = { s3, website, admin, console: consoleApp?.handler, acme: challenges && ((req, res, target) => challenges.answer(req, res, target)), toHttps: tls && httpsRedirect(tlsPort) } satisfies EntranceHandlers;
+  const plainDoor = { acmeChallenges: challenges !== undefined, tlsOnly: opts.tls?.only === true };
+  tlsHandler = createFrontDoor(entrances, { websiteHostSuffix, console: consoleApp !== undefined });
+  const servers: Server[] = [];
+  // --tls-only without ACME: no plain listener at all.
+  const plain = opts.tls?.only === true && challenges === undefined ? undefined : plainListener(createFrontDoor(entrances, { websiteHostSuffix, console: consoleApp !== undefined, ...plainDoor }), guards);
+  if (plain) servers.push(plain);
+  const websiteServer = opts.websitePort !== undefined && !plainDoor.tlsOnly ? plainListener(createFrontDoor(entrances, { websiteOnly: true, ...plainDoor }), guards) : undefined;
+  if (websiteServer) servers.push(websiteServer);
   const hostForUrl = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  const port = plain ? await listen(plain, opts.port, opts.host) : undefined;
   const websitePort = websiteServer ? await listen(websiteServer, opts.websitePort!, opts.host) : undefined;
-  urls.api = `http://${hostForUrl}:${port}`;
+  if (tls) {
+    await tls.listen(opts.host);
+    servers.push(tls.server as unknown as Server);
+  }
+  config.port = port ?? tls!.port;
+  const tlsUrl = tls && `https://${hostForUrl}:${tls.port}`;
+  urls.api = port === undefined ? tlsUrl! : `http://${hostForUrl}:${port}`;
   urls.website = websitePort === undefined ? undefined : `http://${hostForUrl}:${websitePort}`;
   let consoleUrl: string | undefined;
   if (consoleApp) {
-    const consoleServer = listener(createFrontDoor(entrances, { consoleOnly: true }), guards);
-    const consolePort = await listenConsole(consoleServer, opts, port);
+    const consoleServer = plainListener(createFrontDoor(entrances, { consoleOnly: true }), guards);
+    const consolePort = await listenConsole(consoleServer, opts, config.port);
     if (consolePort !== undefined) servers.push(consoleServer);
-    consoleUrl = `http://${hostForUrl}:${consolePort ?? port}${CONSOLE_PREFIX}/`;
+    consoleUrl = consolePort !== undefined ? `http://${hostForUrl}:${consolePort}${CONSOLE_PREFIX}/` : `${urls.api}${CONSOLE_PREFIX}/`;
   }
+  const server = servers[0]!;
 
   let stopping: Promise<void> | undefined;
   const stop = (graceMs = 10_000): Promise<void> => {
     stopping ??= (async () => {
       accepting = false;
       const closed = Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
-      for (const s of servers) s.closeIdleConnections();
+      tls?.stop();
+      for (const s of servers) s.closeIdleConnections?.();
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([closed, new Promise<void>((r) => { timer = setTimeout(r, graceMs); })]);
       clearTimeout(timer);
-      for (const s of servers) s.closeAllConnections();
+      for (const s of servers) s.closeAllConnections?.();
       guards.bodies.stop();
       usage.close();
       consoleApp?.close();
@@ -139,7 +165,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     })();
     return stopping;
   };
-  return { server, store, config, root, url: urls.api, websiteUrl: urls.website, consoleUrl, stop };
+  return { server, store, config, root, url: urls.api, websiteUrl: urls.website, consoleUrl, tlsUrl, stop };
 }
 
 /**
@@ -157,74 +183,3 @@ async function listenConsole(server: Server, opts: ServeOptions, apiPort: number
   }
 }
 
-interface ConnectionGuards {
-  cap: ConnectionCap;
-  bodies: BodyTimeouts;
-  headerTimeoutMs: number;
-}
-
-function listener(handler: RequestListener, guards: ConnectionGuards): Server {
-  const server = createServer(
-    {
-      keepAliveTimeout: 30_000,
-      headersTimeout: guards.headerTimeoutMs,
-      requestTimeout: 0,
-      // Node checks the headers deadline only this often (its default, 30 s, would let a
-      // slow-headers client run far past it).
-      connectionsCheckingInterval: Math.min(5_000, Math.max(100, Math.floor(guards.headerTimeoutMs / 4))),
-    },
-    guards.cap.guard((req, res) => {
-      if (hasBody(req) && req.headers.expect === undefined) guards.bodies.watch(req, res);
-      handler(req, res);
-    }),
-  );
-  guards.cap.attach(server);
-  // Big uploads on slow links must not hit a whole-request deadline (the body timeouts catch a
-  // stalled or trickling one); an idle socket still times out.
-  server.setTimeout(300_000);
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(err, socket));
-  // Expect: 100-continue is answered only once a handler reads the body (see auth/body.ts), so a
-  // refused upload is refused before the client sends it. The body's clocks start then too.
-  server.on('checkContinue', guards.cap.guard((req: IncomingMessage, res: ServerResponse) => {
-    onBodyWanted(req, () => {
-      res.writeContinue();
-      guards.bodies.watch(req, res);
-    });
-    handler(req, res);
-  }));
-  return server;
-}
-
-function hasBody(req: IncomingMessage): boolean {
-  const length = req.headers['content-length'];
-  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
-}
-
-function listen(server: Server, port: number, host: string): Promise<number> {
-  return new Promise((resolveListen, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      const address = server.address();
-      resolveListen(typeof address === 'object' && address ? address.port : port);
-    });
-  });
-}
-
-/**
- * Requests Node's parser refuses never reach the handler: answer them as S3 would, with an
- * XML error, instead of Node's bare 400/431.
- */
-function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
-  if (err.code === 'ECONNRESET' || !socket.writable) {
-    socket.destroy();
-    return;
-  }
-  const s3err =
-    err.code === 'HPE_HEADER_OVERFLOW'
-      ? new S3Error('RequestHeaderSectionTooLarge', 'Your request header section exceeds the maximum allowed size.', { MaxSizeAllowed: '16384' })
-      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? new S3Error('RequestTimeout')
-        : new S3Error('InvalidRequest', 'The request could not be parsed as HTTP.');
-  answerRawAndClose(socket, s3err);
-}

@@ -1,5 +1,6 @@
 /** What `offload serve` is started with: the flags, as startServer takes them. */
 import type { MinFreeSpace } from '../storage/disk-space.js';
+import type { TlsServeOptions } from './tls/options.js';
 
 export interface ServeOptions {
   host: string;
@@ -40,4 +41,6 @@ export interface ServeOptions {
   consolePort?: number;
   /** `--no-console`: no console port and no /_offload/console/. */
   noConsole?: boolean;
+  /** HTTPS and HTTP/2 (tls/options.ts): certificate files, ACME, the TLS port. */
+  tls?: TlsServeOptions;
 }

@@ -26,12 +26,16 @@ export interface WebsiteDeps {
   nextRequestId: () => string;
   /** Usage stats and metrics (website requests count as WebsiteGetObject/WebsiteHeadObject). */
   usage?: UsageTap;
+  /** `--https-redirect`: plain-HTTP website requests are sent (301) to HTTPS on this port (read once listening). */
+  httpsRedirectPort?: () => number;
 }
 
 /** The website endpoint: a request the front door (server/front-door.ts) classified as one, its target split. */
 export function createWebsiteHandler(deps: WebsiteDeps): (req: IncomingMessage, res: ServerResponse, target: RequestTarget) => void {
   const isBucket = (name: string) => deps.store.getBucket(name) !== undefined;
+  const toHttps = deps.httpsRedirectPort === undefined ? undefined : httpsRedirect(deps.httpsRedirectPort);
   return (req, res, target) => {
+    if (toHttps && !isTls(req)) return toHttps(req, res, target);
     const requestId = deps.nextRequestId();
     res.setHeader('x-amz-request-id', requestId);
     res.setHeader('Server', 'Offload');
@@ -69,10 +73,11 @@ async function serve(deps: WebsiteDeps, req: IncomingMessage, res: ServerRespons
   }
   if (site.redirectAllRequestsTo) {
     const { hostName, protocol } = site.redirectAllRequestsTo;
-    return redirect(res, 301, `${protocol ?? 'http'}://${hostName}${rawPath}${hasQuery ? `?${rawQuery}` : ''}`);
+    // No Protocol: the request's own, as S3 does.
+    return redirect(res, 301, `${protocol ?? protocolOf(req)}://${hostName}${rawPath}${hasQuery ? `?${rawQuery}` : ''}`);
   }
   const before = routingRuleFor(site, key);
-  if (before) return redirect(res, Number(before.redirect.httpRedirectCode ?? 301), redirectLocation(before, key, header(req.headers, 'host')));
+  if (before) return redirect(res, Number(before.redirect.httpRedirectCode ?? 301), redirectLocation(before, key, header(req.headers, 'host'), protocolOf(req)));
 
   // The one S3 GetObject/HeadObject handler, with the context every S3 request gets (request-context.ts).
   const read = (objectKey: string): Promise<Reply> => {
@@ -107,7 +112,7 @@ async function serve(deps: WebsiteDeps, req: IncomingMessage, res: ServerRespons
       if (index) return redirect(res, 302, `/${encodePath(key)}/`);
     }
     const after = routingRuleFor(site, key, s3err.status);
-    if (after) return redirect(res, Number(after.redirect.httpRedirectCode ?? 301), redirectLocation(after, key, header(req.headers, 'host')));
+    if (after) return redirect(res, Number(after.redirect.httpRedirectCode ?? 301), redirectLocation(after, key, header(req.headers, 'host'), protocolOf(req)));
     if (site.errorDocument) {
       try {
         const page = await read(site.errorDocument);
@@ -128,6 +133,38 @@ function noBucketForHost(host: string, bucket: string | undefined, websiteDomain
   const how = `Address a bucket by its host name: http://BUCKET.${websiteDomain}${port}/, or a custom domain (a CNAME) named like the bucket, such as media.example.com.`;
   const message = bucket === undefined ? `No bucket answers for the host "${host}". ${how}` : `There is no bucket named "${bucket}" (asked for the host "${host}"). ${how}`;
   return new S3Error('NoSuchBucket', message, { BucketName: bucket ?? '', Host: host });
+}
+
+/** A request that came over TLS (HTTP/1.1 or, through its session's socket, HTTP/2). */
+export function isTls(req: IncomingMessage): boolean {
+  return (req.socket as { encrypted?: boolean } | null)?.encrypted === true;
+}
+
+function protocolOf(req: IncomingMessage): 'http' | 'https' {
+  return isTls(req) ? 'https' : 'http';
+}
+
+/** A host name (or [IPv6]) and optional port, nothing that could change a Location's meaning. */
+const HOST = /^(\[[0-9a-f:.]+\]|[a-z0-9]([a-z0-9.-]*[a-z0-9])?)(:\d{1,5})?$/i;
+
+/**
+ * The same host and path on HTTPS (301, as a permanent move is meant); `tlsPort` is added to the
+ * host unless it is 443. A Host header that is no host name is answered 400, not echoed.
+ */
+export function httpsRedirect(portOf: () => number): (req: IncomingMessage, res: ServerResponse, target: RequestTarget) => void {
+  return (req, res, { rawPath, rawQuery, hasQuery }) => {
+    const tlsPort = portOf();
+    const host = header(req.headers, 'host') ?? '';
+    if (!HOST.test(host)) {
+      res.writeHead(400, { 'Content-Type': 'text/plain', 'Content-Length': 17, Server: 'Offload' });
+      res.end(req.method === 'HEAD' ? undefined : 'Bad Host header.\n');
+      return;
+    }
+    const name = host.replace(/:\d+$/, '');
+    const location = `https://${name}${tlsPort === 443 ? '' : `:${tlsPort}`}${rawPath}${hasQuery ? `?${rawQuery}` : ''}`;
+    res.writeHead(301, { Location: location, 'Content-Length': 0, Server: 'Offload' });
+    res.end();
+  };
 }
 
 function redirect(res: ServerResponse, status: number, location: string): void {

@@ -18,6 +18,8 @@ export interface TestServer {
   dataDir: string;
   /** The website endpoint's port, when started with --website-port. */
   websitePort?: number;
+  /** The HTTPS port, when started with TLS flags. */
+  tlsPort?: number;
   process: ChildProcess;
   /** Everything the server wrote to stdout and stderr so far (start-up warnings included). */
   output(): string;
@@ -56,7 +58,7 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     const timer = setTimeout(() => reject(new Error(`server did not start in time:\n${output}`)), 30_000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      const m = /offload listening on http:\/\/[^:\s]+:(\d+)/.exec(output);
+      const m = /offload listening on https?:\/\/[^:\s]+:(\d+)/.exec(output);
       if (m) {
         clearTimeout(timer);
         resolvePort(Number(m[1]));
@@ -68,6 +70,7 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
   });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const websiteMatch = /offload website endpoint on http:\/\/[^:\s]+:(\d+)/.exec(output);
+  const tlsMatch = /offload TLS listening on https:\/\/[^:\s]+:(\d+)/.exec(output);
   return {
     endpoint: `http://127.0.0.1:${port}`,
     host: '127.0.0.1',
@@ -77,6 +80,7 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     region,
     dataDir,
     websitePort: websiteMatch ? Number(websiteMatch[1]) : undefined,
+    tlsPort: tlsMatch ? Number(tlsMatch[1]) : undefined,
     process: child,
     output: () => output,
     async stop({ keepData = false } = {}) {

@@ -8,10 +8,13 @@ import { markRootSecretShown } from '../../server/root-credentials.js';
 import { parseSize } from '../s3/keys.js';
 import { parseMinFreeSpace } from '../../storage/disk-space.js';
 import { limitOptions, parseLimitFlags, type LimitFlags } from '../../server/limit-options.js';
+import { parseTlsFlags, tlsOptions, type TlsFlags } from '../../server/tls/options.js';
 
 export function serveCommand(): Command {
   const limits = limitOptions();
-  return new Command('serve')
+  const command = new Command('serve');
+  for (const option of tlsOptions()) command.addOption(option);
+  return command
     .description('Run the S3-compatible media server on a local data folder')
     .addOption(new Option('--host <host>', 'address to listen on').env('OFFLOAD_HOST').default('127.0.0.1'))
     .addOption(new Option('--port <port>', 'port to listen on (0 picks a free one)').env('OFFLOAD_PORT').default('9000'))
@@ -36,8 +39,10 @@ export function serveCommand(): Command {
 Examples:
   offload serve                          # http://127.0.0.1:9000, data in ./data
   offload serve --host 0.0.0.0 --port 9000 --data /srv/media --domain media.example.com
-  OFFLOAD_ROOT_ACCESS_KEY=AK OFFLOAD_ROOT_SECRET_KEY=SK offload serve`)
-    .action(async (opts: { host: string; port: string; data: string; domain: string; region: string; websitePort?: string; websiteDomain?: string; consolePort?: string; console: boolean; workers: string; cacheRules?: string; compressOnTheFly?: boolean; hotCache: string; minFreeSpace?: string } & LimitFlags) => {
+  OFFLOAD_ROOT_ACCESS_KEY=AK OFFLOAD_ROOT_SECRET_KEY=SK offload serve
+  offload serve --tls-cert cert.pem --tls-key key.pem --tls-port 443 --https-redirect --hsts
+  offload serve --port 80 --tls-port 443 --website-domain media.example.com --acme-email you@example.com   # see docs/https.md`)
+    .action(async (opts: { host: string; port: string; data: string; domain: string; region: string; websitePort?: string; websiteDomain?: string; consolePort?: string; console: boolean; workers: string; cacheRules?: string; compressOnTheFly?: boolean; hotCache: string; minFreeSpace?: string } & LimitFlags & TlsFlags) => {
       const { shutdownGraceMs, ...limits } = parseLimitFlags(opts);
       const serveOptions: ServeOptions = {
         ...limits,
@@ -54,6 +59,7 @@ Examples:
         compressOnTheFly: opts.compressOnTheFly === true,
         hotCacheBytes: parseSize(opts.hotCache),
         minFreeSpace: opts.minFreeSpace === undefined ? undefined : parseMinFreeSpace(opts.minFreeSpace),
+        tls: parseTlsFlags(opts, portNumber),
       };
       // Loaded on demand: a cluster primary only forks and supervises, and stays small.
       if (cluster.isWorker) {
@@ -61,6 +67,8 @@ Examples:
         return;
       }
       const workers = workerCount(opts.workers);
+      // Each worker would order the same certificates: one ACME client per data folder.
+      if (workers > 1 && serveOptions.tls?.acme) throw new Error('--acme-email (automatic certificates) runs in one server process: use --workers 1, or certificate files (--tls-cert/--tls-key) with --workers');
       const running = workers > 1
         ? await (await import('../../server/cluster.js')).startCluster(serveOptions, workers)
         : await (await import('../../server/index.js')).startServer(serveOptions);
@@ -77,6 +85,7 @@ Examples:
       }
       console.log(`Region: ${opts.region}  Data: ${resolve(opts.data)}  Workers: ${workers}`);
       if (running.websiteUrl) console.log(`offload website endpoint on ${running.websiteUrl} (hosts: bucket.${opts.websiteDomain ?? opts.domain})`);
+      if (running.tlsUrl) console.log(`offload TLS listening on ${running.tlsUrl} (HTTP/2 and HTTP/1.1)`);
       if (running.consoleUrl) console.log(`offload console on ${running.consoleUrl} (sign in with an access key and its secret)`);
       console.log(`offload listening on ${running.url}`);
       const shutdown = (signal: string) => {
@@ -89,6 +98,8 @@ Examples:
           },
         );
       };
+      // SIGHUP reloads the certificate files (each worker watches them too); it must not end the primary.
+      if (workers > 1 && serveOptions.tls) process.on('SIGHUP', () => { for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGHUP'); });
       process.once('SIGTERM', () => shutdown('SIGTERM'));
       process.once('SIGINT', () => shutdown('SIGINT'));
     });
