@@ -16,6 +16,8 @@ import { loadRootCredentials, type RootCredentials } from './root-credentials.js
 import { openStore } from '../storage/engine.js';
 import { claimDataFolder } from './data-lock.js';
 import { UsageRecorder } from '../serving/usage.js';
+import { AddressGuard } from '../origin/address-guard.js';
+import { OriginService } from '../origin/service.js';
 import { openKeyStore } from '../storage/keys.js';
 import type { Credential } from '../auth/types.js';
 import type { Store } from '../storage/types.js';
@@ -66,10 +68,15 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     ownerName: (id) => keys.nameOfOwner(id),
     compressOnTheFly: opts.compressOnTheFly,
   };
+  // The guard never lets an origin point at this server's own listeners (known once listening).
+  const ownListeners: { host: string; port: number }[] = [];
+  const originGuard = new AddressGuard({ serverAllow: opts.allowPrivateOrigins, ownListeners: () => ownListeners });
+  const origin = new OriginService(store, originGuard);
+  config.origin = origin;
   let accepting = true;
   const lookup = (id: string) => (id === root.accessKeyId ? rootCredential : keys.lookupKey(id));
   const cache = store.hotCache;
-  const usage = new UsageRecorder(store, dataDir, { cacheCounters: cache && (() => ({ hits: cache.hits, misses: cache.misses })) });
+  const usage = new UsageRecorder(store, dataDir, { cacheCounters: cache && (() => ({ hits: cache.hits, misses: cache.misses })), counters: () => origin.counters.snapshot() });
   const admin = createAdminHandler({
     ready: () => accepting,
     usage,
@@ -79,6 +86,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     bucketExists: (name) => store.getBucket(name) !== undefined,
     metricsPublic: (opts.env ?? process.env).OFFLOAD_METRICS_PUBLIC === '1',
     store,
+    origin: { service: origin, guard: originGuard },
   });
   const hotBlob = cache && ((blobId: string) => cache.getIfCached(blobId));
   const s3 = createS3Handler({ store, config, lookup, usage, hotBlob });
@@ -100,6 +108,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   config.port = port;
   const hostForUrl = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   const websitePort = websiteServer ? await listen(websiteServer, opts.websitePort!, opts.host) : undefined;
+  ownListeners.push({ host: opts.host, port }, ...(websitePort === undefined ? [] : [{ host: opts.host, port: websitePort }]));
 
   let stopping: Promise<void> | undefined;
   const stop = (graceMs = 10_000): Promise<void> => {
