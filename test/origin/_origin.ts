@@ -35,10 +35,10 @@ export interface Nginx {
   remove(): Promise<void>;
 }
 
-/** nginx serving `root`, with `locations` (nginx location blocks) in its server block. */
-export async function startNginx(files: Record<string, string | Buffer>, locations = ''): Promise<Nginx> {
+/** nginx serving `files` (or the existing tree `rootDir`), with `locations` (nginx location blocks) in its server block. */
+export async function startNginx(files: Record<string, string | Buffer>, locations = '', rootDir?: string): Promise<Nginx> {
   const dir = mkdtempSync(join(tmpdir(), 'offload-nginx-'));
-  const root = join(dir, 'root');
+  const root = rootDir ?? join(dir, 'root');
   for (const [path, body] of Object.entries(files)) {
     mkdirSync(join(root, path, '..'), { recursive: true });
     writeFileSync(join(root, path), body);
