@@ -25,12 +25,14 @@ const FILES = {
   'img/head.txt': 'head only\n',
   'img/coalesce.bin': randomBytes(1024 * 1024),
   'short/s.txt': 'short-lived\n',
+  'swr/w.txt': 'while revalidating\n',
   'nostore/n.txt': 'do not keep\n',
   'css/site.css': 'body{color:red}\n',
 };
 const LOCATIONS = `
   location / { add_header Cache-Control "public, max-age=3600"; }
   location /short/ { add_header Cache-Control "max-age=1, stale-if-error=600"; }
+  location /swr/ { add_header Cache-Control "max-age=1, stale-while-revalidate=600"; }
   location /nostore/ { add_header Cache-Control "no-store"; }
   location /broken/ { return 503; }
   location = /moved.txt { return 301 /img/a.txt; }
@@ -92,6 +94,18 @@ describe.skipIf(skip)('origin bucket in front of nginx', () => {
     expect(await again.text()).toBe('short-lived\n');
     expect(nginx.requests('/short/s.txt')).toEqual(['GET /short/s.txt 200', 'GET /short/s.txt 304']);
     expect((await get('short/s.txt')).headers.get('x-cache')).toBe('HIT');
+  });
+
+  it('answers STALE at once within stale-while-revalidate and revalidates in the background', async () => {
+    expect((await get('swr/w.txt')).headers.get('x-cache')).toBe('MISS');
+    await eventually(async () => (await stored('swr/')).length === 1);
+    await new Promise((r) => setTimeout(r, 2100));
+    const stale = await get('swr/w.txt');
+    expect(stale.headers.get('x-cache')).toBe('STALE');
+    expect(Number(stale.headers.get('age'))).toBeGreaterThanOrEqual(1);
+    expect(await stale.text()).toBe('while revalidating\n');
+    await eventually(async () => nginx.requests('/swr/w.txt').includes('GET /swr/w.txt 304'));
+    await eventually(async () => (await get('swr/w.txt')).headers.get('x-cache') === 'HIT');
   });
 
   it('remembers a 404 for the negative TTL', async () => {
