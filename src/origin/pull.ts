@@ -145,8 +145,19 @@ export function filledAcl(config: OriginConfig): Acl {
   return { canned: config.public ? 'public-read' : 'private' };
 }
 
-/** 504 for a timeout, 502 for everything else that kept the origin from answering. */
+/**
+ * 504 for a timeout, 502 for everything else that kept the origin from answering. The client
+ * learns the kind, not the details (addresses, resolver errors): those name the origin's network.
+ */
 export function originError(err: unknown): S3Error {
-  if (err instanceof OriginFetchError && err.kind === 'timeout') return new S3Error('XOffloadOriginTimeout', err.message, {}, { 'X-Cache': 'MISS' });
-  return new S3Error('XOffloadOriginError', err instanceof Error ? err.message : String(err), {}, { 'X-Cache': 'MISS' });
+  if (err instanceof OriginFetchError && err.kind === 'timeout') return new S3Error('XOffloadOriginTimeout', 'The origin did not answer in time.', {}, { 'X-Cache': 'MISS' });
+  const why = err instanceof OriginFetchError ? CLIENT_MESSAGES[err.kind] : 'The origin could not be reached.';
+  return new S3Error('XOffloadOriginError', why, {}, { 'X-Cache': 'MISS' });
 }
+
+const CLIENT_MESSAGES: Record<OriginFetchError['kind'], string> = {
+  timeout: 'The origin did not answer in time.',
+  unreachable: 'The origin could not be reached.',
+  refused: "The origin's address is refused by this server's SSRF guard.",
+  redirect: 'The origin redirected to another host, or too many times.',
+};
