@@ -158,6 +158,7 @@ export function originKey(config: OriginConfig, key: string): string {
 }
 
 const parsed = new Map<string, OriginConfig>();
+const unreadable = new Set<string>();
 
 /** The bucket's origin, or undefined. Parsed once per stored document (bucket reads are synchronous). */
 export function bucketOrigin(store: Store, bucket: string): OriginConfig | undefined {
@@ -165,7 +166,14 @@ export function bucketOrigin(store: Store, bucket: string): OriginConfig | undef
   if (text === undefined) return undefined;
   let config = parsed.get(text);
   if (config === undefined) {
-    config = parseOriginConfig(JSON.parse(text));
+    try {
+      config = parseOriginConfig(JSON.parse(text));
+    } catch (err) {
+      // Stored by an older or newer server: answer as a plain bucket rather than fail every GET.
+      if (!unreadable.has(text)) console.error(`offload: the origin of bucket ${bucket} cannot be read (${(err as Error).message}); it is ignored`);
+      unreadable.add(text);
+      return undefined;
+    }
     if (parsed.size > 256) parsed.clear();
     parsed.set(text, config);
   }

@@ -39,12 +39,13 @@ export interface FetchInput {
 export async function fetchOrigin(guard: AddressGuard, input: FetchInput): Promise<OriginAnswer> {
   const { config } = input;
   const key = originKey(config, input.key);
+  refuseDotSegments(key);
   const requestTime = Date.now();
   if (config.s3) {
     const signed = upstreamRequest(config.s3, key, input.method);
     return once(guard, config, signed.url, input.method, { ...input.headers, ...signed.headers }, requestTime);
   }
-  let url = new URL(encodeKeyPath(key), config.url);
+  let url = keyUrl(config.url!, key);
   for (let hop = 0; ; hop++) {
     const answer = await once(guard, config, url, input.method, input.headers, requestTime);
     const location = answer.headers.location;
@@ -55,6 +56,23 @@ export async function fetchOrigin(guard: AddressGuard, input: FetchInput): Promi
     if (hop + 1 > MAX_REDIRECTS) throw new OriginFetchError('redirect', `the origin redirected more than ${MAX_REDIRECTS} times`);
     url = next;
   }
+}
+
+/** URL parsers resolve `.` and `..` (even encoded): such a key would name another path or upstream bucket. */
+function refuseDotSegments(key: string): void {
+  if (key.split('/').some((segment) => segment === '.' || segment === '..')) throw new OriginFetchError('refused', 'a key with "." or ".." segments is not fetched from an origin');
+}
+
+/**
+ * The origin URL of a key: appended to the configured URL, never resolved against it, so that a
+ * key like `//other.host/x` or `../admin` cannot leave the origin's host or path.
+ */
+export function keyUrl(base: string, key: string): URL {
+  refuseDotSegments(key);
+  const url = new URL(base + encodeKeyPath(key));
+  const root = new URL(base);
+  if (url.origin !== root.origin || !url.pathname.startsWith(root.pathname)) throw new OriginFetchError('refused', 'the key leaves the origin URL');
+  return url;
 }
 
 async function once(guard: AddressGuard, config: OriginConfig, url: URL, method: string, headers: Record<string, string>, requestTime: number): Promise<OriginAnswer> {

@@ -142,3 +142,19 @@ describe('origin configurations the admin API refuses', () => {
     expect(errorCode(await res.text())).toBe('AccessDenied');
   });
 });
+
+describe('keys cannot leave the origin URL', () => {
+  it('appends the key without resolving it: no other host, no path above the base', async () => {
+    const { keyUrl } = await import('../../src/origin/fetcher.js');
+    expect(keyUrl('https://app.example.com/media/', '//evil.example/x').href).toBe('https://app.example.com/media///evil.example/x');
+    expect(keyUrl('https://app.example.com/media/', 'a b/c?d#e').href).toBe('https://app.example.com/media/a%20b/c%3Fd%23e');
+    expect(keyUrl('https://app.example.com/media/', 'a\\..\\b').href).toBe('https://app.example.com/media/a%5C..%5Cb');
+    expect(() => keyUrl('https://app.example.com/media/', '../admin')).toThrow(/segments/);
+    expect(() => keyUrl('https://app.example.com/media/', 'img/./x')).toThrow(/segments/);
+  });
+
+  it('never fetches a dot-segment key from an upstream S3 (it would reach another upstream bucket with our key)', async () => {
+    const config = parseOriginConfig({ s3: { endpoint: 'http://127.0.0.1:1', bucket: 'assets', accessKeyId: 'AK', secretAccessKey: 'SK' } });
+    await expect(fetchOrigin(new AddressGuard({ serverAllow: ['127.0.0.1'] }), { config, key: '../private/secret', method: 'GET', headers: {} })).rejects.toMatchObject({ kind: 'refused' });
+  });
+});
