@@ -67,7 +67,10 @@ export class OriginService implements OriginPuller {
         return this.count(bucket, labelled(fromStore(reader), 'STALE', now.age), 'stale');
       }
       // The stale copy stays pinned until the origin answers: it is the answer if the origin fails.
-      const outcome = await this.fetchOnce(target, !ranged);
+      const outcome = await this.fetchOnce(target, !ranged).catch((err: unknown) => {
+        reader.close();
+        throw err;
+      });
       if ('reply' in outcome) {
         reader.close();
         return this.count(bucket, Promise.resolve(outcome.reply), 'misses');
