@@ -11,6 +11,7 @@ import type { ObjectMeta, ObjectReader, Store } from '../storage/types.js';
 import type { AddressGuard } from './address-guard.js';
 import { evictOverCapacity, purge, type PurgeResult } from './capacity.js';
 import { bucketOrigin, type OriginConfig } from './config.js';
+import { FillClaims } from './claims.js';
 import { filledMark, type FilledMark } from './filled-meta.js';
 import { freshness } from './freshness.js';
 import { NegativeCache, OriginCounters, RecentReads, SingleFlight } from './memory.js';
@@ -27,7 +28,11 @@ export class OriginService implements OriginPuller {
   private readonly evictions = new Map<string, Promise<void>>();
   private readonly env: PullEnv;
 
-  constructor(private readonly store: Store, guard: AddressGuard) {
+  /** Claims shared with sibling worker processes (absent in unit use without a data folder). */
+  private readonly claims: FillClaims | undefined;
+
+  constructor(private readonly store: Store, guard: AddressGuard, dataDir?: string) {
+    this.claims = dataDir === undefined ? undefined : new FillClaims(dataDir);
     this.env = { store, guard, counters: this.counters, negative: this.negative, onStored: (bucket, key, config) => this.afterFill(bucket, key, config) };
   }
 
@@ -120,12 +125,29 @@ export class OriginService implements OriginPuller {
     let resolveReply!: (reply: Reply | undefined) => void;
     const first = new Promise<Reply | undefined>((r) => (resolveReply = r));
     const done = this.flights.start(id, async () => {
+      // Another worker process is fetching it: wait for that, then answer from the store.
+      const longest = target.config.connectTimeoutMs + 10 * target.config.readTimeoutMs;
+      if (this.claims && !this.claims.tryClaim(id, longest)) {
+        resolveReply(undefined);
+        await this.claims.waitFor(id, longest);
+        return this.afterOtherProcess(target);
+      }
       const pulled = await pull(this.env, target, withClient).catch((err: unknown) => ({ reply: undefined, done: Promise.reject(err) }));
       resolveReply(pulled.reply);
+      const release = () => this.claims?.release(id);
+      pulled.done.then(release, release);
       return pulled.done;
     });
     const reply = await first;
     return reply ? { reply } : done;
+  }
+
+  /** What another process's fetch left: a stored (or refreshed) copy, or nothing to answer from. */
+  private async afterOtherProcess(target: PullTarget): Promise<Outcome> {
+    const meta = await this.store.headObject(target.bucket, target.key);
+    const mark = meta && filledMark(meta);
+    if (!mark || (target.previous && mark.fetchedAt <= target.previous.mark.fetchedAt)) return { kind: 'unstored', reason: "the other process's fetch stored nothing" };
+    return { kind: target.previous && mark.etag === target.previous.mark.etag ? 'not-modified' : 'stored' };
   }
 
   private inBackground(target: PullTarget): void {

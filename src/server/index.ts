@@ -71,7 +71,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   // The guard never lets an origin point at this server's own listeners (known once listening).
   const ownListeners: { host: string; port: number }[] = [];
   const originGuard = new AddressGuard({ serverAllow: opts.allowPrivateOrigins, ownListeners: () => ownListeners });
-  const origin = new OriginService(store, originGuard);
+  const origin = new OriginService(store, originGuard, dataDir);
   config.origin = origin;
   let accepting = true;
   const lookup = (id: string) => (id === root.accessKeyId ? rootCredential : keys.lookupKey(id));

@@ -202,3 +202,22 @@ describe.skipIf(skip)('origin bucket in front of nginx', () => {
     expect((await fetch(`${server.endpoint}/_offload/health`)).status).toBe(200);
   });
 });
+
+describe.skipIf(skip)('with --workers 2', () => {
+  it('makes one origin request for 50 concurrent misses spread over both worker processes', async () => {
+    const origin = await startNginx({ 'w/one.bin': randomBytes(512 * 1024) }, 'location / { add_header Cache-Control "max-age=600"; }');
+    const twin = await startOriginServer(['--workers', '2']);
+    try {
+      const client = sdkClient(twin);
+      await client.send(new CreateBucketCommand({ Bucket: 'media' }));
+      client.destroy();
+      await setOrigin(twin, 'media', { url: origin.url, public: true });
+      const sizes = await Promise.all(Array.from({ length: 50 }, () => fetch(`${twin.endpoint}/media/w/one.bin`).then(async (r) => (r.status === 200 ? (await r.arrayBuffer()).byteLength : -r.status))));
+      expect(sizes.every((n) => n === 512 * 1024)).toBe(true);
+      expect(origin.requests('/w/one.bin')).toHaveLength(1);
+    } finally {
+      await twin.stop();
+      await origin.remove();
+    }
+  }, 60_000);
+});
