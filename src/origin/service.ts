@@ -144,6 +144,8 @@ export class OriginService implements OriginPuller {
 
   /** What another process's fetch left: a stored (or refreshed) copy, or nothing to answer from. */
   private async afterOtherProcess(target: PullTarget): Promise<Outcome> {
+    // The other process committed after this request's refresh(): look again, past this process's caches.
+    await this.store.refresh();
     const meta = await this.store.headObject(target.bucket, target.key);
     const mark = meta && filledMark(meta);
     if (!mark || (target.previous && mark.fetchedAt <= target.previous.mark.fetchedAt)) return { kind: 'unstored', reason: "the other process's fetch stored nothing" };
