@@ -3,7 +3,7 @@
  * Benchmark harness entry: `npm run bench` (full), `-- --quick` (under two minutes), `-- --smoke` (seconds;
  * missing peers are n/a; exits non-zero only if Offload fails). `--out FILE` overrides where the report goes
  * (full: BENCHMARKS.md; quick/smoke: bench/out/BENCHMARKS.<mode>.md). `--only sync` runs just the sync
- * case (report: bench/out/BENCHMARKS.<mode>-sync.md unless --out).
+ * case (report: bench/out/BENCHMARKS.<mode>-sync.md unless --out); `--only origin` the origin-bucket case.
  */
 import './env.js';
 import { mkdirSync, writeFileSync, existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -16,6 +16,7 @@ import { copyPythonDocs, DOCS_TOOLS, makeSyncTree, SYNC_TOOLS, timeRerun, timeSy
 import { environment, writeReport } from './report.js';
 import { WRK } from './load.js';
 import { tailAt256, mixedLoad } from './tail.js';
+import { originCase } from './origin.js';
 import { tempDir, cleanupAll, onCleanup, rssSampler, median, fmt } from './util.js';
 
 const argv = process.argv.slice(2);
@@ -26,7 +27,7 @@ const workersArg = argv.indexOf('--workers');
 const workers = workersArg >= 0 ? Number(argv[workersArg + 1]) : undefined;
 const onlyArg = argv.indexOf('--only');
 const only = onlyArg >= 0 ? argv[onlyArg + 1] : undefined;
-if (only !== undefined && only !== 'sync') throw new Error(`--only: the one case that runs alone is "sync", got "${only}"`);
+if (only !== undefined && only !== 'sync' && only !== 'origin') throw new Error(`--only: the cases that run alone are "sync" and "origin", got "${only}"`);
 const outFile = resolve(outArg >= 0 ? argv[outArg + 1] : only ? join(ROOT, `bench/out/BENCHMARKS.${mode}-${only}.md`) : mode === 'full' ? join(ROOT, 'BENCHMARKS.md') : join(ROOT, `bench/out/BENCHMARKS.${mode}.md`));
 const MiB = 1 << 20;
 const TWIN = 'Offload --workers 2';
@@ -185,6 +186,7 @@ async function main() {
   sampler.watch(offload.pid);
   log(`Offload at ${offload.url} (pid ${offload.pid})`);
   if (only === 'sync') return finish(env, offload, [await syncCase(offload)]);
+  if (only === 'origin') return finish(env, offload, [await originCase(ctx, { mode })]);
   const nginxRoot = tempDir('offload-bench-www-');
   const nginx = await optionalPeer('nginx', () => startNginx(nginxRoot));
   const s3rver = mode === 'tail' ? null : await optionalPeer('s3rver', () => startS3rver(['bench', 'put', 'list']));
@@ -228,6 +230,7 @@ async function main() {
     await withCols(['Offload', 'nginx', 's3rver'], (s) => smallGet(ctx, s, { bucket, key: small.key, conns: [32, 256] }));
     await withCols(['Offload', 'nginx', 's3rver'], (s) => largeGet(ctx, s, { bucket, objects: [mid, big] }));
     await withCols(['Offload', 'nginx', 's3rver'], (s) => rangeGet(ctx, s, { bucket, key: big.key }));
+    if (nginx) cases.push(await originCase(ctx, { mode }));
   }
   const sdkServers = [offload, s3rver].filter((s) => s !== null);
   await offload.client.send(new CreateBucketCommand({ Bucket: 'list' }));

@@ -30,6 +30,7 @@ const COMMANDS: Record<string, CommandLoader> = {
   cors: async () => (await import('./commands/cors.js')).corsCommand(),
   stats: async () => (await import('./commands/stats.js')).statsCommand(),
   bucket: async () => (await import('./commands/bucket.js')).bucketCommand(),
+  purge: async () => (await import('./commands/purge.js')).purgeCommand(),
   rewrite: async () => (await import('./commands/rewrite.js')).rewriteCommand(),
   check: async () => (await import('./commands/check.js')).checkCommand(),
 };

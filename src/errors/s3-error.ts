@@ -82,6 +82,9 @@ export const S3_ERRORS = {
   XOffloadStorageFull: { status: 507, message: 'The server\'s storage has reached its minimum free space (--min-free-space): new object writes are refused until space is freed. Deleting objects still works.' },
   // Offload's own: a path under /_offload/ that names no admin endpoint (or one this server runs without).
   XOffloadNoSuchAdminEndpoint: { status: 404, message: 'There is no such /_offload/ endpoint on this server.' },
+  // Offload's own, for origin buckets (src/origin/): the origin failed or was too slow; never cached as content.
+  XOffloadOriginError: { status: 502, message: 'The origin server of this bucket answered with an error or could not be reached.' },
+  XOffloadOriginTimeout: { status: 504, message: 'The origin server of this bucket did not answer in time.' },
   XOffloadStorageIOError: { status: 500, message: 'The server could not read or write its data folder: the disk or file system reported an I/O error.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

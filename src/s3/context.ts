@@ -2,7 +2,7 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { AuthResult, CredentialLookup, Principal, PayloadMode } from '../auth/types.js';
-import type { Store } from '../storage/types.js';
+import type { ObjectMeta, ObjectReader, Store } from '../storage/types.js';
 import type { PooledBuffer } from '../storage/buffer-pool.js';
 import type { BucketOpName, ObjectOpName, OpName, Operation, ServiceOpName } from './router.js';
 
@@ -19,6 +19,17 @@ export interface ServerConfig {
   ownerName?: (ownerId: string) => string | undefined;
   /** Compress text objects that have no stored .br/.gz variant on first request, and keep the result. */
   compressOnTheFly?: boolean;
+  /** Pull-through origin buckets (src/origin/ implements it): GET/HEAD of a key the bucket lacks asks the origin. */
+  origin?: OriginPuller;
+}
+
+/**
+ * Declared here, implemented above (origin/service.ts): GetObject and HeadObject hand their
+ * store answer to it. undefined means the bucket has no origin and the store answers as always.
+ */
+export interface OriginPuller {
+  get(ctx: RequestContext<{ op: 'GetObject'; bucket: string; key: string }>, reader: ObjectReader | undefined, fromStore: (reader: ObjectReader | undefined) => Promise<Reply>): Promise<Reply> | undefined;
+  head(ctx: RequestContext<{ op: 'HeadObject'; bucket: string; key: string }>, meta: ObjectMeta | undefined, fromStore: (meta: ObjectMeta | undefined) => Promise<Reply>): Promise<Reply> | undefined;
 }
 
 export interface RequestContext<O extends Operation = Operation> {

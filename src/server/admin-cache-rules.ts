@@ -47,7 +47,8 @@ export async function cacheRulesAdmin(req: IncomingMessage, res: ServerResponse,
   }
 }
 
-async function readBody(req: IncomingMessage, payload: PayloadMode): Promise<string> {
+/** A small signed JSON body (also the origin endpoints'). */
+export async function readBody(req: IncomingMessage, payload: PayloadMode): Promise<string> {
   const decoded = decodeBody(req, payload, { headers: req.headers });
   const chunks: Buffer[] = [];
   let size = 0;

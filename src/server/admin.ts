@@ -15,6 +15,9 @@ import type { Store } from '../storage/types.js';
 import type { RequestTarget } from '../util/request-target.js';
 import { methodNotAllowed, requireRoot, safeDecode, writeJson, type RootCheck } from './admin-common.js';
 import { cacheRulesAdmin } from './admin-cache-rules.js';
+import { originAdmin, purgeAdmin } from './admin-origin.js';
+import type { OriginService } from '../origin/service.js';
+import type { AddressGuard } from '../origin/address-guard.js';
 
 export interface AdminDeps extends RootCheck {
   ready: () => boolean;
@@ -23,8 +26,10 @@ export interface AdminDeps extends RootCheck {
   bucketExists?: (name: string) => boolean;
   /** Serve /_offload/metrics without a signature. */
   metricsPublic?: boolean;
-  /** For the bucket settings the admin API manages (cache rules). */
+  /** For the bucket settings the admin API manages (cache rules, origin). */
   store?: Store;
+  /** Origin buckets: their configuration endpoint and purge. */
+  origin?: { service: OriginService; guard: AddressGuard };
 }
 
 type UsageQueries = { stats: StatsQueries; metrics: MetricsQueries };
@@ -51,6 +56,12 @@ async function answer(req: IncomingMessage, res: ServerResponse, target: Request
   if (rules && deps.store) {
     const auth = requireRoot(req, target, deps);
     return cacheRulesAdmin(req, res, safeDecode(rules[1]!), { store: deps.store, payload: auth.payload });
+  }
+  const origin = /^\/_offload\/buckets\/([^/]+)\/(origin|purge)$/.exec(path);
+  if (origin && deps.store && deps.origin) {
+    const auth = requireRoot(req, target, deps);
+    const originDeps = { store: deps.store, payload: auth.payload, origin: deps.origin.service, guard: deps.origin.guard };
+    return (origin[2] === 'origin' ? originAdmin : purgeAdmin)(req, res, safeDecode(origin[1]!), originDeps);
   }
   const isMetrics = path === '/_offload/metrics';
   const statsBucket = path.startsWith('/_offload/stats/') ? safeDecode(path.slice('/_offload/stats/'.length)) : undefined;

@@ -12,6 +12,8 @@ import { loadRootCredentials, type RootCredentials } from './root-credentials.js
 import { openStore } from '../storage/engine.js';
 import { claimDataFolder } from './data-lock.js';
 import { UsageRecorder } from '../serving/usage.js';
+import { AddressGuard } from '../origin/address-guard.js';
+import { OriginService } from '../origin/service.js';
 import { openKeyStore } from '../storage/keys.js';
 import type { Credential } from '../auth/types.js';
 import type { Store } from '../storage/types.js';
@@ -69,10 +71,15 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     ownerName: (id) => keys.nameOfOwner(id),
     compressOnTheFly: opts.compressOnTheFly,
   };
+  // The guard never lets an origin point at this server's own listeners (known once listening).
+  const ownListeners: { host: string; port: number }[] = [];
+  const originGuard = new AddressGuard({ serverAllow: opts.allowPrivateOrigins, ownListeners: () => ownListeners });
+  const origin = new OriginService(store, originGuard, dataDir);
+  config.origin = origin;
   let accepting = true;
   const lookup = (id: string) => (id === root.accessKeyId ? rootCredential : keys.lookupKey(id));
   const cache = store.hotCache;
-  const usage = new UsageRecorder(store, dataDir, { cacheCounters: cache && (() => ({ hits: cache.hits, misses: cache.misses })) });
+  const usage = new UsageRecorder(store, dataDir, { cacheCounters: cache && (() => ({ hits: cache.hits, misses: cache.misses })), counters: () => origin.counters.snapshot() });
   const admin = createAdminHandler({
     ready: () => accepting,
     usage,
@@ -82,6 +89,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     bucketExists: (name) => store.getBucket(name) !== undefined,
     metricsPublic: (opts.env ?? process.env).OFFLOAD_METRICS_PUBLIC === '1',
     store,
+    origin: { service: origin, guard: originGuard },
   });
   const hotBlob = cache && ((blobId: string) => cache.getIfCached(blobId));
   const s3 = createS3Handler({ store, config, lookup, usage, hotBlob });
@@ -144,6 +152,11 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     consoleUrl = consolePort !== undefined ? `http://${hostForUrl}:${consolePort}${CONSOLE_PREFIX}/` : `${urls.api}${CONSOLE_PREFIX}/`;
   }
   const server = servers[0]!;
+  // Every bound listener (plain, website, TLS, console): an origin may never point back at them.
+  for (const s of servers) {
+    const address = s.address();
+    if (typeof address === 'object' && address) ownListeners.push({ host: opts.host, port: address.port });
+  }
 
   let stopping: Promise<void> | undefined;
   const stop = (graceMs = 10_000): Promise<void> => {

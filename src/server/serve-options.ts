@@ -32,6 +32,11 @@ export interface ServeOptions {
   bodyTimeoutMs?: number;
   /** Slowest average a request body may arrive at past that grace, bytes/s (default 500; 0: off). */
   bodyMinRate?: number;
+  /**
+   * `--allow-private-origins`: addresses or CIDRs (or "private": every private range, link-local
+   * excepted) origin buckets may fetch from, which the SSRF guard refuses otherwise.
+   */
+  allowPrivateOrigins?: string[];
   /** Time a client has to send a request's headers (default 20 s). */
   headerTimeoutMs?: number;
   /**

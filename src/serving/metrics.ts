@@ -68,12 +68,36 @@ export class MetricsQueries {
     family('offload_cache_hit_ratio', 'gauge', 'Hot-cache hits / (hits + misses) since the data folder was created (0 before any lookup).');
     out.push(`offload_cache_hit_ratio ${hits + misses === 0 ? 0 : hits / (hits + misses)}`);
 
+    renderOriginCounters(totals, family, out);
+
     const stored = this.sql.stored.all();
     family('offload_bucket_objects', 'gauge', 'Objects stored, by bucket.');
     for (const s of stored) out.push(`offload_bucket_objects{bucket="${esc(s.bucket)}"} ${s.objects}`);
     family('offload_bucket_bytes', 'gauge', 'Bytes stored (sum of object sizes), by bucket.');
     for (const s of stored) out.push(`offload_bucket_bytes{bucket="${esc(s.bucket)}"} ${s.bytes ?? 0}`);
     return out.join('\n') + '\n';
+  }
+}
+
+const ORIGIN_FAMILIES: [string, string][] = [
+  ['hits', 'Answers of origin buckets from what they hold (X-Cache: HIT), by bucket.'],
+  ['misses', 'Answers of origin buckets fetched from the origin (X-Cache: MISS), by bucket.'],
+  ['revalidated', 'Stale filled objects the origin confirmed with a 304 (X-Cache: REVALIDATED), by bucket.'],
+  ['stale', 'Stale filled objects answered while revalidating or while the origin failed (X-Cache: STALE), by bucket.'],
+  ['origin_requests', 'Requests made to origins, by bucket.'],
+  ['origin_bytes', 'Body bytes received from origins, by bucket.'],
+  ['fills', 'Objects stored from origins, by bucket.'],
+  ['evictions', 'Filled objects evicted under a bucket capacity, by bucket.'],
+];
+
+/** Origin buckets' counters (metrics_totals rows named origin_<counter>:<bucket>). */
+function renderOriginCounters(totals: Map<string, number>, family: (name: string, type: string, help: string) => void, out: string[]): void {
+  for (const [name, help] of ORIGIN_FAMILIES) {
+    const metric = name.startsWith('origin_') ? `offload_${name}_total` : `offload_origin_${name}_total`;
+    family(metric, 'counter', help);
+    for (const [id, value] of totals) {
+      if (id.startsWith(`origin_${name}:`)) out.push(`${metric}{bucket="${esc(id.slice(`origin_${name}:`.length))}"} ${value}`);
+    }
   }
 }
 

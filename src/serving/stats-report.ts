@@ -36,6 +36,8 @@ export interface StatsReport {
   perDay: (Totals & { day: string })[];
   referrers: { host: string; requests: number }[];
   stored: { objects: number; bytes: number };
+  /** An origin bucket's counters since the data folder was created (hits, misses, origin_bytes...); absent for other buckets. */
+  origin?: Record<string, number>;
 }
 
 /** `7d` / `12h` / `30m` -> milliseconds; undefined when malformed. */
@@ -73,6 +75,7 @@ export class StatsQueries {
         `SELECT COUNT(*) AS objects, SUM(json_extract(meta, '$.size')) AS bytes FROM objects
          WHERE bucket = @bucket AND (@prefix = '' OR substr(key, 1, length(@prefix)) = @prefix)`,
       ),
+      origin: db.prepare<{ suffix: string }, { name: string; value: number }>(`SELECT name, value FROM metrics_totals WHERE substr(name, 1, 7) = 'origin_' AND substr(name, -length(@suffix)) = @suffix`),
     };
   }
 
@@ -95,7 +98,15 @@ export class StatsQueries {
       perDay: this.sql.perDay.all(p).map(({ dayNumber, ...t }) => ({ day: new Date(dayNumber * 86_400_000).toISOString().slice(0, 10), ...t })),
       referrers: this.sql.referrers.all(p),
       stored: { objects: stored.objects, bytes: stored.bytes ?? 0 },
+      ...this.originCounters(q.bucket),
     };
+  }
+
+  private originCounters(bucket: string): { origin?: Record<string, number> } {
+    const suffix = `:${bucket}`;
+    const rows = this.sql.origin.all({ suffix }).filter((r) => r.name.indexOf(':') === r.name.length - suffix.length);
+    if (rows.length === 0) return {};
+    return { origin: Object.fromEntries(rows.map((r) => [r.name.slice('origin_'.length, -suffix.length), r.value])) };
   }
 }
 

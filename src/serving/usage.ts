@@ -21,6 +21,8 @@ export interface UsageOptions {
   flushMs?: number;
   /** This process's hot-cache counters (monotonic); their growth is flushed with each batch. */
   cacheCounters?: () => { hits: number; misses: number };
+  /** More monotonic named counters of this process (origin buckets'), flushed by their growth. */
+  counters?: () => Record<string, number>;
 }
 
 const ANONYMOUS: Principal = { kind: 'anonymous' };
@@ -36,12 +38,15 @@ export class UsageRecorder implements UsageTap {
   private accessLogFailures = 0;
   private readonly cacheCounters: (() => { hits: number; misses: number }) | undefined;
   private cacheSeen = { hits: 0, misses: 0 };
+  private readonly counters: (() => Record<string, number>) | undefined;
+  private countersSeen: Record<string, number> = {};
 
   constructor(store: Store, dataDir: string, options: UsageOptions = {}) {
     this.db = openUsageDatabase(dataDir);
     this.write = batchWriter(this.db);
     this.accessLog = new AccessLogBuffer(store, dataDir);
     this.cacheCounters = options.cacheCounters;
+    this.counters = options.counters;
     this.timer = setInterval(() => this.flush(), options.flushMs ?? 2000);
     this.timer.unref();
   }
@@ -110,6 +115,11 @@ export class UsageRecorder implements UsageTap {
       this.pending.add('cache_hits', now.hits - this.cacheSeen.hits);
       this.pending.add('cache_misses', now.misses - this.cacheSeen.misses);
       this.cacheSeen = { hits: now.hits, misses: now.misses };
+    }
+    if (this.counters) {
+      const now = this.counters();
+      for (const [name, value] of Object.entries(now)) this.pending.add(name, value - (this.countersSeen[name] ?? 0));
+      this.countersSeen = now;
     }
     if (this.pending.size > 0) {
       const batch = this.pending.take();

@@ -80,7 +80,7 @@ export interface BucketInfo {
 }
 
 /** Arbitrary per-bucket configuration documents (policy JSON, CORS XML, website, cache rules, ...). */
-export type BucketConfigKind = 'policy' | 'cors' | 'website' | 'tagging' | 'cache-rules' | 'logging' | 'ownership' | 'public-access-block' | 'encryption' | 'lifecycle';
+export type BucketConfigKind = 'policy' | 'cors' | 'website' | 'tagging' | 'cache-rules' | 'logging' | 'ownership' | 'public-access-block' | 'encryption' | 'lifecycle' | 'origin';
 
 export interface PutObjectInput extends ObjectHeaders {
   bucket: string;

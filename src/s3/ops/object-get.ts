@@ -5,7 +5,7 @@ import type { Handler, Reply, RequestContext } from '../context.js';
 import { header, httpDate, objectResponseHeaders, validHeaderValue } from '../headers.js';
 import { objectAccess, requireBucket } from './_common.js';
 import { parsePartNumber } from './part-number.js';
-import type { ObjectMeta, ObjectReader } from '../../storage/types.js';
+import type { BucketInfo, ObjectMeta, ObjectReader } from '../../storage/types.js';
 import { applyCacheRules } from '../../media/cache-rules.js';
 import { acceptedEncodings, chooseVariant } from '../../media/variants.js';
 import { compressedBody, eligibleOnTheFly, knownCompressed } from '../../media/compress.js';
@@ -161,7 +161,12 @@ function readReply(ctx: RequestContext & { op: { key: string } }, meta: ObjectMe
 
 export const getObject: Handler<'GetObject'> = async (ctx) => {
   const bucket = requireBucket(ctx);
-  let reader = await ctx.store.openObject(ctx.op.bucket, ctx.op.key);
+  const reader = await ctx.store.openObject(ctx.op.bucket, ctx.op.key);
+  // An origin bucket (src/origin/) answers a missing or stale key from its origin, the rest from here.
+  return ctx.config.origin?.get(ctx, reader, (r) => storedObject(ctx, bucket, r)) ?? storedObject(ctx, bucket, reader);
+};
+
+async function storedObject(ctx: Parameters<Handler<'GetObject'>>[0], bucket: BucketInfo, reader: ObjectReader | undefined): Promise<Reply> {
   try {
     objectAccess(ctx, bucket, reader?.meta, 'READ');
     const { meta, vary, variantReader } = await representation(ctx, reader!);
@@ -195,13 +200,17 @@ export const getObject: Handler<'GetObject'> = async (ctx) => {
     reader?.close();
     throw err;
   }
-};
+}
 
 export const headObject: Handler<'HeadObject'> = async (ctx) => {
   const bucket = requireBucket(ctx);
-  const identity = objectAccess(ctx, bucket, await ctx.store.headObject(ctx.op.bucket, ctx.op.key), 'READ');
-  const { meta, vary } = await headRepresentation(ctx, identity, isRanged(ctx));
-  return readReply(ctx, meta, vary).reply;
+  const stored = await ctx.store.headObject(ctx.op.bucket, ctx.op.key);
+  const fromStore = async (found: ObjectMeta | undefined): Promise<Reply> => {
+    const identity = objectAccess(ctx, bucket, found, 'READ');
+    const { meta, vary } = await headRepresentation(ctx, identity, isRanged(ctx));
+    return readReply(ctx, meta, vary).reply;
+  };
+  return ctx.config.origin?.head(ctx, stored, fromStore) ?? fromStore(stored);
 };
 
 function isRanged(ctx: RequestContext): boolean {
