@@ -10,6 +10,8 @@ import { applyCacheRules } from '../../media/cache-rules.js';
 import { acceptedEncodings, chooseVariant } from '../../media/variants.js';
 import { compressedBody, eligibleOnTheFly, knownCompressed } from '../../media/compress.js';
 import { memoryReader } from '../../storage/reader.js';
+import { requestedVersion, throwAbsent, versionHeaders } from './versioning.js';
+import { expirationHeaders } from './lifecycle.js';
 
 type ByteRange = { start: number; end: number };
 
@@ -161,15 +163,19 @@ function readReply(ctx: RequestContext & { op: { key: string } }, meta: ObjectMe
 
 export const getObject: Handler<'GetObject'> = async (ctx) => {
   const bucket = requireBucket(ctx);
-  let reader = await ctx.store.openObject(ctx.op.bucket, ctx.op.key);
+  const versionId = requestedVersion(ctx);
+  let reader = await ctx.store.openObject(ctx.op.bucket, ctx.op.key, versionId);
+  if (!reader) return throwAbsent(ctx, bucket, versionId);
   try {
-    objectAccess(ctx, bucket, reader?.meta, 'READ');
-    const { meta, vary, variantReader } = await representation(ctx, reader!);
+    objectAccess(ctx, bucket, reader.meta, 'READ');
+    const version = versionHeaders(ctx, reader.meta);
+    const { meta, vary, variantReader } = await representation(ctx, reader);
     if (variantReader) {
-      reader!.close();
+      reader.close();
       reader = variantReader;
     }
     const { reply, range } = readReply(ctx, meta, vary);
+    Object.assign(reply.headers!, version);
     const open = reader!;
     const empty = meta.size === 0 || (range !== undefined && range.end < range.start);
     const inMemory = empty ? undefined : open.bytes(range);
@@ -199,9 +205,14 @@ export const getObject: Handler<'GetObject'> = async (ctx) => {
 
 export const headObject: Handler<'HeadObject'> = async (ctx) => {
   const bucket = requireBucket(ctx);
-  const identity = objectAccess(ctx, bucket, await ctx.store.headObject(ctx.op.bucket, ctx.op.key), 'READ');
+  const versionId = requestedVersion(ctx);
+  const found = await ctx.store.headObject(ctx.op.bucket, ctx.op.key, versionId === undefined ? undefined : { versionId });
+  if (!found || found.deleteMarker) return throwAbsent(ctx, bucket, versionId, found);
+  const identity = objectAccess(ctx, bucket, found, 'READ');
   const { meta, vary } = await headRepresentation(ctx, identity, isRanged(ctx));
-  return readReply(ctx, meta, vary).reply;
+  const { reply } = readReply(ctx, meta, vary);
+  Object.assign(reply.headers!, versionHeaders(ctx, identity), expirationHeaders(ctx, identity));
+  return reply;
 };
 
 function isRanged(ctx: RequestContext): boolean {
