@@ -10,7 +10,7 @@ import { checkConditions } from './object-get.js';
 import { bucketFor, objectAccess, storeCall } from './_common.js';
 import { MAX_PUT_SIZE, validateKey, writePrecondition } from './object-put.js';
 import type { ObjectHeaders, ObjectMeta } from '../../storage/types.js';
-import { requestedVersion, throwAbsent, versioningState, versionHeaders } from './versioning.js';
+import { requestedVersion, throwAbsent, versioningState, writtenVersionHeaders } from './versioning.js';
 
 /** `x-amz-copy-source`: `[/]bucket/key[?versionId=...]`, percent-encoded. */
 export function parseCopySource(value: string): { bucket: string; key: string; versionId?: string } {
@@ -128,6 +128,6 @@ export const copyObject: Handler<'CopyObject'> = async (ctx) => {
       checksum ? text(`Checksum${checksum.algorithm}`, checksum.value) + text('ChecksumType', checksum.type) : '',
     ),
     200,
-    { 'x-amz-copy-source-version-id': source.versionId ?? 'null', ...versionHeaders(ctx, result) },
+    { 'x-amz-copy-source-version-id': source.versionId ?? 'null', ...writtenVersionHeaders(result) },
   );
 };

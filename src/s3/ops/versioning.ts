@@ -42,6 +42,11 @@ export function versionHeaders(ctx: RequestContext, meta: Pick<ObjectMeta, 'buck
   return headers;
 }
 
+/** `x-amz-version-id` on a write's answer: only a real id (S3 sends none for the null version of a suspended bucket). */
+export function writtenVersionHeaders(meta: Pick<ObjectMeta, 'versionId'>): Record<string, string> {
+  return meta.versionId === undefined ? {} : { 'x-amz-version-id': meta.versionId };
+}
+
 /** The version a read names, or the current object; a caller allowed to list learns why it is missing (a delete marker). */
 export async function readableVersion(ctx: ObjectCtx, bucket: BucketInfo, permission: Parameters<typeof objectAccess>[3], opts?: Parameters<typeof objectAccess>[4]): Promise<ObjectMeta> {
   const versionId = requestedVersion(ctx);
@@ -69,7 +74,8 @@ export async function throwAbsent(ctx: ObjectCtx, bucket: BucketInfo, versionId:
     throw new S3Error('NoSuchKey', undefined, { Key: ctx.op.key }, headers);
   }
   if (versionId !== undefined) throw new S3Error('NoSuchVersion', undefined, { Key: ctx.op.key, VersionId: versionId.slice(0, 64) });
-  throw new S3Error('NoSuchKey', undefined, { Key: ctx.op.key });
+  // Said to a caller who may list the bucket anyway: no delete marker hides this key.
+  throw new S3Error('NoSuchKey', undefined, { Key: ctx.op.key }, { 'x-amz-delete-marker': 'false' });
 }
 
 export const putBucketVersioning: Handler<'PutBucketVersioning'> = async (ctx) => {
