@@ -8,6 +8,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { PooledBuffer } from './buffer-pool.js';
+import type { ListVersionsInput, ListVersionsResult, VersionSelector, VersionUsage } from './version-types.js';
 
 export type CannedAcl = 'private' | 'public-read' | 'public-read-write' | 'authenticated-read' | 'bucket-owner-read' | 'bucket-owner-full-control' | 'aws-exec-read' | 'log-delivery-write';
 
@@ -69,49 +70,7 @@ export interface ObjectMeta extends ObjectHeaders {
   seq?: number;
 }
 
-/** A bucket's versioning state: absent (never enabled), Enabled or Suspended (versioning.ts). */
-export type VersioningState = 'Enabled' | 'Suspended';
-
-/** Which version a read or write addresses: the current one (undefined), or one by id ('null' is the null version). */
-export interface VersionSelector {
-  versionId?: string;
-  /** Without versionId: answer with the latest version even when it is a delete marker. */
-  latestEvenIfMarker?: boolean;
-}
-
-export interface ListVersionsInput {
-  bucket: string;
-  prefix?: string;
-  delimiter?: string;
-  /** Continue after this key (all of its versions, unless versionIdMarker names one of them). */
-  keyMarker?: string;
-  versionIdMarker?: string;
-  maxKeys: number;
-}
-
-export interface VersionEntry {
-  /** The version (meta.deleteMarker for a marker; a marker's size is 0 and segments empty). */
-  meta: ObjectMeta;
-  isLatest: boolean;
-}
-
-export interface ListVersionsResult {
-  /** Versions and delete markers in S3's order: key ascending, newest first within a key. */
-  versions: VersionEntry[];
-  commonPrefixes: string[];
-  isTruncated: boolean;
-  nextKeyMarker?: string;
-  nextVersionIdMarker?: string;
-}
-
-/** Bytes a bucket's objects hold, the current versions and the noncurrent ones (and delete markers) apart. */
-export interface VersionUsage {
-  currentBytes: number;
-  currentObjects: number;
-  noncurrentBytes: number;
-  noncurrentVersions: number;
-  deleteMarkers: number;
-}
+export type { ListVersionsInput, ListVersionsResult, VersionEntry, VersionSelector, VersioningState, VersionUsage } from './version-types.js';
 
 /** A stretch of an object's bytes stored in one immutable blob. */
 export interface Segment {

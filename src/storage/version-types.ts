@@ -1,0 +1,46 @@
+/** The Store contract's types for object versions (types.ts re-exports them). */
+import type { ObjectMeta } from './types.js';
+
+/** A bucket's versioning state: absent (never enabled), Enabled or Suspended (versioning.ts). */
+export type VersioningState = 'Enabled' | 'Suspended';
+
+/** Which version a read or write addresses: the current one (undefined), or one by id ('null' is the null version). */
+export interface VersionSelector {
+  versionId?: string;
+  /** Without versionId: answer with the latest version even when it is a delete marker. */
+  latestEvenIfMarker?: boolean;
+}
+
+export interface ListVersionsInput {
+  bucket: string;
+  prefix?: string;
+  delimiter?: string;
+  /** Continue after this key (all of its versions, unless versionIdMarker names one of them). */
+  keyMarker?: string;
+  versionIdMarker?: string;
+  maxKeys: number;
+}
+
+export interface VersionEntry {
+  /** The version (meta.deleteMarker for a marker; a marker's size is 0 and segments empty). */
+  meta: ObjectMeta;
+  isLatest: boolean;
+}
+
+export interface ListVersionsResult {
+  /** Versions and delete markers in S3's order: key ascending, newest first within a key. */
+  versions: VersionEntry[];
+  commonPrefixes: string[];
+  isTruncated: boolean;
+  nextKeyMarker?: string;
+  nextVersionIdMarker?: string;
+}
+
+/** Bytes a bucket's objects hold, the current versions and the noncurrent ones (and delete markers) apart. */
+export interface VersionUsage {
+  currentBytes: number;
+  currentObjects: number;
+  noncurrentBytes: number;
+  noncurrentVersions: number;
+  deleteMarkers: number;
+}
