@@ -8,7 +8,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { PooledBuffer } from './buffer-pool.js';
-import type { ListVersionsInput, ListVersionsResult, VersionSelector, VersionUsage } from './version-types.js';
+import type { ListVersionsInput, VersionSelector, VersionUsage } from './version-types.js';
 
 export type CannedAcl = 'private' | 'public-read' | 'public-read-write' | 'authenticated-read' | 'bucket-owner-read' | 'bucket-owner-full-control' | 'aws-exec-read' | 'log-delivery-write';
 
@@ -70,7 +70,22 @@ export interface ObjectMeta extends ObjectHeaders {
   seq?: number;
 }
 
-export type { ListVersionsInput, ListVersionsResult, VersionEntry, VersionSelector, VersioningState, VersionUsage } from './version-types.js';
+export type { ListVersionsInput, VersionSelector, VersioningState, VersionUsage } from './version-types.js';
+
+export interface VersionEntry {
+  /** The version (meta.deleteMarker for a marker; a marker's size is 0 and segments empty). */
+  meta: ObjectMeta;
+  isLatest: boolean;
+}
+
+export interface ListVersionsResult {
+  /** Versions and delete markers in S3's order: key ascending, newest first within a key. */
+  versions: VersionEntry[];
+  commonPrefixes: string[];
+  isTruncated: boolean;
+  nextKeyMarker?: string;
+  nextVersionIdMarker?: string;
+}
 
 /** A stretch of an object's bytes stored in one immutable blob. */
 export interface Segment {

@@ -1,6 +1,4 @@
 /** The Store contract's types for object versions (types.ts re-exports them). */
-import type { ObjectMeta } from './types.js';
-
 /** A bucket's versioning state: absent (never enabled), Enabled or Suspended (versioning.ts). */
 export type VersioningState = 'Enabled' | 'Suspended';
 
@@ -19,21 +17,6 @@ export interface ListVersionsInput {
   keyMarker?: string;
   versionIdMarker?: string;
   maxKeys: number;
-}
-
-export interface VersionEntry {
-  /** The version (meta.deleteMarker for a marker; a marker's size is 0 and segments empty). */
-  meta: ObjectMeta;
-  isLatest: boolean;
-}
-
-export interface ListVersionsResult {
-  /** Versions and delete markers in S3's order: key ascending, newest first within a key. */
-  versions: VersionEntry[];
-  commonPrefixes: string[];
-  isTruncated: boolean;
-  nextKeyMarker?: string;
-  nextVersionIdMarker?: string;
 }
 
 /** Bytes a bucket's objects hold, the current versions and the noncurrent ones (and delete markers) apart. */
