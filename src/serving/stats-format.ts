@@ -14,6 +14,9 @@ export function formatStatsReport(report: StatsReport, cost: CostEstimate): stri
       `${formatBytes(t.bytesOut)} sent, ${formatBytes(t.bytesIn)} received`,
   );
   lines.push(`Stored now: ${report.stored.objects} objects, ${formatBytes(report.stored.bytes)}`);
+  const { noncurrentVersions, noncurrentBytes, deleteMarkers } = report.stored;
+  // Old versions cost storage like current objects: shown apart, so a lifecycle rule can be judged.
+  if (noncurrentVersions || deleteMarkers) lines.push(`Noncurrent versions: ${noncurrentVersions}, ${formatBytes(noncurrentBytes)}${deleteMarkers ? ` (and ${deleteMarkers} delete markers)` : ''}`);
   lines.push('', 'Most requested:');
   lines.push(...table(report.topByRequests));
   lines.push('', 'Most bandwidth:');
