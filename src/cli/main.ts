@@ -31,6 +31,9 @@ const COMMANDS: Record<string, CommandLoader> = {
   stats: async () => (await import('./commands/stats.js')).statsCommand(),
   bucket: async () => (await import('./commands/bucket.js')).bucketCommand(),
   purge: async () => (await import('./commands/purge.js')).purgeCommand(),
+  versions: async () => (await import('./commands/versions.js')).versionsCommand(),
+  restore: async () => (await import('./commands/restore.js')).restoreCommand(),
+  undelete: async () => (await import('./commands/restore.js')).restoreCommand(),
   rewrite: async () => (await import('./commands/rewrite.js')).rewriteCommand(),
   check: async () => (await import('./commands/check.js')).checkCommand(),
 };
@@ -53,7 +56,8 @@ Examples:
 Connection options (--endpoint, --region, --profile) go after the command name.
 offload COMMAND --help shows each command's options and examples.`)
     .exitOverride();
-  const names = only !== undefined && only in COMMANDS ? [only] : Object.keys(COMMANDS);
+  // `undelete` is restore's alias: listed for the fast start only, never added twice.
+  const names = only !== undefined && only in COMMANDS ? [only] : Object.keys(COMMANDS).filter((name) => name !== 'undelete');
   for (const command of await Promise.all(names.map((name) => COMMANDS[name]!()))) program.addCommand(command);
   throwInsteadOfExit(program);
   return program;

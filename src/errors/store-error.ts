@@ -6,7 +6,7 @@
  */
 import { S3Error } from './s3-error.js';
 
-export type StoreErrorCode = 'NoSuchBucket' | 'NoSuchKey' | 'NoSuchUpload' | 'BucketNotEmpty' | 'BucketAlreadyExists' | 'InvalidPart';
+export type StoreErrorCode = 'NoSuchBucket' | 'NoSuchKey' | 'NoSuchUpload' | 'BucketNotEmpty' | 'BucketAlreadyExists' | 'InvalidPart' | 'NoSuchVersion';
 
 /** Engine-level failures; mapped to S3Error with the same code by `s3ErrorFromStore`. */
 export class StoreError extends Error {
@@ -32,5 +32,6 @@ export function s3ErrorFromStore(err: unknown, resource: StoreErrorResource = {}
     case 'BucketNotEmpty': return new S3Error('BucketNotEmpty', undefined, bucketName);
     case 'BucketAlreadyExists': return new S3Error('BucketAlreadyExists', undefined, bucketName);
     case 'InvalidPart': return new S3Error('InvalidPart');
+    case 'NoSuchVersion': return new S3Error('NoSuchVersion');
   }
 }

@@ -10,7 +10,9 @@ import { refuseUnsupported } from './unsupported.js';
 import { refuseOutOfScope } from './access/key-scope.js';
 import type { Handler, HandlerTable, RequestContext, Reply } from './context.js';
 import type { OpName, Operation } from './router.js';
-import { createBucket, deleteBucket, getBucketLocation, getBucketVersioning, headBucket, listBuckets } from './ops/bucket.js';
+import { createBucket, deleteBucket, getBucketLocation, headBucket, listBuckets } from './ops/bucket.js';
+import { getBucketVersioning, putBucketVersioning } from './ops/versioning.js';
+import { deleteBucketLifecycle, getBucketLifecycle, putBucketLifecycle } from './ops/lifecycle.js';
 import { getObject, headObject } from './ops/object-get.js';
 import { putObject } from './ops/object-put.js';
 import { postObject } from './ops/object-post.js';
@@ -64,10 +66,10 @@ export const HANDLERS: HandlerTable = {
   GetBucketTagging: getBucketTagging,
   PutBucketTagging: putBucketTagging,
   DeleteBucketTagging: deleteBucketTagging,
-  PutBucketVersioning: notImplemented('PutBucketVersioning'),
-  GetBucketLifecycleConfiguration: notImplemented('GetBucketLifecycleConfiguration'),
-  PutBucketLifecycleConfiguration: notImplemented('PutBucketLifecycleConfiguration'),
-  DeleteBucketLifecycle: notImplemented('DeleteBucketLifecycle'),
+  PutBucketVersioning: putBucketVersioning,
+  GetBucketLifecycleConfiguration: getBucketLifecycle,
+  PutBucketLifecycleConfiguration: putBucketLifecycle,
+  DeleteBucketLifecycle: deleteBucketLifecycle,
   GetBucketLogging: getBucketLogging,
   PutBucketLogging: putBucketLogging,
   GetBucketEncryption: notImplemented('GetBucketEncryption'),

@@ -14,6 +14,9 @@ export function formatStatsReport(report: StatsReport, cost: CostEstimate): stri
       `${formatBytes(t.bytesOut)} sent, ${formatBytes(t.bytesIn)} received`,
   );
   lines.push(`Stored now: ${report.stored.objects} objects, ${formatBytes(report.stored.bytes)}`);
+  const { noncurrentVersions, noncurrentBytes, deleteMarkers } = report.stored;
+  // Old versions cost storage like current objects: shown apart, so a lifecycle rule can be judged.
+  if (noncurrentVersions || deleteMarkers) lines.push(`Noncurrent versions: ${noncurrentVersions}, ${formatBytes(noncurrentBytes)}${deleteMarkers ? ` (and ${deleteMarkers} delete markers)` : ''}`);
   const o = report.origin;
   if (o) lines.push(`Origin (all time): ${o.hits ?? 0} hits, ${o.misses ?? 0} misses, ${o.revalidated ?? 0} revalidated, ${o.stale ?? 0} stale; ${o.origin_requests ?? 0} origin requests, ${formatBytes(o.origin_bytes ?? 0)} from the origin, ${o.fills ?? 0} filled, ${o.evictions ?? 0} evicted`);
   lines.push('', 'Most requested:');

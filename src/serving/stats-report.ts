@@ -35,7 +35,8 @@ export interface StatsReport {
   topByBytes: FileUsage[];
   perDay: (Totals & { day: string })[];
   referrers: { host: string; requests: number }[];
-  stored: { objects: number; bytes: number };
+  /** Current objects, and apart what noncurrent versions and delete markers hold (they cost storage too). */
+  stored: { objects: number; bytes: number; noncurrentVersions: number; noncurrentBytes: number; deleteMarkers: number };
   /** An origin bucket's counters since the data folder was created (hits, misses, origin_bytes...); absent for other buckets. */
   origin?: Record<string, number>;
 }
@@ -76,6 +77,10 @@ export class StatsQueries {
          WHERE bucket = @bucket AND (@prefix = '' OR substr(key, 1, length(@prefix)) = @prefix)`,
       ),
       origin: db.prepare<{ suffix: string }, { name: string; value: number }>(`SELECT name, value FROM metrics_totals WHERE substr(name, 1, 7) = 'origin_' AND substr(name, -length(@suffix)) = @suffix`),
+      noncurrent: db.prepare<{ bucket: string; prefix: string }, { versions: number; markers: number; bytes: number }>(
+        `SELECT COALESCE(SUM(marker = 0), 0) AS versions, COALESCE(SUM(marker), 0) AS markers, COALESCE(SUM(size), 0) AS bytes FROM versions
+         WHERE bucket = @bucket AND (@prefix = '' OR substr(key, 1, length(@prefix)) = @prefix)`,
+      ),
     };
   }
 
@@ -86,6 +91,7 @@ export class StatsQueries {
     const hour = Math.floor((now - periodMs) / 3_600_000);
     const p: Params = { bucket: q.bucket, hour, prefix: q.prefix, top: q.top };
     const stored = this.sql.stored.get({ bucket: q.bucket, prefix: q.prefix })!;
+    const old = this.sql.noncurrent.get({ bucket: q.bucket, prefix: q.prefix })!;
     return {
       bucket: q.bucket,
       prefix: q.prefix,
@@ -97,7 +103,7 @@ export class StatsQueries {
       topByBytes: this.sql.byBytes.all(p),
       perDay: this.sql.perDay.all(p).map(({ dayNumber, ...t }) => ({ day: new Date(dayNumber * 86_400_000).toISOString().slice(0, 10), ...t })),
       referrers: this.sql.referrers.all(p),
-      stored: { objects: stored.objects, bytes: stored.bytes ?? 0 },
+      stored: { objects: stored.objects, bytes: stored.bytes ?? 0, noncurrentVersions: old.versions, noncurrentBytes: old.bytes, deleteMarkers: old.markers },
       ...this.originCounters(q.bucket),
     };
   }

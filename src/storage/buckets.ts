@@ -18,7 +18,7 @@ export class Buckets {
     getConfig: Statement<[string, string], { value: string }>;
     putConfig: Statement;
     removeConfig: Statement;
-    anyObject: Statement<[string], { one: number }>;
+    anyObject: Statement<[string, string], { one: number }>;
   };
 
   /** dropUploads: inside the deleting transaction, aborts the bucket's multipart uploads. */
@@ -33,7 +33,8 @@ export class Buckets {
       getConfig: db.prepare('SELECT value FROM bucket_configs WHERE bucket = ? AND kind = ?'),
       putConfig: db.prepare('INSERT OR REPLACE INTO bucket_configs (bucket, kind, value) VALUES (?, ?, ?)'),
       removeConfig: db.prepare('DELETE FROM bucket_configs WHERE bucket = ? AND kind = ?'),
-      anyObject: db.prepare('SELECT 1 AS one FROM objects WHERE bucket = ? LIMIT 1'),
+      // Noncurrent versions and delete markers keep a bucket from being empty too, as on S3.
+      anyObject: db.prepare('SELECT EXISTS (SELECT 1 FROM objects WHERE bucket = ?) OR EXISTS (SELECT 1 FROM versions WHERE bucket = ?) AS one'),
     };
   }
 
@@ -68,7 +69,7 @@ export class Buckets {
     this.cache.forgetAll();
     this.commits.transaction(() => {
       if (!this.get(name)) throw new StoreError('NoSuchBucket');
-      if (this.sql.anyObject.get(name)) throw new StoreError('BucketNotEmpty');
+      if (this.sql.anyObject.get(name, name)?.one) throw new StoreError('BucketNotEmpty');
       // As on S3, uploads still in progress do not keep a bucket alive: they are aborted with it.
       this.dropUploads(name);
       this.sql.removeConfigs.run(name);
@@ -99,7 +100,7 @@ export class Buckets {
   }
 
   hasObjects(name: string): boolean {
-    return this.sql.anyObject.get(name) !== undefined;
+    return this.sql.anyObject.get(name, name)?.one === 1;
   }
 }
 

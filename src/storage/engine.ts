@@ -5,6 +5,8 @@
  *   blob-refs.ts   reference counts of shared blobs, unlink after commit, pins of open readers
  *   buckets.ts     buckets and their configuration documents
  *   objects.ts     object versions (put, copy, delete, metadata updates, listing)
+ *   versions.ts    noncurrent versions and delete markers; version-listing.ts lists them
+ *   lifecycle.ts   the bucket lifecycle rules' sweep
  *   object-reads.ts opening a pinned version for reading
  *   multipart.ts   multipart uploads
  *   meta-cache.ts  the per-process metadata cache
@@ -25,6 +27,7 @@ import { Objects } from './objects.js';
 import { tightenDataFolder } from './permissions.js';
 import { openDatabase, type Db } from './schema.js';
 import { recover, startSweeper } from './sweeper.js';
+import { clockFromEnv, LifecycleSweep, startLifecycle } from './lifecycle.js';
 import type { HotBlobCache, Store } from './types.js';
 
 export interface StoreOptions {
@@ -41,6 +44,8 @@ export interface StoreOptions {
   soleWriter?: boolean;
   /** Object writes are refused below this much free space on the data folder's volume (disk-space.ts). */
   minFreeSpace?: MinFreeSpace;
+  /** The lifecycle sweep's clock and period (default: the real time, hourly; tests: lifecycle.ts clockFromEnv). */
+  lifecycleClock?: { now: () => number; everyMs: number };
 }
 
 const DEFAULT_STALE_UPLOAD_MS = 7 * 24 * 3600 * 1000;
@@ -68,7 +73,10 @@ export class Engine implements Store {
   private readonly reads: ObjectReads;
   private readonly multipart: Multipart;
   private readonly stopSweeper: () => void;
+  private readonly stopLifecycle: () => void;
   private readonly staleUploadMs: number;
+  /** Applies the buckets' lifecycle rules (lifecycle.ts); exposed for tests that drive the clock. */
+  readonly lifecycle: LifecycleSweep;
 
   constructor(dataDir: string, options: StoreOptions) {
     this.files = new BlobFiles(dataDir);
@@ -84,6 +92,9 @@ export class Engine implements Store {
     this.multipart = new Multipart(this.commits, this.buckets, this.objects);
     this.staleUploadMs = options.staleUploadMs ?? DEFAULT_STALE_UPLOAD_MS;
     this.stopSweeper = startSweeper(this.multipart, this.staleUploadMs);
+    this.lifecycle = new LifecycleSweep(this.db, this.objects, this.buckets, this.multipart);
+    // One process of a server sweeps: the one that recovered the folder.
+    this.stopLifecycle = options.skipRecovery ? () => undefined : startLifecycle(this.lifecycle, options.lifecycleClock ?? clockFromEnv());
   }
 
   /** Start-up: finish what a crash interrupted. */
@@ -120,13 +131,16 @@ export class Engine implements Store {
 
   // ---- objects (objects.ts, object-reads.ts)
 
+  readonly supportsVersioning = true;
   putObject: Store['putObject'] = (input) => this.objects.put(input);
-  headObject: Store['headObject'] = async (bucket, key) => this.objects.head(bucket, key);
-  openObject: Store['openObject'] = (bucket, key) => this.reads.open(bucket, key);
-  deleteObject: Store['deleteObject'] = (bucket, key) => this.objects.delete(bucket, key);
-  updateObjectMeta: Store['updateObjectMeta'] = (bucket, key, change) => this.objects.updateMeta(bucket, key, change);
+  headObject: Store['headObject'] = async (bucket, key, version) => (version ? this.objects.headVersion(bucket, key, version) : this.objects.head(bucket, key));
+  openObject: Store['openObject'] = (bucket, key, versionId) => this.reads.open(bucket, key, versionId);
+  deleteObject: Store['deleteObject'] = (bucket, key, versionId) => this.objects.delete(bucket, key, versionId);
+  updateObjectMeta: Store['updateObjectMeta'] = (bucket, key, change, versionId) => this.objects.updateMeta(bucket, key, change, versionId);
   copyObject: Store['copyObject'] = (input) => this.objects.copy(input);
   listObjects: Store['listObjects'] = async (input) => this.objects.list(input);
+  listObjectVersions: NonNullable<Store['listObjectVersions']> = async (input) => this.objects.listVersions(input);
+  versionUsage: NonNullable<Store['versionUsage']> = async (bucket) => this.objects.usage(bucket);
 
   // ---- multipart (multipart.ts)
 
@@ -141,6 +155,7 @@ export class Engine implements Store {
   async close(): Promise<void> {
     await this.commits.close();
     this.stopSweeper();
+    this.stopLifecycle();
     this.fds.closeAll();
     if (this.db.open) this.db.close();
   }

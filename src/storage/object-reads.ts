@@ -14,21 +14,22 @@ import type { ObjectReader } from './types.js';
 export class ObjectReads {
   constructor(private readonly objects: Objects, private readonly blobs: BlobRefs, private readonly cache: BlobCache, private readonly metaCache: MetaCache) {}
 
-  async open(bucket: string, key: string): Promise<ObjectReader | undefined> {
+  async open(bucket: string, key: string, versionId?: string): Promise<ObjectReader | undefined> {
     try {
-      return await this.tryOpen(bucket, key);
+      return await this.tryOpen(bucket, key, versionId);
     } catch (err) {
       // Another server process may have replaced the object and unlinked its blob between our
       // metadata read and the open: read the metadata again, which names the new blob.
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       this.metaCache.refresh();
-      return this.tryOpen(bucket, key);
+      return this.tryOpen(bucket, key, versionId);
     }
   }
 
-  private async tryOpen(bucket: string, key: string): Promise<ObjectReader | undefined> {
-    const meta = this.objects.head(bucket, key);
-    if (!meta) return undefined;
+  private async tryOpen(bucket: string, key: string, versionId: string | undefined): Promise<ObjectReader | undefined> {
+    // A version by id is pinned like the current one: its blobs stay until the reader closes.
+    const meta = versionId === undefined ? this.objects.head(bucket, key) : this.objects.headVersion(bucket, key, { versionId });
+    if (!meta || meta.deleteMarker) return undefined;
     if (meta.segments.length === 0) return memoryReader(meta, Buffer.alloc(0));
     if (meta.segments[0]!.inline) return memoryReader(meta, this.inlineBytes(meta.segments[0]!.blobId, meta.size));
     const small = meta.segments.length === 1 && this.cache.fits(meta.size);

@@ -50,6 +50,22 @@ CREATE TABLE IF NOT EXISTS parts (
   data TEXT NOT NULL,
   PRIMARY KEY (upload_id, part_number)
 ) WITHOUT ROWID;
+-- Noncurrent versions and delete markers (storage/versions.ts), newest first within a key.
+-- since: when the version stopped being current (a marker: when it was written), for lifecycle rules.
+CREATE TABLE IF NOT EXISTS versions (
+  bucket TEXT NOT NULL,
+  key TEXT NOT NULL,
+  neg_seq INTEGER NOT NULL,
+  version_id TEXT NOT NULL,
+  marker INTEGER NOT NULL,
+  size INTEGER NOT NULL,
+  since INTEGER NOT NULL,
+  meta TEXT NOT NULL,
+  PRIMARY KEY (bucket, key, neg_seq)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS versions_by_id ON versions (bucket, key, version_id);
+CREATE INDEX IF NOT EXISTS versions_by_age ON versions (bucket, since);
+CREATE INDEX IF NOT EXISTS versions_markers ON versions (bucket, since) WHERE marker = 1;
 CREATE TABLE IF NOT EXISTS access_keys (
   access_key_id TEXT PRIMARY KEY,
   secret TEXT NOT NULL,
@@ -75,5 +91,24 @@ export function openDatabase(dataDir: string): Db {
   // in GET, PUT or list speed, 22 MB less resident memory; 2 MiB, the same speed again).
   db.pragma('cache_size = -2048');
   db.exec(SCHEMA);
+  migrate(db);
   return db;
+}
+
+/**
+ * Schema changes to a data folder made by an older version, by PRAGMA user_version:
+ *   1: objects.modified (the current version's time, indexed for lifecycle expiration).
+ */
+function migrate(db: Db): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version >= 1) return;
+  db.transaction(() => {
+    const columns = db.prepare<[], { name: string }>('PRAGMA table_info(objects)').all();
+    if (!columns.some((c) => c.name === 'modified')) {
+      db.exec('ALTER TABLE objects ADD COLUMN modified INTEGER NOT NULL DEFAULT 0');
+      db.exec("UPDATE objects SET modified = json_extract(meta, '$.lastModified')");
+    }
+    db.exec('CREATE INDEX IF NOT EXISTS objects_by_age ON objects (bucket, modified)');
+    db.pragma('user_version = 1');
+  }).immediate();
 }

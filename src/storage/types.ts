@@ -8,6 +8,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { PooledBuffer } from './buffer-pool.js';
+import type { ListVersionsInput, VersionSelector, VersionUsage } from './version-types.js';
 
 export type CannedAcl = 'private' | 'public-read' | 'public-read-write' | 'authenticated-read' | 'bucket-owner-read' | 'bucket-owner-full-control' | 'aws-exec-read' | 'log-delivery-write';
 
@@ -61,6 +62,29 @@ export interface ObjectMeta extends ObjectHeaders {
   partSizes?: number[];
   /** Opaque to callers: the blobs the bytes live in, in order. */
   segments: Segment[];
+  /** The version's id; absent for the `null` version (every object of a never-versioned bucket). */
+  versionId?: string;
+  /** This version is a delete marker (no bytes; only ever returned when a version was asked for). */
+  deleteMarker?: true;
+  /** Opaque to callers: the version's place in its key's history (larger is newer). */
+  seq?: number;
+}
+
+export type { ListVersionsInput, VersionSelector, VersioningState, VersionUsage } from './version-types.js';
+
+export interface VersionEntry {
+  /** The version (meta.deleteMarker for a marker; a marker's size is 0 and segments empty). */
+  meta: ObjectMeta;
+  isLatest: boolean;
+}
+
+export interface ListVersionsResult {
+  /** Versions and delete markers in S3's order: key ascending, newest first within a key. */
+  versions: VersionEntry[];
+  commonPrefixes: string[];
+  isTruncated: boolean;
+  nextKeyMarker?: string;
+  nextVersionIdMarker?: string;
 }
 
 /** A stretch of an object's bytes stored in one immutable blob. */
@@ -80,7 +104,7 @@ export interface BucketInfo {
 }
 
 /** Arbitrary per-bucket configuration documents (policy JSON, CORS XML, website, cache rules, ...). */
-export type BucketConfigKind = 'policy' | 'cors' | 'website' | 'tagging' | 'cache-rules' | 'logging' | 'ownership' | 'public-access-block' | 'encryption' | 'lifecycle' | 'origin';
+export type BucketConfigKind = 'policy' | 'cors' | 'website' | 'tagging' | 'cache-rules' | 'logging' | 'ownership' | 'public-access-block' | 'encryption' | 'lifecycle' | 'origin' | 'versioning';
 
 export interface PutObjectInput extends ObjectHeaders {
   bucket: string;
@@ -197,25 +221,50 @@ export interface Store {
   getBucketConfig(name: string, kind: BucketConfigKind): string | undefined;
   /** undefined deletes. */
   setBucketConfig(name: string, kind: BucketConfigKind, value: string | undefined): Promise<void>;
-  /** Whether the bucket holds at least one object. */
+  /** Whether the bucket holds at least one object (on a versioning store: any version or delete marker). */
   bucketHasObjects(name: string): Promise<boolean>;
 
-  // Objects
+  /**
+   * Whether this store keeps object versions. When true, the bucket config 'versioning'
+   * ('Enabled' | 'Suspended', absent when never enabled) decides, inside each write's commit,
+   * whether a write adds a version, replaces the null version, or (never enabled) replaces the
+   * object; a store without it is unversioned and the S3 layer answers versioning requests
+   * NotImplemented. Absent means false.
+   */
+  readonly supportsVersioning?: boolean;
+
+  // Objects. On a versioning store every write and delete follows the bucket's versioning state;
+  // `versionId` (or a VersionSelector) addresses one version instead of the current one.
+  /**
+   * The write's result carries the new version's versionId (absent: the null version).
+   * precondition sees the current version (not a delete marker: a key whose latest version is
+   * a marker counts as absent).
+   */
   putObject(input: PutObjectInput): Promise<ObjectMeta>;
-  headObject(bucket: string, key: string): Promise<ObjectMeta | undefined>;
-  /** Pins the current version for reading; undefined when absent. */
-  openObject(bucket: string, key: string): Promise<ObjectReader | undefined>;
-  /** Returns the deleted version's meta, or undefined when there was none (not an error in S3). */
-  deleteObject(bucket: string, key: string): Promise<ObjectMeta | undefined>;
-  /** Replaces headers/ACL/tags of the current version without touching its bytes; precondition as in putObject. */
-  updateObjectMeta(bucket: string, key: string, change: (current: ObjectMeta) => Partial<Pick<ObjectMeta, keyof ObjectHeaders | 'acl' | 'tags'>>): Promise<ObjectMeta>;
+  /** The current version (undefined when absent or its latest version is a delete marker), or the version selected. */
+  headObject(bucket: string, key: string, version?: VersionSelector): Promise<ObjectMeta | undefined>;
+  /** Pins the current version (or the one named) for reading; undefined when absent or a delete marker. */
+  openObject(bucket: string, key: string, versionId?: string): Promise<ObjectReader | undefined>;
+  /**
+   * Without versionId: removes the current object (never-versioned bucket) or writes a delete
+   * marker (versioned: Enabled adds one, Suspended makes the null version one), returning the
+   * marker (deleteMarker, versionId). With versionId: removes exactly that version (a marker
+   * too; the next newest version becomes current), returning it. undefined when there was none.
+   */
+  deleteObject(bucket: string, key: string, versionId?: string): Promise<ObjectMeta | undefined>;
+  /** Replaces headers/ACL/tags of the current version (or the one named) without touching its bytes; precondition as in putObject. */
+  updateObjectMeta(bucket: string, key: string, change: (current: ObjectMeta) => Partial<Pick<ObjectMeta, keyof ObjectHeaders | 'acl' | 'tags'>>, versionId?: string): Promise<ObjectMeta>;
   /**
    * CopyObject without copying bytes: the new object shares the source version's blobs
    * (blobs are immutable and reclaimed only when nothing references them). Throws
-   * StoreError NoSuchKey when the source is gone. precondition as in putObject.
+   * StoreError NoSuchKey when the source is gone (source.versionId names the version). precondition as in putObject.
    */
   copyObject(input: { source: ObjectMeta; bucket: string; key: string; headers: ObjectHeaders; owner: string; acl: Acl; tags: Record<string, string>; precondition?: PutObjectInput['precondition'] }): Promise<ObjectMeta>;
   listObjects(input: ListInput): Promise<ListResult>;
+  /** ListObjectVersions, a page at a time from an index (never every row); only on a versioning store. */
+  listObjectVersions?(input: ListVersionsInput): Promise<ListVersionsResult>;
+  /** Bytes held by current and noncurrent versions, per bucket; only on a versioning store. */
+  versionUsage?(bucket: string): Promise<VersionUsage>;
 
   // Multipart
   createMultipartUpload(input: Omit<MultipartUpload, 'uploadId' | 'initiated'>): Promise<MultipartUpload>;

@@ -77,7 +77,7 @@ describe('GET /_offload/stats/<bucket>', () => {
     expect(r.referrers).toEqual([{ host: 'blog.example.com', requests: 5 }]);
     expect(r.perDay).toHaveLength(1);
     expect(r.perDay[0]).toMatchObject({ day: new Date().toISOString().slice(0, 10), requests: 12 });
-    expect(r.stored).toEqual({ objects: 1, bytes: 1000 });
+    expect(r.stored).toEqual({ objects: 1, bytes: 1000, noncurrentVersions: 0, noncurrentBytes: 0, deleteMarkers: 0 });
     expect(r.days).toBe(7);
   });
 
@@ -85,7 +85,7 @@ describe('GET /_offload/stats/<bucket>', () => {
     const none = await stats({ prefix: 'other/' });
     expect(none.totals.requests).toBe(0);
     expect(none.topByRequests).toEqual([]);
-    expect(none.stored).toEqual({ objects: 0, bytes: 0 });
+    expect(none.stored).toEqual({ objects: 0, bytes: 0, noncurrentVersions: 0, noncurrentBytes: 0, deleteMarkers: 0 });
     const one = await stats({ prefix: 'pub/p', top: '1' });
     expect(one.topByRequests.map((f) => f.key)).toEqual(['pub/photo.jpg']);
     expect(one.totals.requests).toBe(9);

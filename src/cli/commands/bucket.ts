@@ -8,6 +8,7 @@ import { addAdminOptions, adminConnection, jsonOrThrow, signedRequest } from '..
 import { parseS3Url } from '../s3/keys.js';
 import type { CacheRule } from '../../media/cache-rules.js';
 import { originCommand } from './bucket-origin.js';
+import { bucketVersioningCommand } from './bucket-versioning.js';
 
 interface RulesOptions {
   list?: boolean;
@@ -66,6 +67,7 @@ Examples:
     });
   bucket.addCommand(rules);
   bucket.addCommand(originCommand());
+  bucket.addCommand(bucketVersioningCommand());
   return bucket;
 }
 

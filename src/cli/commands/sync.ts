@@ -2,7 +2,10 @@
 import { Command } from 'commander';
 import { addConnectionOptions } from '../s3/client.js';
 import { clientFor, CONNECTION_HELP, finish, reporterFor, stateFileOf, friendly } from '../s3/command.js';
-import { parseLocation } from '../s3/keys.js';
+import { parseLocation, type S3Location } from '../s3/keys.js';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { Reporter } from '../s3/report.js';
+import { versioningStatus } from '../s3/versions.js';
 import { usage } from '../s3/errors.js';
 import { addGeneratedOptions, extendWithGenerated, generatedSettings, isActive, runLater, type GeneratedOptions, type Later } from '../s3/generated.js';
 import { addSyncOptions, buildSettings, type SyncOptions } from '../s3/options.js';
@@ -75,6 +78,7 @@ Examples:
         },
       });
       if (later) await runLater(later, failedBefore, ctx);
+      if (opts.delete && to.kind === 's3' && reporter.counts.deleted > 0 && !opts.dryRun) await noteRecoverable(client, to, reporter);
       finish(reporter);
     } finally {
       reporter.stop();
@@ -82,4 +86,12 @@ Examples:
     }
   }));
   return cmd;
+}
+
+/** Deletions into a versioned bucket only wrote delete markers: say so, and how to undo them. */
+async function noteRecoverable(client: S3Client, to: S3Location, reporter: Reporter): Promise<void> {
+  const status = await versioningStatus(client, to.bucket).catch(() => undefined);
+  if (status !== 'Enabled') return;
+  const where = `s3://${to.bucket}/${to.prefix && !to.prefix.endsWith('/') ? `${to.prefix}/` : to.prefix}`;
+  reporter.note(`the deletions are recoverable: s3://${to.bucket} is versioned. \`offload versions ${where}\` lists them, \`offload restore ${where}\` brings every deleted key back`);
 }

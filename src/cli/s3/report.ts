@@ -139,6 +139,11 @@ export class Reporter implements Events {
     this.bar = undefined;
   }
 
+  /** A note printed with the summary. */
+  note(message: string): void {
+    this.notes.push(message);
+  }
+
   /** Stops the bar and prints the summary. */
   finish(): void {
     this.stop();

@@ -4,7 +4,8 @@ import { S3Error } from '../../errors/s3-error.js';
 import { emptyReply, xmlReply, type Handler, type RequestContext } from '../context.js';
 import { expandAcl } from '../access/authorize.js';
 import { aclFromHeaders, aclXml, parseAclXml } from '../access/acl-grants.js';
-import { bucketFor, displayName, objectAccess, requireBucket, storeCall } from './_common.js';
+import { bucketFor, displayName, requireBucket, storeCall } from './_common.js';
+import { readableVersion, requestedVersion, versionHeaders } from './versioning.js';
 import type { Acl } from '../../storage/types.js';
 
 /** The new ACL from the headers or the XML body (exactly one of them). */
@@ -48,15 +49,15 @@ export const putBucketAcl: Handler<'PutBucketAcl'> = async (ctx) => {
 
 export const getObjectAcl: Handler<'GetObjectAcl'> = async (ctx) => {
   const bucket = requireBucket(ctx);
-  const meta = objectAccess(ctx, bucket, await ctx.store.headObject(ctx.op.bucket, ctx.op.key), 'READ_ACP');
+  const meta = await readableVersion(ctx, bucket, 'READ_ACP');
   const names = (id: string) => displayName(ctx, id);
-  return xmlReply(aclXml({ id: meta.owner, displayName: names(meta.owner) }, expandAcl(meta.acl, meta.owner, bucket.owner), names));
+  return xmlReply(aclXml({ id: meta.owner, displayName: names(meta.owner) }, expandAcl(meta.acl, meta.owner, bucket.owner), names), 200, versionHeaders(ctx, meta));
 };
 
 export const putObjectAcl: Handler<'PutObjectAcl'> = async (ctx) => {
   const bucket = requireBucket(ctx);
-  objectAccess(ctx, bucket, await ctx.store.headObject(ctx.op.bucket, ctx.op.key), 'WRITE_ACP');
+  const meta = await readableVersion(ctx, bucket, 'WRITE_ACP');
   const acl = await allowedAcl(ctx);
-  await storeCall(ctx, () => ctx.store.updateObjectMeta(ctx.op.bucket, ctx.op.key, () => ({ acl })));
-  return emptyReply(200);
+  await storeCall(ctx, () => ctx.store.updateObjectMeta(ctx.op.bucket, ctx.op.key, () => ({ acl }), requestedVersion(ctx)));
+  return emptyReply(200, versionHeaders(ctx, meta));
 };

@@ -1,4 +1,4 @@
-/** Bucket lifecycle: ListBuckets, CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation, GetBucketVersioning. */
+/** Bucket lifecycle: ListBuckets, CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation (versioning: versioning.ts). */
 import { parseOwnership } from './bucket-controls.js';
 import { header } from '../headers.js';
 import { S3Error } from '../../errors/s3-error.js';
@@ -86,9 +86,4 @@ export const getBucketLocation: Handler<'GetBucketLocation'> = async (ctx) => {
   // us-east-1 is reported as an empty constraint, for historical reasons clients rely on.
   const region = bucket.region === 'us-east-1' ? '' : bucket.region;
   return xmlReply(doc('LocationConstraint', escapeXml(region)));
-};
-
-export const getBucketVersioning: Handler<'GetBucketVersioning'> = async (ctx) => {
-  bucketFor(ctx, 'READ', true);
-  return xmlReply(doc('VersioningConfiguration'));
 };

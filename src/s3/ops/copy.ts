@@ -10,14 +10,15 @@ import { checkConditions } from './object-get.js';
 import { bucketFor, objectAccess, storeCall } from './_common.js';
 import { MAX_PUT_SIZE, validateKey, writePrecondition } from './object-put.js';
 import type { ObjectHeaders, ObjectMeta } from '../../storage/types.js';
+import { requestedVersion, throwAbsent, versioningState, writtenVersionHeaders } from './versioning.js';
 
 /** `x-amz-copy-source`: `[/]bucket/key[?versionId=...]`, percent-encoded. */
-export function parseCopySource(value: string): { bucket: string; key: string } {
+export function parseCopySource(value: string): { bucket: string; key: string; versionId?: string } {
   let raw = value.trim();
   const q = raw.indexOf('?');
+  let versionId: string | undefined;
   if (q >= 0) {
-    const versionId = new URLSearchParams(raw.slice(q + 1)).get('versionId');
-    if (versionId !== null && versionId !== 'null') throw new S3Error('NoSuchVersion');
+    versionId = new URLSearchParams(raw.slice(q + 1)).get('versionId') ?? undefined;
     raw = raw.slice(0, q);
   }
   let decoded: string;
@@ -28,7 +29,8 @@ export function parseCopySource(value: string): { bucket: string; key: string } 
   }
   const slash = decoded.indexOf('/');
   if (slash <= 0 || slash === decoded.length - 1) throw new S3Error('InvalidArgument', 'Invalid copy source object key', { ArgumentName: 'x-amz-copy-source' });
-  return { bucket: decoded.slice(0, slash), key: decoded.slice(slash + 1) };
+  const source = { bucket: decoded.slice(0, slash), key: decoded.slice(slash + 1) };
+  return versionId === undefined ? source : { ...source, versionId };
 }
 
 /** The `x-amz-copy-source-if-*` headers are the plain conditional headers, applied to the source; any failure is 412. */
@@ -46,16 +48,23 @@ export function checkCopySourceConditions(headers: IncomingHttpHeaders, source: 
   }
 }
 
-/** Reads the copy source with the caller's rights on it. */
+/** Reads the copy source (the version named, or the current one) with the caller's rights on it. */
 export async function readableSource(ctx: RequestContext, value: string): Promise<ObjectMeta> {
-  const { bucket, key } = parseCopySource(value);
+  const { bucket, key, versionId: rawVersion } = parseCopySource(value);
   const sourceCtx = { ...ctx, op: { op: 'GetObject' as const, bucket, key } };
   const sourceBucket = ctx.store.getBucket(bucket);
   if (!sourceBucket) throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket });
   // The copy's guard on its source, as x-amz-expected-bucket-owner is on the destination.
   const expectedOwner = header(ctx.headers, 'x-amz-source-expected-bucket-owner');
   if (expectedOwner !== undefined && expectedOwner !== sourceBucket.owner) throw new S3Error('AccessDenied');
-  return objectAccess(sourceCtx, sourceBucket, await ctx.store.headObject(bucket, key), 'READ');
+  const versionId = requestedVersion(ctx, rawVersion);
+  const meta = await ctx.store.headObject(bucket, key, versionId === undefined ? undefined : { versionId });
+  if (meta?.deleteMarker) {
+    objectAccess(sourceCtx, sourceBucket, undefined, 'READ');
+    throw new S3Error('InvalidRequest', 'The source of a copy request may not specifically refer to a delete marker by version id.');
+  }
+  if (!meta && versionId !== undefined) return throwAbsent(sourceCtx, sourceBucket, versionId);
+  return objectAccess(sourceCtx, sourceBucket, meta, 'READ');
 }
 
 function directive(headers: IncomingHttpHeaders, name: string): 'COPY' | 'REPLACE' {
@@ -91,11 +100,17 @@ export const copyObject: Handler<'CopyObject'> = async (ctx) => {
   const owner = newObjectOwner(ctx.store, ctx.op.bucket, ctx.principal.kind === 'user' ? ctx.principal.credential.owner : ctx.config.rootOwner.id, acl);
   const precondition = writePrecondition(ctx.headers);
   let result: ObjectMeta;
-  if (source.bucket === bucket && source.key === key) {
+  // In a bucket with versioning a copy onto the same key makes a new version (restoring an old
+  // one is exactly that); only a never-versioned bucket changes the object in place.
+  const destination = source.bucket === bucket && source.key === key ? await ctx.store.headObject(bucket, key) : undefined;
+  const ontoItself = destination !== undefined && destination.versionId === source.versionId;
+  if (ontoItself) {
     const changesSomething = metaDirective === 'REPLACE' || tagDirective === 'REPLACE' || header(ctx.headers, 'x-amz-website-redirect-location') !== undefined || header(ctx.headers, 'x-amz-storage-class') !== undefined || aclFromHeaders(ctx.headers) !== undefined;
     if (!changesSomething) {
       throw new S3Error('InvalidRequest', "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.");
     }
+  }
+  if (ontoItself && versioningState(ctx, bucket) === undefined) {
     result = await storeCall(ctx, () => ctx.store.updateObjectMeta(bucket, key, (current) => {
       if (current.etag !== source.etag) throw new S3Error('PreconditionFailed', 'The source object changed during the copy');
       precondition?.(current);
@@ -113,6 +128,6 @@ export const copyObject: Handler<'CopyObject'> = async (ctx) => {
       checksum ? text(`Checksum${checksum.algorithm}`, checksum.value) + text('ChecksumType', checksum.type) : '',
     ),
     200,
-    { 'x-amz-copy-source-version-id': 'null' },
+    { 'x-amz-copy-source-version-id': source.versionId ?? 'null', ...writtenVersionHeaders(result) },
   );
 };

@@ -3,7 +3,7 @@ import { S3Error } from '../../errors/s3-error.js';
 import { xmlReply, type Handler, type RequestContext } from '../context.js';
 import { doc, el, isoDate, text } from '../xml.js';
 import { bucketFor, ownerXml } from './_common.js';
-import type { ListResult, ObjectMeta } from '../../storage/types.js';
+import type { ListResult, ListVersionsResult, ObjectMeta } from '../../storage/types.js';
 
 const MAX_KEYS = 1000;
 
@@ -107,7 +107,7 @@ export const listObjects: Handler<'ListObjects'> = async (ctx) => {
   return xmlReply(body);
 };
 
-/** Buckets here are unversioned: every object is its one version, with VersionId "null". */
+/** ListObjectVersions: every version and delete marker, S3's order (key ascending, newest first), paged by key and version id. */
 export const listObjectVersions: Handler<'ListObjectVersions'> = async (ctx) => {
   bucketFor(ctx, 'READ');
   const q = ctx.query;
@@ -115,8 +115,8 @@ export const listObjectVersions: Handler<'ListObjectVersions'> = async (ctx) => 
   const limit = maxKeys(q);
   const keyMarker = q.get('key-marker') ?? '';
   const versionIdMarker = q.get('version-id-marker') ?? '';
-  // A version-id marker of "null" means the marker key's only version was already returned.
-  const page = await listPage(ctx, keyMarker === '' ? undefined : keyMarker, limit);
+  if (versionIdMarker !== '' && keyMarker === '') throw new S3Error('InvalidArgument', 'A version-id marker cannot be specified without a key marker.', { ArgumentName: 'version-id-marker', ArgumentValue: versionIdMarker.slice(0, 64) });
+  const page = await versionsPage(ctx, keyMarker, versionIdMarker, limit);
   const delimiter = q.get('delimiter') || undefined;
   const body = doc(
     'ListVersionsResult',
@@ -124,28 +124,45 @@ export const listObjectVersions: Handler<'ListObjectVersions'> = async (ctx) => 
     text('Prefix', enc(q.get('prefix') ?? '')),
     text('KeyMarker', enc(keyMarker)),
     text('VersionIdMarker', versionIdMarker),
-    page.isTruncated && page.lastReturned !== undefined ? text('NextKeyMarker', enc(page.lastReturned)) + text('NextVersionIdMarker', 'null') : '',
+    page.nextKeyMarker !== undefined ? text('NextKeyMarker', enc(page.nextKeyMarker)) : '',
+    page.nextVersionIdMarker !== undefined ? text('NextVersionIdMarker', page.nextVersionIdMarker) : '',
     text('MaxKeys', limit),
     delimiter === undefined ? '' : text('Delimiter', enc(delimiter)),
     q.get('encoding-type') === null ? '' : text('EncodingType', 'url'),
     text('IsTruncated', page.isTruncated),
-    page.objects.map((o) =>
-      el(
-        'Version',
-        text('Key', enc(o.key)),
-        text('VersionId', 'null'),
-        text('IsLatest', true),
-        text('LastModified', isoDate(o.lastModified)),
-        text('ETag', o.etag),
-        text('Size', o.size),
-        ownerXml(ctx, o.owner),
-        text('StorageClass', 'STANDARD'),
-      ),
+    page.versions.map(({ meta: o, isLatest }) =>
+      o.deleteMarker
+        ? el('DeleteMarker', text('Key', enc(o.key)), text('VersionId', o.versionId ?? 'null'), text('IsLatest', isLatest), text('LastModified', isoDate(o.lastModified)), ownerXml(ctx, o.owner))
+        : el(
+            'Version',
+            text('Key', enc(o.key)),
+            text('VersionId', o.versionId ?? 'null'),
+            text('IsLatest', isLatest),
+            text('LastModified', isoDate(o.lastModified)),
+            text('ETag', o.etag),
+            o.checksum ? text('ChecksumAlgorithm', o.checksum.algorithm) + text('ChecksumType', o.checksum.type) : '',
+            text('Size', o.size),
+            ownerXml(ctx, o.owner),
+            text('StorageClass', 'STANDARD'),
+          ),
     ),
     prefixesXml(page.commonPrefixes, enc),
   );
   return xmlReply(body);
 };
+
+/** A page of versions: from the store's version index, or (a store without versioning) its objects, each its one `null` version. */
+async function versionsPage(ctx: RequestContext & { op: { bucket: string } }, keyMarker: string, versionIdMarker: string, limit: number): Promise<ListVersionsResult> {
+  const prefix = ctx.query.get('prefix') ?? undefined;
+  const delimiter = ctx.query.get('delimiter') || undefined;
+  if (limit === 0) return { versions: [], commonPrefixes: [], isTruncated: false };
+  if (ctx.store.supportsVersioning && ctx.store.listObjectVersions) {
+    return ctx.store.listObjectVersions({ bucket: ctx.op.bucket, prefix, delimiter, keyMarker: keyMarker || undefined, versionIdMarker: versionIdMarker || undefined, maxKeys: limit });
+  }
+  const page = await listPage(ctx, keyMarker === '' ? undefined : keyMarker, limit);
+  const last = page.isTruncated ? page.lastReturned : undefined;
+  return { versions: page.objects.map((meta) => ({ meta, isLatest: true })), commonPrefixes: page.commonPrefixes, isTruncated: page.isTruncated, nextKeyMarker: last, nextVersionIdMarker: last === undefined ? undefined : 'null' };
+}
 
 function encodeToken(key: string): string {
   return Buffer.from(`k:${key}`, 'utf8').toString('base64url');

@@ -10,6 +10,7 @@ import { header } from '../headers.js';
 import { child, children, childText, doc, parseXml, text } from '../xml.js';
 import { bucketFor, storeCall } from './_common.js';
 import { writePrecondition } from './object-put.js';
+import { writtenVersionHeaders } from './versioning.js';
 import { multipartChecksum } from './multipart-checksum.js';
 import { MAX_PART_NUMBER, parsePartNumberXml } from './part-number.js';
 import type { Checksum, ChecksumAlgorithm, ObjectMeta, PartInfo } from '../../storage/types.js';
@@ -113,6 +114,6 @@ function completionReply(ctx: ObjectCtx, meta: ObjectMeta): Reply {
   return xmlReply(
     doc('CompleteMultipartUploadResult', text('Location', location), text('Bucket', ctx.op.bucket), text('Key', ctx.op.key), text('ETag', meta.etag), checksumXml(meta.checksum), meta.checksum ? text('ChecksumType', meta.checksum.type) : ''),
     200,
-    checksumHeaders(meta.checksum),
+    { ...checksumHeaders(meta.checksum), ...writtenVersionHeaders(meta) },
   );
 }

@@ -119,7 +119,7 @@ export const uploadPartCopy: Handler<'UploadPartCopy'> = async (ctx) => {
     }
     range = parsed;
   }
-  const reader = await ctx.store.openObject(source.bucket, source.key);
+  const reader = await ctx.store.openObject(source.bucket, source.key, source.versionId);
   if (!reader || reader.meta.etag !== source.etag) {
     reader?.close();
     throw new S3Error('NoSuchKey', 'The copy source changed or vanished during the copy');

@@ -3,7 +3,8 @@ import { S3Error } from '../../errors/s3-error.js';
 import { xmlReply, type Handler } from '../context.js';
 import { header, httpDate } from '../headers.js';
 import { doc, el, text } from '../xml.js';
-import { objectAccess, requireBucket } from './_common.js';
+import { requireBucket } from './_common.js';
+import { readableVersion, versionHeaders } from './versioning.js';
 
 const ATTRIBUTES = ['ETag', 'Checksum', 'ObjectParts', 'StorageClass', 'ObjectSize'] as const;
 type Attribute = (typeof ATTRIBUTES)[number];
@@ -17,7 +18,7 @@ export const getObjectAttributes: Handler<'GetObjectAttributes'> = async (ctx) =
     if (!(ATTRIBUTES as readonly string[]).includes(name)) throw new S3Error('InvalidArgument', `Invalid attribute name specified: ${name}`, { ArgumentName: 'x-amz-object-attributes', ArgumentValue: name });
     wanted.add(name as Attribute);
   }
-  const meta = objectAccess(ctx, bucket, await ctx.store.headObject(ctx.op.bucket, ctx.op.key), 'READ');
+  const meta = await readableVersion(ctx, bucket, 'READ');
   const maxParts = numberHeader(header(ctx.headers, 'x-amz-max-parts'), 1000, 'x-amz-max-parts');
   const marker = numberHeader(header(ctx.headers, 'x-amz-part-number-marker'), 0, 'x-amz-part-number-marker');
   const checksum = meta.checksum;
@@ -47,7 +48,7 @@ export const getObjectAttributes: Handler<'GetObjectAttributes'> = async (ctx) =
     wanted.has('StorageClass') ? text('StorageClass', 'STANDARD') : '',
     wanted.has('ObjectSize') ? text('ObjectSize', meta.size) : '',
   );
-  return xmlReply(body, 200, { 'Last-Modified': httpDate(meta.lastModified) });
+  return xmlReply(body, 200, { 'Last-Modified': httpDate(meta.lastModified), ...versionHeaders(ctx, meta) });
 };
 
 function numberHeader(value: string | undefined, fallback: number, name: string): number {

@@ -5,11 +5,15 @@ import { header } from '../headers.js';
 import { children, childText, doc, el, parseXml, text, child } from '../xml.js';
 import { bucketFor, storeCall } from './_common.js';
 import { toS3Error } from '../respond.js';
+import { requestedVersion, versionHeaders } from './versioning.js';
 
 export const deleteObject: Handler<'DeleteObject'> = async (ctx) => {
   bucketFor(ctx, 'WRITE');
-  await storeCall(ctx, () => ctx.store.deleteObject(ctx.op.bucket, ctx.op.key));
-  return emptyReply(204);
+  const versionId = requestedVersion(ctx);
+  const gone = await storeCall(ctx, () => ctx.store.deleteObject(ctx.op.bucket, ctx.op.key, versionId));
+  // Deleting by id answers with that id (found or not, as S3 does); a new marker with its own.
+  const headers = versionId !== undefined ? { 'x-amz-version-id': versionId, ...(gone?.deleteMarker ? { 'x-amz-delete-marker': 'true' } : {}) } : gone?.deleteMarker ? versionHeaders(ctx, gone) : {};
+  return emptyReply(204, headers);
 };
 
 const MAX_BATCH = 1000;
@@ -30,9 +34,10 @@ export const deleteObjects: Handler<'DeleteObjects'> = async (ctx) => {
     if (key === undefined || key === '') throw new S3Error('MalformedXML');
     const versionId = childText(entry, 'VersionId');
     try {
-      if (versionId !== undefined && versionId !== 'null') throw new S3Error('NoSuchVersion');
-      await storeCall(ctx, () => ctx.store.deleteObject(ctx.op.bucket, key));
-      if (!quiet) results.push(el('Deleted', text('Key', key), versionId === undefined ? '' : text('VersionId', versionId)));
+      const chosen = requestedVersion(ctx, versionId);
+      const gone = await storeCall(ctx, () => ctx.store.deleteObject(ctx.op.bucket, key, chosen));
+      const marker = gone?.deleteMarker ? text('DeleteMarker', true) + (chosen === undefined ? text('DeleteMarkerVersionId', gone.versionId ?? 'null') : '') : '';
+      if (!quiet) results.push(el('Deleted', text('Key', key), versionId === undefined ? '' : text('VersionId', versionId), marker));
     } catch (err) {
       const s3err = toS3Error(err);
       results.push(el('Error', text('Key', key), versionId === undefined ? '' : text('VersionId', versionId), text('Code', s3err.code), text('Message', s3err.message)));

@@ -10,6 +10,8 @@ import { applyCacheRules } from '../../media/cache-rules.js';
 import { acceptedEncodings, chooseVariant } from '../../media/variants.js';
 import { compressedBody, eligibleOnTheFly, knownCompressed } from '../../media/compress.js';
 import { memoryReader } from '../../storage/reader.js';
+import { requestedVersion, throwAbsent, versionHeaders } from './versioning.js';
+import { expirationHeaders } from './lifecycle.js';
 
 type ByteRange = { start: number; end: number };
 
@@ -161,20 +163,27 @@ function readReply(ctx: RequestContext & { op: { key: string } }, meta: ObjectMe
 
 export const getObject: Handler<'GetObject'> = async (ctx) => {
   const bucket = requireBucket(ctx);
-  const reader = await ctx.store.openObject(ctx.op.bucket, ctx.op.key);
-  // An origin bucket (src/origin/) answers a missing or stale key from its origin, the rest from here.
-  return ctx.config.origin?.get(ctx, reader, (r) => storedObject(ctx, bucket, r)) ?? storedObject(ctx, bucket, reader);
+  const versionId = requestedVersion(ctx);
+  const reader = await ctx.store.openObject(ctx.op.bucket, ctx.op.key, versionId);
+  const fromStore = (r: ObjectReader | undefined) => storedObject(ctx, bucket, r, versionId);
+  // An origin bucket (src/origin/) answers a missing or stale key from its origin, the rest from
+  // here; a request for one version is always answered from the store.
+  return (versionId === undefined ? ctx.config.origin?.get(ctx, reader, fromStore) : undefined) ?? fromStore(reader);
 };
 
-async function storedObject(ctx: Parameters<Handler<'GetObject'>>[0], bucket: BucketInfo, reader: ObjectReader | undefined): Promise<Reply> {
+async function storedObject(ctx: Parameters<Handler<'GetObject'>>[0], bucket: BucketInfo, found: ObjectReader | undefined, versionId: string | undefined): Promise<Reply> {
+  if (!found) return throwAbsent(ctx, bucket, versionId);
+  let reader = found;
   try {
-    objectAccess(ctx, bucket, reader?.meta, 'READ');
-    const { meta, vary, variantReader } = await representation(ctx, reader!);
+    objectAccess(ctx, bucket, reader.meta, 'READ');
+    const version = versionHeaders(ctx, reader.meta);
+    const { meta, vary, variantReader } = await representation(ctx, reader);
     if (variantReader) {
-      reader!.close();
+      reader.close();
       reader = variantReader;
     }
     const { reply, range } = readReply(ctx, meta, vary);
+    Object.assign(reply.headers!, version);
     const open = reader!;
     const empty = meta.size === 0 || (range !== undefined && range.end < range.start);
     const inMemory = empty ? undefined : open.bytes(range);
@@ -204,13 +213,17 @@ async function storedObject(ctx: Parameters<Handler<'GetObject'>>[0], bucket: Bu
 
 export const headObject: Handler<'HeadObject'> = async (ctx) => {
   const bucket = requireBucket(ctx);
-  const stored = await ctx.store.headObject(ctx.op.bucket, ctx.op.key);
+  const versionId = requestedVersion(ctx);
+  const stored = await ctx.store.headObject(ctx.op.bucket, ctx.op.key, versionId === undefined ? undefined : { versionId });
   const fromStore = async (found: ObjectMeta | undefined): Promise<Reply> => {
+    if (!found || found.deleteMarker) return throwAbsent(ctx, bucket, versionId, found);
     const identity = objectAccess(ctx, bucket, found, 'READ');
     const { meta, vary } = await headRepresentation(ctx, identity, isRanged(ctx));
-    return readReply(ctx, meta, vary).reply;
+    const { reply } = readReply(ctx, meta, vary);
+    Object.assign(reply.headers!, versionHeaders(ctx, identity), expirationHeaders(ctx, identity));
+    return reply;
   };
-  return ctx.config.origin?.head(ctx, stored, fromStore) ?? fromStore(stored);
+  return (versionId === undefined ? ctx.config.origin?.head(ctx, stored, fromStore) : undefined) ?? fromStore(stored);
 };
 
 function isRanged(ctx: RequestContext): boolean {

@@ -3,6 +3,7 @@
  * the `file` part are read (small), checked against the signed policy, and the file part's bytes
  * stream straight into the engine. Fields after the file are ignored, as S3 does.
  */
+import { writtenVersionHeaders } from './versioning.js';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
 import busboy from 'busboy';
@@ -50,7 +51,7 @@ export const postObject: Handler<'PostObject'> = async (ctx) => {
   }
   const key = meta.key;
   const etag = meta.etag.startsWith('"') ? meta.etag : `"${meta.etag}"`;
-  const replyHeaders: Record<string, string> = { ETag: etag };
+  const replyHeaders: Record<string, string> = { ETag: etag, ...writtenVersionHeaders(meta) };
   if (meta.checksum) replyHeaders[`x-amz-checksum-${meta.checksum.algorithm.toLowerCase()}`] = meta.checksum.value;
   const redirect = fields.get('success_action_redirect') ?? fields.get('redirect');
   if (redirect !== undefined && isHttpUrl(redirect)) {

@@ -8,6 +8,8 @@ import { header, objectHeadersFromRequest, tagsFromHeader } from '../headers.js'
 import { bucketFor, storeCall } from './_common.js';
 import { checksumRequestFromHeaders, decodeBody, verifyContentMd5 } from '../../auth/index.js';
 import type { ObjectMeta } from '../../storage/types.js';
+import { writtenVersionHeaders } from './versioning.js';
+import { expirationHeaders } from './lifecycle.js';
 
 export const MAX_PUT_SIZE = 5 * 1024 ** 3;
 export const MAX_KEY_BYTES = 1024;
@@ -99,7 +101,7 @@ export const putObject: Handler<'PutObject'> = async (ctx) => {
       },
     }),
   );
-  const reply: Record<string, string> = { ETag: meta.etag };
+  const reply: Record<string, string> = { ETag: meta.etag, ...writtenVersionHeaders(meta), ...expirationHeaders(ctx, meta) };
   if (meta.checksum) {
     reply[`x-amz-checksum-${meta.checksum.algorithm.toLowerCase()}`] = meta.checksum.value;
     reply['x-amz-checksum-type'] = meta.checksum.type;

@@ -3,7 +3,12 @@ import { S3Error } from '../../errors/s3-error.js';
 import { emptyReply, xmlReply, type Handler } from '../context.js';
 import { validateTags } from '../headers.js';
 import { child, children, childText, doc, el, parseXml, text } from '../xml.js';
-import { bucketFor, objectAccess, requireBucket, storeCall } from './_common.js';
+import { bucketFor, requireBucket, storeCall } from './_common.js';
+import { readableVersion, requestedVersion } from './versioning.js';
+import type { ObjectMeta } from '../../storage/types.js';
+
+/** Tagging answers always name the version, `null` included (as S3 does, versioned bucket or not). */
+const versionIdHeader = (meta: ObjectMeta) => ({ 'x-amz-version-id': meta.versionId ?? 'null' });
 
 export function parseTaggingXml(body: string): Record<string, string> {
   const root = child(parseXml(body), 'Tagging');
@@ -27,21 +32,21 @@ export function taggingXml(tags: Record<string, string>): string {
 }
 
 export const getObjectTagging: Handler<'GetObjectTagging'> = async (ctx) => {
-  const meta = objectAccess(ctx, requireBucket(ctx), await ctx.store.headObject(ctx.op.bucket, ctx.op.key), 'READ', { notByAcl: true });
-  return xmlReply(taggingXml(meta.tags), 200, { 'x-amz-version-id': 'null' });
+  const meta = await readableVersion(ctx, requireBucket(ctx), 'READ', { notByAcl: true });
+  return xmlReply(taggingXml(meta.tags), 200, versionIdHeader(meta));
 };
 
 export const putObjectTagging: Handler<'PutObjectTagging'> = async (ctx) => {
-  objectAccess(ctx, requireBucket(ctx), await ctx.store.headObject(ctx.op.bucket, ctx.op.key), 'WRITE', { notByAcl: true });
+  const meta = await readableVersion(ctx, requireBucket(ctx), 'WRITE', { notByAcl: true });
   const tags = parseTaggingXml((await ctx.readBody(64 * 1024)).toString('utf8'));
-  await storeCall(ctx, () => ctx.store.updateObjectMeta(ctx.op.bucket, ctx.op.key, () => ({ tags })));
-  return emptyReply(200, { 'x-amz-version-id': 'null' });
+  await storeCall(ctx, () => ctx.store.updateObjectMeta(ctx.op.bucket, ctx.op.key, () => ({ tags }), requestedVersion(ctx)));
+  return emptyReply(200, versionIdHeader(meta));
 };
 
 export const deleteObjectTagging: Handler<'DeleteObjectTagging'> = async (ctx) => {
-  objectAccess(ctx, requireBucket(ctx), await ctx.store.headObject(ctx.op.bucket, ctx.op.key), 'WRITE', { notByAcl: true });
-  await storeCall(ctx, () => ctx.store.updateObjectMeta(ctx.op.bucket, ctx.op.key, () => ({ tags: {} })));
-  return emptyReply(204, { 'x-amz-version-id': 'null' });
+  const meta = await readableVersion(ctx, requireBucket(ctx), 'WRITE', { notByAcl: true });
+  await storeCall(ctx, () => ctx.store.updateObjectMeta(ctx.op.bucket, ctx.op.key, () => ({ tags: {} }), requestedVersion(ctx)));
+  return emptyReply(204, versionIdHeader(meta));
 };
 
 export const getBucketTagging: Handler<'GetBucketTagging'> = async (ctx) => {

@@ -12,6 +12,7 @@ import { Readable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Acl, ObjectMeta, ObjectReader, PutObjectInput, Store } from '../../../src/storage/types.js';
+import { versioningCases } from './store-versioning.js';
 
 export interface StoreFixture {
   store: Store;
@@ -307,5 +308,8 @@ export function runStoreConformance(name: string, open: () => Promise<StoreFixtu
       await store.completeMultipartUpload({ uploadId: upload.uploadId, parts: [part], etag: '"p-1"' });
       expect((await bytesOf(store, 'b', 'mp'))!.equals(large)).toBe(true);
     });
+
+    // Only on a store with supportsVersioning: the others skip them.
+    versioningCases(fresh);
   });
 }
