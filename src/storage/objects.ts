@@ -78,7 +78,8 @@ export class Objects {
     precondition?.(current);
     const state = this.versioning(bucket);
     this.cache.forgetObject(bucket, key);
-    const newest = this.versions.newest(bucket, key);
+    // A never-versioned bucket has no older versions to order against: one lookup fewer per PUT.
+    const newest = state === undefined ? undefined : this.versions.newest(bucket, key);
     meta.seq = seqAfter(Math.max(current ? seqOf(current) : 0, newest ? -newest.neg_seq : 0));
     if (state === 'Enabled') meta.versionId = newVersionId(meta.seq);
     else delete meta.versionId;

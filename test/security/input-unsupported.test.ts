@@ -140,8 +140,15 @@ describe('POST form fields', () => {
   });
 });
 
-describe('versionId on an unversioned server', () => {
-  it.each([['GET', {}], ['HEAD', {}], ['DELETE', {}], ['GET', { acl: '' }], ['GET', { tagging: '' }], ['DELETE', { tagging: '' }]] as const)('%s %j with a named version is 404 NoSuchVersion, the current object untouched', async (method, extra) => {
+describe('versionId of a version that does not exist (a never-versioned bucket)', () => {
+  it('DELETE of it is 204, as on S3 (deleting a version is idempotent), the current object untouched', async () => {
+    const res = await signed(h, 'DELETE', `/${bucket}/plain.txt`, { query: { versionId: '3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY' } });
+    expect(res.status).toBe(204);
+    const got = await h.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'plain.txt' }));
+    expect(await got.Body!.transformToString()).toBe('plain');
+  });
+
+  it.each([['GET', {}], ['HEAD', {}], ['GET', { acl: '' }], ['GET', { tagging: '' }], ['DELETE', { tagging: '' }]] as const)('%s %j with a named version is 404 NoSuchVersion, the current object untouched', async (method, extra) => {
     const res = await signed(h, method, `/${bucket}/plain.txt`, { query: { ...extra, versionId: '3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY' } });
     expect(res.status).toBe(404);
     if (method !== 'HEAD') expect(code(res.body)).toBe('NoSuchVersion');
