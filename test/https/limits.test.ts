@@ -80,3 +80,19 @@ describe('limits on the TLS port', () => {
     again.close();
   }, 30_000);
 });
+
+describe('shutdown with HTTP/2 sessions open', () => {
+  it('sends GOAWAY to an idle session instead of waiting out the grace', async () => {
+    const ca = await makeTestCa();
+    const pair = ca.write('stop', await ca.issue(['127.0.0.1']));
+    const server = await startServer({ args: ['--tls-cert', pair.cert, '--tls-key', pair.key, '--tls-port', '0', '--shutdown-grace', '120'] });
+    const session = await h2Connect(server, ca.caFile);
+    expect((await h2Signed(session, server, 'GET', '/_offload/health', { anonymous: true })).status).toBe(200);
+    const goaway = new Promise<void>((resolve) => session.once('goaway', () => resolve()));
+    // With a 120 s grace, this test's own timeout (30 s) fails unless the session is told to go.
+    await server.stop();
+    await goaway;
+    expect(server.process.exitCode).toBe(0);
+    session.destroy();
+  }, 30_000);
+});
