@@ -169,6 +169,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       await Promise.race([closed, new Promise<void>((r) => { timer = setTimeout(r, graceMs); })]);
       clearTimeout(timer);
       for (const s of servers) s.closeAllConnections?.();
+      tls?.destroyConnections();
       guards.bodies.stop();
       usage.close();
       consoleApp?.close();

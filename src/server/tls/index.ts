@@ -22,7 +22,10 @@ export interface TlsRuntime {
   challenges?: PendingChallenges;
   acme?: AcmeManager;
   listen(host: string): Promise<number>;
+  /** Stops reloads and renewals, and sends GOAWAY to HTTP/2 sessions (their streams in flight finish). */
   stop(): void;
+  /** Cuts the TLS connections still open (after the shutdown grace). */
+  destroyConnections(): void;
 }
 
 export interface TlsDeps {
@@ -41,7 +44,7 @@ export function prepareTls(opts: TlsServeOptions, handler: RequestListener, deps
   const acme = opts.acme
     ? new AcmeManager({ options: opts.acme, dataDir: deps.dataDir, certificates, challenges: challenges!, claims: deps.claims, log: deps.log, env: deps.env })
     : undefined;
-  const server = tlsListener(handler, {
+  const listener = tlsListener(handler, {
     certificates,
     guards: deps.guards,
     hstsMaxAge: opts.hstsMaxAge,
@@ -50,6 +53,7 @@ export function prepareTls(opts: TlsServeOptions, handler: RequestListener, deps
     onUnknownName: acme && ((name) => acme.ensure(name).then((cert) => cert?.context)),
   });
   const watcher = opts.files.length > 0 ? new CertificateFileWatcher(opts.files, certificates, deps.log) : undefined;
+  const { server } = listener;
   const runtime: TlsRuntime = {
     server,
     port: opts.port,
@@ -64,7 +68,9 @@ export function prepareTls(opts: TlsServeOptions, handler: RequestListener, deps
     stop() {
       watcher?.stop();
       acme?.stop();
+      listener.closeSessions();
     },
+    destroyConnections: () => listener.destroyAll(),
   };
   return runtime;
 }

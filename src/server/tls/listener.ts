@@ -4,7 +4,7 @@
  * door as the plain port. A reload or a new ACME certificate changes what the next handshake
  * gets; open connections keep theirs.
  */
-import { createSecureServer, type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
+import { createSecureServer, type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session } from 'node:http2';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { SecureContext } from 'node:tls';
@@ -22,7 +22,16 @@ export interface TlsListenerOptions {
   onUnknownName?: (serverName: string) => Promise<SecureContext | undefined>;
 }
 
-export function tlsListener(handler: RequestListener, opts: TlsListenerOptions): Http2SecureServer {
+/** The TLS server, and how to end its connections at shutdown (http2's server has no closeAllConnections). */
+export interface TlsListener {
+  server: Http2SecureServer;
+  /** GOAWAY to every HTTP/2 session: streams in flight finish, no new ones start. */
+  closeSessions(): void;
+  /** Cuts every TLS connection still open (after the shutdown grace). */
+  destroyAll(): void;
+}
+
+export function tlsListener(handler: RequestListener, opts: TlsListenerOptions): TlsListener {
   const { certificates, guards } = opts;
   const initial = certificates.defaultCertificate;
   const hsts = opts.hstsMaxAge === undefined ? undefined : `max-age=${opts.hstsMaxAge}`;
@@ -69,7 +78,21 @@ export function tlsListener(handler: RequestListener, opts: TlsListenerOptions):
   // A failed handshake (a scanner, a client that distrusts the certificate) is not the server's error.
   server.on('tlsClientError', (_err: Error, socket: Socket) => socket.destroy());
   server.on('sessionError', () => undefined);
-  return server;
+  const sessions = new Set<ServerHttp2Session>();
+  const sockets = new Set<Socket>();
+  server.on('session', (session) => {
+    sessions.add(session);
+    session.once('close', () => sessions.delete(session));
+  });
+  server.on('secureConnection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  return {
+    server,
+    closeSessions: () => { for (const s of sessions) s.close(); },
+    destroyAll: () => { for (const s of sockets) s.destroy(); },
+  };
 }
 
 export type { IncomingMessage, ServerResponse };
