@@ -1,0 +1,46 @@
+/**
+ * Builds the web console's front end into dist/console/: one hashed script, one hashed stylesheet
+ * and an index.html that loads them. `npm run build` runs this after tsc. The server's CSP is
+ * script-src 'self' and style-src 'self', so nothing is inlined: index.html only links the files.
+ * Asset URLs are relative, so the same files work under /_offload/console/ on the API port and on
+ * the console port.
+ */
+import { build } from 'esbuild';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const out = join(here, '..', 'dist', 'console');
+
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+
+const result = await build({
+  entryPoints: [join(here, 'src', 'main.tsx')],
+  bundle: true,
+  minify: true,
+  format: 'esm',
+  target: ['es2020', 'chrome100', 'firefox100', 'safari15'],
+  jsx: 'automatic',
+  jsxImportSource: 'preact',
+  entryNames: '[name]-[hash]',
+  assetNames: '[name]-[hash]',
+  outdir: out,
+  metafile: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+
+const outputs = Object.keys(result.metafile.outputs).map((p) => basename(p));
+const script = outputs.find((f) => f.endsWith('.js'));
+const style = outputs.find((f) => f.endsWith('.css'));
+if (!script || !style) throw new Error(`console build: expected a .js and a .css output, got ${outputs.join(', ')}`);
+
+const template = readFileSync(join(here, 'src', 'index.html'), 'utf8');
+writeFileSync(join(out, 'index.html'), template.replace('%STYLE%', style).replace('%SCRIPT%', script));
+
+// The size a browser downloads, so the bundle budget (300 KB gzipped) stays visible in the build log.
+const gzipped = [script, style, 'index.html'].reduce((sum, f) => sum + gzipSync(readFileSync(join(out, f))).length, 0);
+if (!process.env.OFFLOAD_BUILD_QUIET) console.log(`console: dist/console/ (${script}, ${style}), ${(gzipped / 1024).toFixed(1)} KB gzipped`);
