@@ -1,9 +1,9 @@
 /**
- * Builds the web console's front end into dist/console/: one hashed script, one hashed stylesheet
+ * Builds the web console's front end into dist/console-ui/: one hashed script, one hashed stylesheet
  * and an index.html that loads them. `npm run build` runs this after tsc. The server's CSP is
  * script-src 'self' and style-src 'self', so nothing is inlined: index.html only links the files.
- * Asset URLs are relative, so the same files work under /_offload/console/ on the API port and on
- * the console port.
+ * Asset URLs are absolute under /_offload/console/, the path the server gives the console on the
+ * API port and on the console port alike.
  */
 import { build } from 'esbuild';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,7 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const out = join(here, '..', 'dist', 'console');
+// Not dist/console/: that is where tsc puts the server's own src/console/ layer.
+const out = join(here, '..', 'dist', 'console-ui');
 
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
@@ -43,4 +44,4 @@ writeFileSync(join(out, 'index.html'), template.replace('%STYLE%', style).replac
 
 // The size a browser downloads, so the bundle budget (300 KB gzipped) stays visible in the build log.
 const gzipped = [script, style, 'index.html'].reduce((sum, f) => sum + gzipSync(readFileSync(join(out, f))).length, 0);
-if (!process.env.OFFLOAD_BUILD_QUIET) console.log(`console: dist/console/ (${script}, ${style}), ${(gzipped / 1024).toFixed(1)} KB gzipped`);
+if (!process.env.OFFLOAD_BUILD_QUIET) console.log(`console: dist/console-ui/ (${script}, ${style}), ${(gzipped / 1024).toFixed(1)} KB gzipped`);

@@ -3,7 +3,8 @@
  * an HttpOnly cookie the server sets; the CSRF token it returns is kept in this module's memory
  * only (never localStorage, never a URL) and sent as x-offload-csrf on every state-changing call.
  */
-export const API_BASE = new URL('api/', new URL('.', location.href.split('#')[0])).pathname;
+/** The same path on the console port and under the API port. */
+export const API_BASE = '/_offload/console/api/';
 
 let csrfToken: string | null = null;
 let onSignedOut: () => void = () => {};
