@@ -76,7 +76,7 @@ export function BrowsePage({ bucket, query }: { bucket: string; query: URLSearch
       <div class="toolbar">
         <label>
           Search by name start
-          <input type="search" value={search} onInput={(e) => { setTokens([]); setSearch(e.currentTarget.value); }} placeholder={`${prefix}…`} spellcheck={false} />
+          <input type="search" value={search} onInput={(e) => { setTokens([]); setSearch(e.currentTarget.value); }} placeholder={prefix ? `${prefix}…` : 'e.g. img/'} spellcheck={false} />
         </label>
         <label>
           Sort by

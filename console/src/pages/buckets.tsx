@@ -67,7 +67,7 @@ export function BucketsPage() {
       {data && data.buckets.length === 0 ? <Note>No buckets yet. Create one above to start uploading.</Note> : null}
       {data && data.buckets.length > 0 ? (
         <div class="table-wrap">
-          <table class="list">
+          <table class="list stacked">
             <thead>
               <tr><th scope="col">Name</th><th scope="col" class="num">Files</th><th scope="col" class="num">Size</th><th scope="col">Access</th><th scope="col" class="hide-phone">Created</th><th scope="col"><span class="sr-only">Actions</span></th></tr>
             </thead>
@@ -75,7 +75,7 @@ export function BucketsPage() {
               {data.buckets.map((b) => (
                 <tr key={b.name}>
                   <td><a href={href(['b', b.name])} class="strong">{b.name}</a>{b.website ? <span class="badge badge-site">website</span> : null}</td>
-                  <td class="num">{formatCount(b.objects)}</td>
+                  <td class="num">{formatCount(b.objects)}<span class="phone-only"> files</span></td>
                   <td class="num">{formatBytes(b.bytes)}</td>
                   <td><span class={`badge ${b.public ? 'badge-public' : 'badge-private'}`}>{b.public ? 'Public' : 'Private'}</span></td>
                   <td class="hide-phone small muted">{formatDate(b.created)}</td>

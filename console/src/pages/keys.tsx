@@ -45,7 +45,7 @@ export function KeysPage({ session }: { session: Session }) {
       {keys.loading && !keys.data ? <Loading what="Loading keys" /> : null}
       {keys.data ? (
         <div class="table-wrap">
-          <table class="list">
+          <table class="list stacked">
             <thead><tr><th scope="col">Name</th><th scope="col">Access key</th><th scope="col">Bucket</th><th scope="col">Access</th><th scope="col" class="hide-phone">Created</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
             <tbody>
               {keys.data.keys.map((k) => (

@@ -113,7 +113,7 @@ function Cors({ bucket, initial }: { bucket: string; initial: BucketSettings['co
           setMethods(FONT_PRESET_METHODS);
         }}>Allow my site's fonts</button>
       </div>
-      <label>Allowed origins (one a line, <code>*</code> for any)<textarea rows={3} value={origins} onInput={(e) => setOrigins(e.currentTarget.value)} spellcheck={false} /></label>
+      <label><span>Allowed origins (one a line, <code>*</code> for any)</span><textarea rows={3} value={origins} onInput={(e) => setOrigins(e.currentTarget.value)} spellcheck={false} /></label>
       <fieldset class="choice">
         <legend>Allowed methods</legend>
         {['GET', 'HEAD', 'PUT', 'POST', 'DELETE'].map((m) => (

@@ -88,7 +88,7 @@ export function UploadPage({ bucket, prefix: initialPrefix }: { bucket: string; 
         {makePublic ? <p class="small warn-text">{PUBLIC_WARNING}</p> : null}
         <div class="row">
           <button type="button" class="btn-primary" disabled={running || !pending} onClick={start}>
-            {failed && !running ? 'Retry failed uploads' : running ? 'Uploading…' : `Upload ${items.length - done} file${items.length - done === 1 ? '' : 's'}`}
+            {failed && !running ? 'Retry failed uploads' : running ? 'Uploading…' : items.length === done ? 'Upload' : `Upload ${items.length - done} file${items.length - done === 1 ? '' : 's'}`}
           </button>
           <button type="button" disabled={running || items.length === 0} onClick={() => setItems([])}>Clear list</button>
         </div>
