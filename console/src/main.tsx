@@ -4,6 +4,7 @@
 import './styles.css';
 import 'uplot/dist/uPlot.min.css';
 import { render } from 'preact';
+import { lazy, Suspense } from 'preact/compat';
 import { useEffect, useState } from 'preact/hooks';
 import { api, setCsrfToken, whenSignedOut } from './api';
 import { Loading } from './components';
@@ -15,7 +16,9 @@ import { BrowsePage } from './pages/browse';
 import { UploadPage } from './pages/upload';
 import { SettingsPage } from './pages/settings';
 import { KeysPage } from './pages/keys';
-import { UsagePage } from './pages/usage';
+
+// uPlot and the usage page load on first use: the other pages do not pay for the charts.
+const UsagePage = lazy(() => import('./pages/usage').then((m) => m.UsagePage));
 
 function App() {
   const [session, setSession] = useState<Session | null | undefined>(undefined);
@@ -85,7 +88,7 @@ function Page({ session }: { session: Session }) {
     return <BrowsePage bucket={bucket} query={route.query} />;
   }
   if (top === 'keys') return <KeysPage session={session} />;
-  if (top === 'usage') return <UsagePage bucket={route.query.get('bucket') ?? ''} />;
+  if (top === 'usage') return <Suspense fallback={<Loading what="Loading usage" />}><UsagePage bucket={route.query.get('bucket') ?? ''} /></Suspense>;
   return <BucketsPage />;
 }
 
