@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sdkClient } from '../helpers/clients.js';
@@ -77,6 +77,37 @@ describe.skipIf(!canRunBrowser)('web console: the main flow in a browser', () =>
     expect(head.ContentLength).toBe(BIG);
     expect(head.ETag).toMatch(/-\d+"$/); // a multipart ETag: it went in parts
     expect(head.ContentType).toBe('video/mp4');
+  }, 120_000);
+
+  it('resumes a multipart upload after a network drop, sending only the missing part again', async () => {
+    const body = randomBytes(9 * 1024 * 1024 + 7);
+    let dropped = 0;
+    const sent: string[] = [];
+    await page.route('**/uploads/*/parts/2', (route) => (dropped++ === 0 ? route.abort('connectionreset') : route.continue()));
+    const onRequest = (req: { url(): string; method(): string }) => {
+      const path = new URL(req.url()).pathname;
+      if (path.includes('/uploads')) sent.push(`${req.method()} ${path.replace(/^.*\/uploads/, '/uploads').replace(/\/uploads\/[^/]+/, '/uploads/ID')}`);
+    };
+    page.on('request', onRequest);
+    try {
+      await page.goto(consoleUrl(server, `b/${BUCKET}/upload`));
+      await page.getByTestId('file-input').setInputFiles({ name: 'resumed.bin', mimeType: 'application/octet-stream', buffer: body });
+      await page.getByRole('button', { name: 'Upload 1 file' }).click();
+      await page.getByText('All 1 files uploaded.').waitFor({ timeout: 60_000 });
+    } finally {
+      page.off('request', onRequest);
+      await page.unroute('**/uploads/*/parts/2');
+    }
+    expect(dropped).toBe(2);
+    // After the drop the page asked the server which parts it has, then sent part 2 only.
+    const afterDrop = sent.slice(sent.indexOf('GET /uploads/ID'));
+    expect(afterDrop).toEqual(['GET /uploads/ID', 'PUT /uploads/ID/parts/2', 'POST /uploads/ID/complete']);
+    const got = await sdkClient(server).send(new GetObjectCommand({ Bucket: BUCKET, Key: 'resumed.bin' }));
+    expect(Buffer.from(await got.Body!.transformToByteArray()).equals(body)).toBe(true);
+    // The one dropped request is the browser's own network-log line, expected here.
+    const drop = browser.problems.findIndex((p) => p.includes('ERR_CONNECTION_RESET'));
+    expect(drop).toBeGreaterThanOrEqual(0);
+    browser.problems.splice(drop, 1);
   }, 120_000);
 
   it('makes the bucket public after a plain-words warning, and a file reads anonymously with its type', async () => {
