@@ -3,7 +3,7 @@
  */
 import './styles.css';
 import 'uplot/dist/uPlot.min.css';
-import { render } from 'preact';
+import { Component, type ComponentChildren, render } from 'preact';
 import { lazy, Suspense } from 'preact/compat';
 import { useEffect, useState } from 'preact/hooks';
 import { api, setCsrfToken, whenSignedOut } from './api';
@@ -73,10 +73,31 @@ function App() {
         </div>
       </header>
       <main id="main">
-        <Page session={session} />
+        <PageGuard path={route.path.join('/')}>
+          <Page session={session} />
+        </PageGuard>
       </main>
     </div>
   );
+}
+
+/** A bug in one page shows a message and a way back, never a blank screen. */
+class PageGuard extends Component<{ children: ComponentChildren; path: string }, { failed?: string }> {
+  override state: { failed?: string } = {};
+  override componentDidCatch(err: unknown) {
+    this.setState({ failed: err instanceof Error ? err.message : String(err) });
+  }
+  override componentDidUpdate(prev: { path: string }) {
+    if (prev.path !== this.props.path && this.state.failed) this.setState({ failed: undefined });
+  }
+  override render() {
+    if (!this.state.failed) return this.props.children;
+    return (
+      <div class="note note-error" role="alert">
+        This page ran into a problem: {this.state.failed}. <a href={href(['buckets'])}>Back to the buckets</a>
+      </div>
+    );
+  }
 }
 
 function Page({ session }: { session: Session }) {

@@ -16,7 +16,7 @@ import type { TestServer } from '../helpers/server.js';
 import { anonymousGet, canRunBrowser, consoleUrl, launchConsoleBrowser, signIn, startConsoleServer, type ConsoleBrowser } from './ui-harness.js';
 
 const BUCKET = 'site-media';
-const BIG = 12 * 1024 * 1024 + 12345; // over the UI's 8 MiB multipart threshold: three parts
+const BIG = 12 * 1024 * 1024 + 12345; // over the UI's 8 MiB multipart threshold: sent in parts
 // A 1x1 PNG.
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
 
