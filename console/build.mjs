@@ -6,7 +6,7 @@
  * API port and on the console port alike.
  */
 import { build } from 'esbuild';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -44,6 +44,8 @@ const style = entry && basename(entry[1].cssBundle);
 if (!script || !style) throw new Error(`console build: expected a .js and a .css output, got ${outputs.join(', ')}`);
 
 const template = readFileSync(join(here, 'src', 'index.html'), 'utf8');
+// A favicon of our own: without one the browser's /favicon.ico request is a 404 in its console.
+copyFileSync(join(here, 'src', 'favicon.svg'), join(out, 'favicon.svg'));
 writeFileSync(join(out, 'index.html'), template.replace('%STYLE%', style).replace('%SCRIPT%', script));
 
 // The size a browser downloads, so the bundle budget (300 KB gzipped) stays visible in the build log.

@@ -173,7 +173,7 @@ async function main() {
     await page.goto(`${base}#/keys`);
     await page.getByLabel('Name').fill('website deploys');
     await page.getByLabel('Bucket').selectOption('media');
-    await page.getByLabel('Access').selectOption('readwrite');
+    await page.getByLabel('Access level').selectOption('readwrite');
     await page.getByRole('button', { name: 'Create key' }).click();
     await page.getByTestId('new-secret').waitFor();
     await shot('keys');

@@ -132,7 +132,7 @@ describe.skipIf(!canRunBrowser)('web console: the main flow in a browser', () =>
     await page.getByRole('link', { name: 'img/' }).click();
     await page.getByRole('link', { name: 'logo.png' }).click();
     const panel = page.getByRole('complementary');
-    await panel.getByText('image/png').waitFor();
+    await panel.getByText('image/png').first().waitFor();
     await expect(panel.getByText(`${server.endpoint}/${BUCKET}/site/img/logo.png`).isVisible()).resolves.toBe(true);
   });
 

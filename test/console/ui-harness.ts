@@ -11,8 +11,11 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
-/** Outside CI a missing Chromium skips the browser tests; in CI they fail. */
-export const canRunBrowser = existsSync(CHROMIUM) || !!process.env.CI;
+/**
+ * Outside CI a missing Chromium skips the browser tests; in CI they fail. They also wait for the
+ * server side of the console (src/console/, built on the console-api branch) to be in the tree.
+ */
+export const canRunBrowser = (existsSync(CHROMIUM) || !!process.env.CI) && existsSync(join(import.meta.dirname, '../../src/console'));
 export const CONSOLE_PATH = '/_offload/console/';
 
 /**
@@ -45,7 +48,7 @@ export async function launchConsoleBrowser(): Promise<ConsoleBrowser> {
   const watch = (page: Page) => {
     page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
     page.on('console', (msg) => {
-      if (msg.type() === 'error' && !EXPECTED_HTTP_ERROR.test(msg.text())) problems.push(`console.error: ${msg.text()}`);
+      if (msg.type() === 'error' && !EXPECTED_HTTP_ERROR.test(msg.text())) problems.push(`console.error: ${msg.text()} (${msg.location().url})`);
     });
     // confirm() is the console's own question (delete selected): accept it. alert() never is.
     page.on('dialog', (d) => {
@@ -80,7 +83,12 @@ export async function startConsoleServer(): Promise<TestServer> {
 
 export async function signIn(page: Page, server: TestServer, key = server.accessKeyId, secret = server.secretAccessKey): Promise<void> {
   await page.goto(consoleUrl(server));
-  await page.getByLabel('Access key').fill(key);
+  // One profile, one cookie jar: a session from an earlier step is ended first.
+  const signOut = page.getByRole('button', { name: 'Sign out' });
+  const keyField = page.getByLabel('Access key');
+  await signOut.or(keyField).waitFor();
+  if (await signOut.isVisible()) await signOut.click();
+  await keyField.fill(key);
   await page.getByLabel('Secret key').fill(secret);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('button', { name: 'Sign out' }).waitFor();

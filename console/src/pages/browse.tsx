@@ -30,6 +30,8 @@ export function BrowsePage({ bucket, query }: { bucket: string; query: URLSearch
     setTokens([]);
     setChecked(new Set());
     setSearch('');
+    setMessage('');
+    setActionError(null);
   }, [bucket, prefix]);
 
   const listPrefix = prefix + search;

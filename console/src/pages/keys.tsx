@@ -96,8 +96,8 @@ function CreateKey({ buckets, onCreated }: { buckets: Bucket[]; onCreated: (k: N
         </select>
       </label>
       <label>
-        Access
-        <select value={access} onChange={(e) => setAccess(e.currentTarget.value as KeyAccess)}>
+        Access level
+        <select aria-label="Access level" value={access} onChange={(e) => setAccess(e.currentTarget.value as KeyAccess)}>
           <option value="read">Read only</option>
           <option value="readwrite">Read and write</option>
         </select>

@@ -1,5 +1,5 @@
 /** Sign-in: access key and secret go in the POST body only; the server answers with a cookie. */
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError } from '../api';
 import { ErrorNote } from '../components';
 import type { Session } from '../types';
@@ -9,6 +9,9 @@ export function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
   const [secretAccessKey, setSecret] = useState('');
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const first = useRef<HTMLInputElement>(null);
+  // Also after sign-out, when the button that had focus is gone: keyboard users start in the form.
+  useEffect(() => first.current?.focus(), []);
 
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -36,7 +39,7 @@ export function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
         <p class="muted small">Use an access key and its secret. The root key was printed when the server first started.</p>
         <label>
           Access key
-          <input name="accessKeyId" value={accessKeyId} onInput={(e) => setKey(e.currentTarget.value)} autoComplete="username" required autoFocus spellcheck={false} />
+          <input name="accessKeyId" value={accessKeyId} onInput={(e) => setKey(e.currentTarget.value)} autoComplete="username" required spellcheck={false} ref={first} />
         </label>
         <label>
           Secret key

@@ -71,7 +71,7 @@ export function UploadPage({ bucket, prefix: initialPrefix }: { bucket: string; 
           </label>
           <label class="btn">
             Choose a folder
-            <input type="file" multiple class="sr-only" data-testid="folder-input" {...{ webkitdirectory: '' }} onChange={(e) => { add([...(e.currentTarget.files ?? [])].map((file) => ({ file, path: relativePath(file) }))); e.currentTarget.value = ''; }} />
+            <input type="file" multiple class="sr-only" data-testid="folder-input" {...{ webkitdirectory: true }} onChange={(e) => { add([...(e.currentTarget.files ?? [])].map((file) => ({ file, path: relativePath(file) }))); e.currentTarget.value = ''; }} />
           </label>
         </div>
       </div>
