@@ -17,7 +17,7 @@ const SRC = join(dirname(fileURLToPath(import.meta.url)), '..', 'src');
  * client side (cli) sits on top and may use anything; templates (the page helpers shipped as
  * `offload/media`) stand alone beside the stack and use only the shared utilities.
  */
-const STACK = ['util', 'errors', 'storage', 'auth', 'media', 's3', 'serving', 'server'] as const;
+const STACK = ['util', 'errors', 'storage', 'auth', 'media', 's3', 'serving', 'console', 'server'] as const;
 type Layer = (typeof STACK)[number] | 'templates' | 'cli' | 'entry';
 
 const MAY_IMPORT: Record<Layer, readonly Layer[]> = {

@@ -7,6 +7,7 @@ import { deleteBucketOwnershipControls, deletePublicAccessBlock, getBucketOwners
 import { getBucketLogging, putBucketLogging } from './ops/logging.js';
 import { S3Error } from '../errors/s3-error.js';
 import { refuseUnsupported } from './unsupported.js';
+import { refuseOutOfScope } from './access/key-scope.js';
 import type { Handler, HandlerTable, RequestContext, Reply } from './context.js';
 import type { OpName, Operation } from './router.js';
 import { createBucket, deleteBucket, getBucketLocation, getBucketVersioning, headBucket, listBuckets } from './ops/bucket.js';
@@ -114,6 +115,7 @@ export const HANDLERS: HandlerTable = {
 
 export async function dispatch(ctx: RequestContext): Promise<Reply> {
   refuseUnsupported(ctx.op.op, ctx.headers, ctx.query);
+  refuseOutOfScope(ctx.principal, ctx.op);
   const handler = HANDLERS[ctx.op.op] as (ctx: RequestContext<Operation>) => Promise<Reply>;
   return handler(ctx);
 }

@@ -15,12 +15,13 @@ import { loadRootCredentials, type RootCredentials } from './root-credentials.js
 import type { ServeOptions } from './index.js';
 
 type ToWorker = { type: 'stop'; graceMs: number };
-type FromWorker = { type: 'listening'; url: string; websiteUrl?: string };
+type FromWorker = { type: 'listening'; url: string; websiteUrl?: string; consoleUrl?: string };
 
 export interface ClusterServer {
   root: RootCredentials;
   url: string;
   websiteUrl?: string;
+  consoleUrl?: string;
   dataDir: string;
   stop(graceMs?: number): Promise<void>;
 }
@@ -73,7 +74,7 @@ export async function startCluster(opts: ServeOptions, workers: number): Promise
       ),
     ).then(() => release());
   };
-  return { root, url: first.url, websiteUrl: first.websiteUrl, dataDir, stop };
+  return { root, url: first.url, websiteUrl: first.websiteUrl, consoleUrl: first.consoleUrl, dataDir, stop };
 }
 
 /** The worker side: serve, report the address, stop when the primary says so or disappears. */
@@ -88,5 +89,5 @@ export async function runWorker(opts: ServeOptions): Promise<void> {
     if (msg.type === 'stop') void stop(msg.graceMs);
   });
   process.on('disconnect', () => void stop(2000));
-  process.send!({ type: 'listening', url: running.url, websiteUrl: running.websiteUrl } satisfies FromWorker);
+  process.send!({ type: 'listening', url: running.url, websiteUrl: running.websiteUrl, consoleUrl: running.consoleUrl } satisfies FromWorker);
 }

@@ -12,6 +12,12 @@ describe('front door classification', () => {
     ['website host wins over the admin path', 'Site.Web.Test', '/_offload/health', web, 'website'],
     ['API host beside a website domain', 'localhost:9000', '/b/k', web, 's3'],
     ['the website port takes everything', '127.0.0.1', '/_offload/health', { websiteOnly: true }, 'website'],
+    ['the console under the API port', '127.0.0.1:9000', '/_offload/console/api/session', { console: true }, 'console'],
+    ['the console page itself', '127.0.0.1:9000', '/_offload/console', { console: true }, 'console'],
+    ['--no-console: the path is the admin namespace', '127.0.0.1:9000', '/_offload/console/', {}, 'admin'],
+    ['a path merely starting with console', '127.0.0.1:9000', '/_offload/consolex', { console: true }, 'admin'],
+    ['the console port takes everything', '127.0.0.1:9001', '/bucket/key', { consoleOnly: true }, 'console'],
+    ['a website host wins over the console path', 'site.web.test', '/_offload/console/', { ...web, console: true }, 'website'],
   ] as const)('%s', (_name, host, path, opts, expected) => {
     expect(classify(host, path, opts)).toBe(expected);
   });

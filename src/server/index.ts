@@ -24,6 +24,7 @@ import { BodyTimeouts } from './body-timeout.js';
 import { defaultMaxConnections } from './fd-budget.js';
 import { DEFAULT_BODY_MIN_RATE, DEFAULT_BODY_TIMEOUT_MS, DEFAULT_HEADER_TIMEOUT_MS } from './limit-options.js';
 import type { ServeOptions } from './serve-options.js';
+import { CONSOLE_PREFIX, startConsole } from '../console/index.js';
 
 export type { ServeOptions };
 
@@ -36,6 +37,8 @@ export interface RunningServer {
   url: string;
   /** The website endpoint's address, when `websitePort` was given. */
   websiteUrl?: string;
+  /** The web console's page (its own port, else under the API port); undefined with --no-console. */
+  consoleUrl?: string;
   /** Stops accepting, lets in-flight requests finish (at most `graceMs`), closes the store. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -84,10 +87,17 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const s3 = createS3Handler({ store, config, lookup, usage, hotBlob });
   const websiteDomain = (opts.websiteDomain ?? opts.domain).toLowerCase();
   const website = createWebsiteHandler({ store, config, websiteDomain, nextRequestId, usage });
-  const entrances = { s3, website, admin };
+  // Known once the listeners are bound; the console reads them per request.
+  const urls: { api: string; website?: string } = { api: '' };
+  const consoleApp = opts.noConsole ? undefined : startConsole({
+    store, config, lookup, keys, rootAccessKeyId: root.accessKeyId, usage, env: opts.env ?? process.env,
+    endpoint: () => urls.api,
+    websiteEndpoint: () => urls.website,
+  });
+  const entrances = { s3, website, admin, console: consoleApp?.handler };
   // With a website domain of its own, `bucket.<websiteDomain>` hosts are website requests on the API port too.
   const websiteHostSuffix = websiteDomain !== config.domain ? `.${websiteDomain}` : undefined;
-  const handler = createFrontDoor(entrances, { websiteHostSuffix });
+  const handler = createFrontDoor(entrances, { websiteHostSuffix, console: consoleApp !== undefined });
   const guards: ConnectionGuards = {
     cap: new ConnectionCap(opts.maxConnections ?? defaultMaxConnections()),
     bodies: new BodyTimeouts({ timeoutMs: opts.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS, minBytesPerSec: opts.bodyMinRate ?? DEFAULT_BODY_MIN_RATE }),
@@ -100,6 +110,15 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   config.port = port;
   const hostForUrl = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   const websitePort = websiteServer ? await listen(websiteServer, opts.websitePort!, opts.host) : undefined;
+  urls.api = `http://${hostForUrl}:${port}`;
+  urls.website = websitePort === undefined ? undefined : `http://${hostForUrl}:${websitePort}`;
+  let consoleUrl: string | undefined;
+  if (consoleApp) {
+    const consoleServer = listener(createFrontDoor(entrances, { consoleOnly: true }), guards);
+    const consolePort = await listenConsole(consoleServer, opts, port);
+    if (consolePort !== undefined) servers.push(consoleServer);
+    consoleUrl = `http://${hostForUrl}:${consolePort ?? port}${CONSOLE_PREFIX}/`;
+  }
 
   let stopping: Promise<void> | undefined;
   const stop = (graceMs = 10_000): Promise<void> => {
@@ -113,14 +132,29 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       for (const s of servers) s.closeAllConnections();
       guards.bodies.stop();
       usage.close();
+      consoleApp?.close();
       await store.close();
       keys.close();
       release?.();
     })();
     return stopping;
   };
-  const websiteUrl = websitePort === undefined ? undefined : `http://${hostForUrl}:${websitePort}`;
-  return { server, store, config, root, url: `http://${hostForUrl}:${port}`, websiteUrl, stop };
+  return { server, store, config, root, url: urls.api, websiteUrl: urls.website, consoleUrl, stop };
+}
+
+/**
+ * The console's own port: --console-port, else the API port + 1 (a free one with --port 0).
+ * When that default is taken, the console stays under /_offload/console/ on the API port.
+ */
+async function listenConsole(server: Server, opts: ServeOptions, apiPort: number): Promise<number | undefined> {
+  const wanted = opts.consolePort ?? (opts.port === 0 ? 0 : apiPort + 1);
+  try {
+    return await listen(server, wanted, opts.host);
+  } catch (err) {
+    if (opts.consolePort !== undefined || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    console.warn(`offload: port ${wanted} is taken; the console is served on the API port only (give --console-port to choose another)`);
+    return undefined;
+  }
 }
 
 interface ConnectionGuards {

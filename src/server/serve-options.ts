@@ -33,4 +33,11 @@ export interface ServeOptions {
   bodyMinRate?: number;
   /** Time a client has to send a request's headers (default 20 s). */
   headerTimeoutMs?: number;
+  /**
+   * The web console's own port (default: the API port + 1, or a free one with --port 0; if that
+   * default is taken, the console is served under /_offload/console/ on the API port only).
+   */
+  consolePort?: number;
+  /** `--no-console`: no console port and no /_offload/console/. */
+  noConsole?: boolean;
 }

@@ -4,9 +4,22 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { openDatabase } from './schema.js';
+import { openDatabase, type Db } from './schema.js';
 import { PRIVATE_DIR_MODE } from './permissions.js';
 import { randomAccessKeyId, randomSecret } from './credentials-gen.js';
+
+/**
+ * What a key may do at most. `bucket`: only that bucket (and the key may use it as its owner
+ * allowed, within `access`); `access`: `read` (get, head, list), `readwrite` (also put, copy and
+ * delete objects, multipart, object ACLs and tags), `all` (no limit beyond the bucket).
+ */
+export interface KeyScope {
+  bucket?: string;
+  access: KeyAccess;
+}
+
+export type KeyAccess = 'read' | 'readwrite' | 'all';
+export const KEY_ACCESS: readonly KeyAccess[] = ['read', 'readwrite', 'all'];
 
 /** An access key: the secret signs requests as the owner it names. */
 export interface Credential {
@@ -15,10 +28,14 @@ export interface Credential {
   /** Canonical user id of the owner this key acts as. */
   owner: string;
   displayName: string;
+  /** Limits of the key; absent: none (the root key, and keys made before scopes). */
+  scope?: KeyScope;
+  /** When the key was made (epoch ms); absent for the root key. */
+  createdAt?: number;
 }
 
 export interface KeyStore {
-  createKey(input: { name: string; accessKeyId?: string; secretAccessKey?: string }): Credential;
+  createKey(input: { name: string; accessKeyId?: string; secretAccessKey?: string; scope?: KeyScope }): Credential;
   listKeys(): Credential[];
   deleteKey(accessKeyId: string): boolean;
   lookupKey(accessKeyId: string): Credential | undefined;
@@ -27,27 +44,38 @@ export interface KeyStore {
   close(): void;
 }
 
-type Row = { access_key_id: string; secret: string; name: string; owner: string };
+type Row = { access_key_id: string; secret: string; name: string; owner: string; created_at: number; scope_bucket: string | null; scope_access: string | null };
 
 export function openKeyStore(dataDir: string): KeyStore {
   mkdirSync(dataDir, { recursive: true, mode: PRIVATE_DIR_MODE });
   const db = openDatabase(dataDir);
-  const insert = db.prepare('INSERT INTO access_keys (access_key_id, secret, name, owner, created_at) VALUES (?, ?, ?, ?, ?)');
+  addScopeColumns(db);
+  const insert = db.prepare('INSERT INTO access_keys (access_key_id, secret, name, owner, created_at, scope_bucket, scope_access) VALUES (?, ?, ?, ?, ?, ?, ?)');
   const all = db.prepare<[], Row>('SELECT * FROM access_keys ORDER BY created_at');
   const one = db.prepare<[string], Row>('SELECT * FROM access_keys WHERE access_key_id = ?');
   const remove = db.prepare('DELETE FROM access_keys WHERE access_key_id = ?');
   const byOwner = db.prepare<[string], { name: string }>('SELECT name FROM access_keys WHERE owner = ? LIMIT 1');
-  const toCredential = (row: Row): Credential => ({ accessKeyId: row.access_key_id, secretAccessKey: row.secret, owner: row.owner, displayName: row.name });
+  const toCredential = (row: Row): Credential => ({
+    accessKeyId: row.access_key_id,
+    secretAccessKey: row.secret,
+    owner: row.owner,
+    displayName: row.name,
+    createdAt: row.created_at,
+    scope: scopeOf(row),
+  });
   return {
-    createKey({ name, accessKeyId, secretAccessKey }) {
+    createKey({ name, accessKeyId, secretAccessKey, scope }) {
       const id = accessKeyId ?? randomAccessKeyId();
       const secret = secretAccessKey ?? randomSecret();
       if (!/^[A-Za-z0-9._-]{3,128}$/.test(id)) throw new Error('an access key id is 3 to 128 letters, digits, dots, dashes or underscores');
       if (secret.length < 8 || /\s/.test(secret)) throw new Error('a secret key is at least 8 characters without spaces');
       if (one.get(id)) throw new Error(`access key ${id} already exists`);
+      if (scope !== undefined) validateScope(scope);
       const owner = randomBytes(32).toString('hex');
-      insert.run(id, secret, name, owner, Date.now());
-      return { accessKeyId: id, secretAccessKey: secret, owner, displayName: name };
+      const createdAt = Date.now();
+      const limited = scope !== undefined && (scope.bucket !== undefined || scope.access !== 'all') ? scope : undefined;
+      insert.run(id, secret, name, owner, createdAt, limited?.bucket ?? null, limited ? limited.access : null);
+      return { accessKeyId: id, secretAccessKey: secret, owner, displayName: name, createdAt, scope: limited };
     },
     listKeys: () => all.all().map(toCredential),
     deleteKey: (id) => remove.run(id).changes > 0,
@@ -58,4 +86,22 @@ export function openKeyStore(dataDir: string): KeyStore {
     nameOfOwner: (owner) => byOwner.get(owner)?.name,
     close: () => db.close(),
   };
+}
+
+/** Schema migration: databases made before key scopes get the two columns (NULL: no limit). */
+function addScopeColumns(db: Db): void {
+  const columns = new Set(db.prepare<[], { name: string }>('PRAGMA table_info(access_keys)').all().map((c) => c.name));
+  if (!columns.has('scope_bucket')) db.exec('ALTER TABLE access_keys ADD COLUMN scope_bucket TEXT');
+  if (!columns.has('scope_access')) db.exec('ALTER TABLE access_keys ADD COLUMN scope_access TEXT');
+}
+
+function scopeOf(row: Row): KeyScope | undefined {
+  if (row.scope_bucket === null && row.scope_access === null) return undefined;
+  const access = KEY_ACCESS.includes(row.scope_access as KeyAccess) ? (row.scope_access as KeyAccess) : 'read';
+  return row.scope_bucket === null ? { access } : { bucket: row.scope_bucket, access };
+}
+
+function validateScope(scope: KeyScope): void {
+  if (!KEY_ACCESS.includes(scope.access)) throw new Error(`a key's access is one of ${KEY_ACCESS.join(', ')}, got "${String(scope.access)}"`);
+  if (scope.bucket !== undefined && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(scope.bucket)) throw new Error(`"${scope.bucket}" is not a bucket name`);
 }

@@ -1,6 +1,6 @@
 /** `offload keys`: extra access keys, each its own owner, kept in the data folder's database. */
 import { Command, Option } from 'commander';
-import { openKeyStore } from '../../storage/keys.js';
+import { openKeyStore, type KeyScope } from '../../storage/keys.js';
 
 const dataOption = () => new Option('--data <dir>', 'data folder of the server').env('OFFLOAD_DATA').default('./data');
 
@@ -11,15 +11,21 @@ export function keysCommand(): Command {
     .description('Create an access key; it owns the buckets it creates')
     .option('--access-key <id>', 'use this access key id instead of a generated one')
     .option('--secret-key <secret>', 'use this secret instead of a generated one')
+    .option('--bucket <name>', 'limit the key to this one bucket (and let it use that bucket)')
+    .addOption(new Option('--read-only', 'the key may only read and list').conflicts('readWrite'))
+    .addOption(new Option('--read-write', 'the key may read and write objects, not change bucket settings').conflicts('readOnly'))
     .addOption(dataOption())
-    .addHelpText('after', '\nExample:\n  offload keys create deploy-bot --data ./data')
-    .action((name: string, opts: { accessKey?: string; secretKey?: string; data: string }) => {
+    .addHelpText('after', '\nExamples:\n  offload keys create deploy-bot --data ./data\n  offload keys create site-uploader --bucket media --read-write')
+    .action((name: string, opts: { accessKey?: string; secretKey?: string; bucket?: string; readOnly?: boolean; readWrite?: boolean; data: string }) => {
       const store = openKeyStore(opts.data);
       try {
-        const key = store.createKey({ name, accessKeyId: opts.accessKey, secretAccessKey: opts.secretKey });
+        const access = opts.readOnly ? 'read' : opts.readWrite ? 'readwrite' : 'all';
+        const scope: KeyScope | undefined = opts.bucket !== undefined || access !== 'all' ? { bucket: opts.bucket, access } : undefined;
+        const key = store.createKey({ name, accessKeyId: opts.accessKey, secretAccessKey: opts.secretKey, scope });
         console.log(`Access key: ${key.accessKeyId}`);
         console.log(`Secret key: ${key.secretAccessKey}`);
         console.log(`Owner id:   ${key.owner}`);
+        console.log(`Scope:      ${describeScope(key.scope)}`);
       } finally {
         store.close();
       }
@@ -33,8 +39,8 @@ export function keysCommand(): Command {
       const store = openKeyStore(opts.data);
       try {
         for (const key of store.listKeys()) {
-          if (opts.json) console.log(JSON.stringify({ name: key.displayName, accessKeyId: key.accessKeyId, owner: key.owner }));
-          else console.log(`${key.accessKeyId}  ${key.displayName}  ${key.owner}`);
+          if (opts.json) console.log(JSON.stringify({ name: key.displayName, accessKeyId: key.accessKeyId, owner: key.owner, scope: key.scope ?? { access: 'all' } }));
+          else console.log(`${key.accessKeyId}  ${key.displayName}  ${key.owner}  ${describeScope(key.scope)}`);
         }
       } finally {
         store.close();
@@ -54,4 +60,9 @@ export function keysCommand(): Command {
       }
     });
   return keys;
+}
+
+function describeScope(scope: KeyScope | undefined): string {
+  const access = scope?.access === 'read' ? 'read-only' : scope?.access === 'readwrite' ? 'read-write' : 'full access';
+  return scope?.bucket === undefined ? `${access}, any bucket it may use` : `${access}, bucket ${scope.bucket} only`;
 }

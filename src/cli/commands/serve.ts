@@ -20,6 +20,8 @@ export function serveCommand(): Command {
     .addOption(new Option('--region <region>', 'region reported to clients').env('OFFLOAD_REGION').default('us-east-1'))
     .addOption(new Option('--website-port <port>', 'also serve buckets as static websites on this port').env('OFFLOAD_WEBSITE_PORT'))
     .addOption(new Option('--website-domain <name>', 'base domain of website hosts (bucket.<name>); defaults to --domain').env('OFFLOAD_WEBSITE_DOMAIN'))
+    .addOption(new Option('--console-port <port>', 'port of the web console (default: --port + 1; 0 picks a free one)').env('OFFLOAD_CONSOLE_PORT'))
+    .addOption(new Option('--no-console', 'serve no web console (neither its port nor /_offload/console/)'))
     .addOption(new Option('--cache-rules <file>', 'JSON file of per-bucket cache rules applied at start-up (see docs/serving.md)').env('OFFLOAD_CACHE_RULES'))
     .addOption(new Option('--compress-on-the-fly', 'compress text objects without a stored .br/.gz variant on first request and keep the result').env('OFFLOAD_COMPRESS_ON_THE_FLY'))
     .addOption(new Option('--hot-cache <size>', 'memory for hot objects of up to 1 MiB, per server process (0 turns it off)').env('OFFLOAD_HOT_CACHE').default('64MiB'))
@@ -35,7 +37,7 @@ Examples:
   offload serve                          # http://127.0.0.1:9000, data in ./data
   offload serve --host 0.0.0.0 --port 9000 --data /srv/media --domain media.example.com
   OFFLOAD_ROOT_ACCESS_KEY=AK OFFLOAD_ROOT_SECRET_KEY=SK offload serve`)
-    .action(async (opts: { host: string; port: string; data: string; domain: string; region: string; websitePort?: string; websiteDomain?: string; workers: string; cacheRules?: string; compressOnTheFly?: boolean; hotCache: string; minFreeSpace?: string } & LimitFlags) => {
+    .action(async (opts: { host: string; port: string; data: string; domain: string; region: string; websitePort?: string; websiteDomain?: string; consolePort?: string; console: boolean; workers: string; cacheRules?: string; compressOnTheFly?: boolean; hotCache: string; minFreeSpace?: string } & LimitFlags) => {
       const { shutdownGraceMs, ...limits } = parseLimitFlags(opts);
       const serveOptions: ServeOptions = {
         ...limits,
@@ -46,6 +48,8 @@ Examples:
         region: opts.region,
         websitePort: opts.websitePort === undefined ? undefined : portNumber('--website-port', opts.websitePort),
         websiteDomain: opts.websiteDomain,
+        consolePort: opts.consolePort === undefined ? undefined : portNumber('--console-port', opts.consolePort),
+        noConsole: opts.console === false || process.env.OFFLOAD_CONSOLE === '0',
         cacheRulesFile: opts.cacheRules,
         compressOnTheFly: opts.compressOnTheFly === true,
         hotCacheBytes: parseSize(opts.hotCache),
@@ -73,6 +77,7 @@ Examples:
       }
       console.log(`Region: ${opts.region}  Data: ${resolve(opts.data)}  Workers: ${workers}`);
       if (running.websiteUrl) console.log(`offload website endpoint on ${running.websiteUrl} (hosts: bucket.${opts.websiteDomain ?? opts.domain})`);
+      if (running.consoleUrl) console.log(`offload console on ${running.consoleUrl} (sign in with an access key and its secret)`);
       console.log(`offload listening on ${running.url}`);
       const shutdown = (signal: string) => {
         console.log(`offload: ${signal}, finishing in-flight requests`);

@@ -2,11 +2,15 @@
  * Who may do what. Root keys may do anything; a bucket's owner may do anything to it;
  * everyone else gets what the ACL grants (canned ACLs expand to S3's documented grants).
  * A bucket policy's explicit Deny beats everything but the root keys; its Allow adds to the ACLs.
+ * A scoped key (storage/keys.ts KeyScope) is limited first: to its bucket, and to its access
+ * (read, readwrite); on its bucket the scope is also a grant, given by the root who made the key.
  */
 import { S3Error } from '../../errors/s3-error.js';
 import type { Principal } from '../../auth/types.js';
 import type { Acl, BucketInfo, Grant } from '../../storage/types.js';
 import type { Decision } from './bucket-policy.js';
+import type { KeyScope } from '../../storage/keys.js';
+import { scopeRefusal } from './key-scope.js';
 
 export const ALL_USERS = 'http://acs.amazonaws.com/groups/global/AllUsers';
 export const AUTHENTICATED_USERS = 'http://acs.amazonaws.com/groups/global/AuthenticatedUsers';
@@ -72,8 +76,15 @@ export function isOwnerOrRoot(principal: Principal, owner: string, rootOwner: st
 export function authorize(req: AccessRequest): void {
   // The root keys are the administrator's: no policy can lock them out of their own server.
   if (req.principal.kind === 'user' && req.principal.credential.owner === req.rootOwner) return;
+  const scope = req.principal.kind === 'user' ? req.principal.credential.scope : undefined;
+  if (scope) {
+    const refusal = scopeRefusal(scope, { bucket: req.bucket.name, permission: req.permission, ownerOnly: req.ownerOnly === true, onObject: req.object !== undefined || req.notByAcl !== undefined });
+    if (refusal) throw new S3Error('AccessDenied', refusal);
+  }
   if (req.policy === 'Deny') throw new S3Error('AccessDenied');
   if (isOwnerOrRoot(req.principal, req.bucket.owner, req.rootOwner)) return;
+  // Within its limits (checked above), a key scoped to this bucket may use it.
+  if (scope?.bucket === req.bucket.name) return;
   if (req.ownerOnly) throw new S3Error('AccessDenied');
   const controls = req.controls;
   if (req.notByAcl) {
@@ -96,6 +107,14 @@ export function authorize(req: AccessRequest): void {
   }
   if (grantsAllow(effective(bucketGrants(req.bucket)), req.principal, req.permission)) return;
   throw new S3Error('AccessDenied');
+}
+
+/** Whether ListBuckets shows this bucket to the caller: root sees all, a key its own buckets, a scoped key only its bucket. */
+export function listsBucket(principal: Principal, bucket: BucketInfo, rootOwner: string): boolean {
+  if (principal.kind !== 'user') return false;
+  const scope: KeyScope | undefined = principal.credential.scope;
+  if (scope?.bucket !== undefined) return bucket.name === scope.bucket;
+  return principal.credential.owner === rootOwner || principal.credential.owner === bucket.owner;
 }
 
 function bucketGrants(bucket: BucketInfo): Grant[] {

@@ -3,6 +3,7 @@ import { parseOwnership } from './bucket-controls.js';
 import { header } from '../headers.js';
 import { S3Error } from '../../errors/s3-error.js';
 import { aclFromHeaders } from '../access/acl-grants.js';
+import { listsBucket } from '../access/authorize.js';
 import { emptyReply, xmlReply, type Handler } from '../context.js';
 import { child, childText, doc, el, escapeXml, isoDate, parseXml, text } from '../xml.js';
 import { bucketFor, callerId, ownerXml, storeCall } from './_common.js';
@@ -22,14 +23,13 @@ export function validateBucketName(name: string): void {
 
 export const listBuckets: Handler<'ListBuckets'> = async (ctx) => {
   const owner = callerId(ctx);
-  const isRoot = owner === ctx.config.rootOwner.id;
   const prefix = ctx.query.get('prefix') ?? '';
   const token = ctx.query.get('continuation-token') || undefined;
   const maxParam = ctx.query.get('max-buckets');
   if (maxParam !== null && !/^\d+$/.test(maxParam)) throw new S3Error('InvalidArgument', 'max-buckets must be a number', { ArgumentName: 'max-buckets', ArgumentValue: maxParam });
   const max = maxParam === null ? Infinity : Math.min(Math.max(Number(maxParam), 1), 10_000);
   // The continuation token is the last bucket name of the previous page (names are not secret here).
-  const all = ctx.store.listBuckets().filter((b) => (isRoot || b.owner === owner) && b.name.startsWith(prefix) && (token === undefined || b.name > token));
+  const all = ctx.store.listBuckets().filter((b) => listsBucket(ctx.principal, b, ctx.config.rootOwner.id) && b.name.startsWith(prefix) && (token === undefined || b.name > token));
   const buckets = all.slice(0, max);
   const truncated = all.length > buckets.length;
   const body = doc(
