@@ -68,7 +68,7 @@ function App() {
           {session.isRoot ? <a href={href(['keys'])} aria-current={route.path[0] === 'keys' ? 'page' : undefined}>Keys</a> : null}
         </nav>
         <div class="who">
-          <span class="muted small" title="Signed in as">{session.displayName || session.accessKeyId}</span>
+          <span class="muted small" title="Signed in as">{session.displayName || session.accessKeyId}{scopeWords(session)}</span>
           <button type="button" class="btn-small" onClick={signOut}>Sign out</button>
         </div>
       </header>
@@ -98,6 +98,13 @@ class PageGuard extends Component<{ children: ComponentChildren; path: string },
       </div>
     );
   }
+}
+
+/** What a non-root key may do, in a few words beside its name. */
+function scopeWords(session: Session): string {
+  if (session.isRoot || !session.scope) return '';
+  const access = session.scope.access === 'read' ? 'read only' : session.scope.access === 'readwrite' ? 'read and write' : '';
+  return [access, session.scope.bucket].filter(Boolean).map((w) => ` · ${w}`).join('');
 }
 
 function Page({ session }: { session: Session }) {

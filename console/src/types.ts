@@ -3,6 +3,7 @@ export interface Session {
   accessKeyId: string;
   displayName?: string;
   isRoot: boolean;
+  scope?: { bucket?: string; access: KeyAccess };
   csrfToken: string;
   expiresAt?: string;
 }
@@ -32,6 +33,8 @@ export interface Listing {
 
 export interface ObjectDetails extends ObjectSummary {
   cacheControl?: string;
+  /** Where the shown Cache-Control comes from. */
+  cacheControlFrom?: 'object' | 'rule' | 'default';
   headers: Record<string, string>;
   metadata: Record<string, string>;
   public: boolean;
@@ -48,7 +51,8 @@ export interface BucketSettings {
   website: { enabled: boolean; indexDocument: string; errorDocument: string };
   cacheRules: CacheRule[];
   cors: { origins: string[]; methods: string[] };
-  domain: { cname: string; record: string };
+  /** cname only for bucket names with a dot (a bucket named like the domain answers for it). */
+  domain: { cname?: string; record: string; note?: string };
 }
 
 export type KeyAccess = 'read' | 'readwrite' | 'all';
@@ -84,6 +88,7 @@ export interface Prices {
   egressPerGb: number;
   requestsPer1000Get: number;
   requestsPer1000Put: number;
+  currency?: string;
 }
 
 export interface Stats {

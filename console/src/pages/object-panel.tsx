@@ -7,6 +7,7 @@ import { formatBytes, formatDate } from '../format';
 import type { ObjectDetails } from '../types';
 
 const TEXT_PREVIEW_LIMIT = 200 * 1024;
+const CACHE_FROM = { object: 'stored on the file', rule: "from the bucket's cache rules", default: "the server's default" } as const;
 
 interface Props {
   bucket: string;
@@ -50,7 +51,7 @@ export function ObjectPanel({ bucket, objectKey, onClose, onChanged }: Props) {
             <dt>Type</dt><dd>{data.contentType || '-'}</dd>
             <dt>ETag</dt><dd class="break mono">{data.etag}</dd>
             <dt>Modified</dt><dd>{formatDate(data.lastModified)}</dd>
-            <dt>Cache-Control</dt><dd>{data.cacheControl || '(bucket rules / server default)'}</dd>
+            <dt>Cache-Control</dt><dd>{data.cacheControl || '-'}{data.cacheControlFrom ? <span class="small muted"> ({CACHE_FROM[data.cacheControlFrom]})</span> : null}</dd>
             <dt>Access</dt><dd><span class={`badge ${data.public ? 'badge-public' : 'badge-private'}`}>{data.public ? 'Public' : 'Private'}</span></dd>
             {Object.entries(data.headers ?? {}).map(([k, v]) => (
               <Fragment key={`h-${k}`}><dt class="mono">{k}</dt><dd class="break">{v}</dd></Fragment>

@@ -4,7 +4,7 @@ import { api } from '../api';
 import { ErrorNote, Note } from '../components';
 import type { Prices } from '../types';
 
-const FIELDS: { key: keyof Prices; label: string }[] = [
+const FIELDS: { key: Exclude<keyof Prices, 'currency'>; label: string }[] = [
   { key: 'storagePerGbMonth', label: 'Storage, per GB per month' },
   { key: 'egressPerGb', label: 'Downloads, per GB' },
   { key: 'requestsPer1000Get', label: 'Reads, per 1,000 requests' },
@@ -12,15 +12,16 @@ const FIELDS: { key: keyof Prices; label: string }[] = [
 ];
 
 export function PricesForm({ initial, onSaved }: { initial: Prices; onSaved: () => void }) {
-  const [prices, setPrices] = useState<Record<keyof Prices, string>>(() => Object.fromEntries(FIELDS.map((f) => [f.key, String(initial[f.key])])) as Record<keyof Prices, string>);
+  const [prices, setPrices] = useState<Record<string, string>>(() => Object.fromEntries(FIELDS.map((f) => [f.key, String(initial[f.key])])));
   const [error, setError] = useState<unknown>(null);
   const [saved, setSaved] = useState(false);
   const submit = async (e: Event) => {
     e.preventDefault();
     setError(null);
     setSaved(false);
-    const body = Object.fromEntries(FIELDS.map((f) => [f.key, Number(prices[f.key])]));
-    if (Object.values(body).some((v) => !Number.isFinite(v) || v < 0)) {
+    const numbers = Object.fromEntries(FIELDS.map((f) => [f.key, Number(prices[f.key])]));
+    const body = { ...numbers, currency: initial.currency };
+    if (Object.values(numbers).some((v) => !Number.isFinite(v) || v < 0)) {
       setError(new Error('Prices must be numbers, zero or more.'));
       return;
     }
@@ -34,7 +35,7 @@ export function PricesForm({ initial, onSaved }: { initial: Prices; onSaved: () 
   };
   return (
     <form class="card stack" onSubmit={submit} aria-labelledby="prices-title">
-      <h2 id="prices-title">Prices</h2>
+      <h2 id="prices-title">Prices{initial.currency ? ` (${initial.currency})` : ''}</h2>
       {FIELDS.map((f) => (
         <label key={f.key}>
           {f.label}

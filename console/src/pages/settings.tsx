@@ -75,7 +75,7 @@ function CacheRules({ bucket, initial }: { bucket: string; initial: CacheRule[] 
   return (
     <form class="card stack" aria-labelledby="cache-title" onSubmit={(e) => { e.preventDefault(); void save({ cacheRules: rules.filter((r) => r.match.trim()) }); }}>
       <h2 id="cache-title">Cache rules</h2>
-      <p class="small muted">How long browsers and CDNs keep files, by type (<code>image/*</code>) or name pattern (<code>*.css</code>). First match wins; a Cache-Control stored on a file comes first.</p>
+      <p class="small muted">How long browsers and CDNs keep files, by type (<code>image/*</code>, or several: <code>image/*, video/*</code>) or by name with <code>key:</code> (<code>key:*.css</code>). First match wins; a Cache-Control stored on a file comes first.</p>
       {rules.length === 0 ? <p class="small muted">No rules: the server's defaults apply.</p> : null}
       {rules.map((r, i) => (
         <div class="rule" key={i}>
@@ -141,9 +141,12 @@ function Domain({ domain }: { domain: BucketSettings['domain'] }) {
   return (
     <div class="card stack" aria-labelledby="domain-title">
       <h2 id="domain-title">Custom domain</h2>
-      <p class="small muted">To serve these files as <strong>{shown.cname}</strong>, create this DNS record at your domain's DNS provider. A bucket named like the domain answers requests for it.</p>
+      {shown.cname ? (
+        <p class="small muted">To serve these files as <strong>{shown.cname}</strong>, create this DNS record at your domain's DNS provider.</p>
+      ) : null}
       <div class="row"><code class="record break">{shown.record}</code><CopyButton text={shown.record} label="Copy DNS record" /></div>
-      <p class="small muted">Type: CNAME · Name: {shown.cname} · Target: {shown.record.split(/\s+/).pop()}</p>
+      {shown.cname ? <p class="small muted">Type: CNAME · Name: {shown.cname} · Target: {shown.record.trim().split(/\s+/).pop()}</p> : null}
+      {shown.note ? <p class="small muted">{shown.note}</p> : null}
     </div>
   );
 }
