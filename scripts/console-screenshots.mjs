@@ -119,10 +119,10 @@ async function main() {
     const problems = [];
     page.on('pageerror', (e) => problems.push(e.message));
     const base = `${endpoint}/_offload/console/`;
-    const shot = async (name) => {
+    const shot = async (name, fullPage = false) => {
       await page.waitForLoadState('networkidle');
       await page.waitForTimeout(300);
-      await page.screenshot({ path: join(out, `console-${name}.png`) });
+      await page.screenshot({ path: join(out, `console-${name}.png`), fullPage });
       console.log(`docs/img/console-${name}.png`);
     };
 
@@ -158,7 +158,7 @@ async function main() {
 
     await page.goto(`${base}#/b/media?prefix=img%2F&key=img%2Fhero.png`);
     await page.getByRole('complementary').getByText('image/png').first().waitFor();
-    await shot('browse');
+    await shot('browse', true);
 
     await page.goto(`${base}#/b/media/upload?prefix=uploads%2F`);
     await page.getByTestId('file-input').setInputFiles([
@@ -182,7 +182,7 @@ async function main() {
     await page.waitForTimeout(3000);
     await page.goto(`${base}#/usage?bucket=media`);
     await page.locator('.chart-box canvas').first().waitFor();
-    await shot('usage');
+    await shot('usage', true);
 
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${base}#/b/media?prefix=img%2F`);

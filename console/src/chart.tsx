@@ -19,7 +19,7 @@ export function TimeChart({ title, times, series, height = 220 }: { title: strin
       {
         width: Math.max(200, el.clientWidth),
         height,
-        series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.color, fill: `${s.color}22`, width: 2, points: { show: times.length < 60 }, value: (_u: uPlot, v: number | null) => (v == null ? '-' : (s.format ?? fmt)(v)) }))],
+        series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.color, fill: `${s.color}22`, width: 2, points: { show: times.length <= 24 }, value: (_u: uPlot, v: number | null) => (v == null ? '-' : (s.format ?? fmt)(v)) }))],
         axes: [{}, { values: (_u: uPlot, ticks: number[]) => ticks.map(fmt), size: 70 }],
         scales: { x: { time: true } },
         legend: { live: true },

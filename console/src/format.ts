@@ -24,7 +24,9 @@ export function formatCount(n: number): string {
 
 export function formatMoney(n: number, currency = 'USD'): string {
   try {
-    return n.toLocaleString(undefined, { style: 'currency', currency, maximumFractionDigits: 2 });
+    // Small sums keep two significant digits, so a cent's fraction does not show as 0.00.
+    const digits = n > 0 && n < 1 ? { maximumSignificantDigits: 2 } : { maximumFractionDigits: 2 };
+    return n.toLocaleString(undefined, { style: 'currency', currency, ...digits });
   } catch {
     return `${n.toFixed(2)} ${currency}`;
   }

@@ -7,6 +7,8 @@ import { formatBytes, formatDate } from '../format';
 import type { ObjectDetails } from '../types';
 
 const TEXT_PREVIEW_LIMIT = 200 * 1024;
+/** Headers the facts above already show. */
+const SHOWN = new Set(['content-type', 'etag', 'last-modified', 'content-length', 'cache-control']);
 const CACHE_FROM = { object: 'stored on the file', rule: "from the bucket's cache rules", default: "the server's default" } as const;
 
 interface Props {
@@ -53,7 +55,7 @@ export function ObjectPanel({ bucket, objectKey, onClose, onChanged }: Props) {
             <dt>Modified</dt><dd>{formatDate(data.lastModified)}</dd>
             <dt>Cache-Control</dt><dd>{data.cacheControl || '-'}{data.cacheControlFrom ? <span class="small muted"> ({CACHE_FROM[data.cacheControlFrom]})</span> : null}</dd>
             <dt>Access</dt><dd><span class={`badge ${data.public ? 'badge-public' : 'badge-private'}`}>{data.public ? 'Public' : 'Private'}</span></dd>
-            {Object.entries(data.headers ?? {}).map(([k, v]) => (
+            {Object.entries(data.headers ?? {}).filter(([k]) => !SHOWN.has(k.toLowerCase())).map(([k, v]) => (
               <Fragment key={`h-${k}`}><dt class="mono">{k}</dt><dd class="break">{v}</dd></Fragment>
             ))}
             {Object.entries(data.metadata ?? {}).map(([k, v]) => (
@@ -108,14 +110,17 @@ function Preview({ url, type, size }: { url: string; type: string; size: number 
 }
 
 function EditHeaders({ details, onSave }: { details: ObjectDetails; onSave: (b: { contentType: string; cacheControl: string }) => void }) {
+  // Only a Cache-Control stored on the file is its own to edit; one from a rule or the default is not
+  // copied into the field, or saving the type would pin the rule's value onto the file.
+  const stored = (d: ObjectDetails) => (d.cacheControlFrom && d.cacheControlFrom !== 'object' ? '' : d.cacheControl ?? '');
   const [contentType, setType] = useState(details.contentType ?? '');
-  const [cacheControl, setCache] = useState(details.cacheControl ?? '');
-  useEffect(() => { setType(details.contentType ?? ''); setCache(details.cacheControl ?? ''); }, [details]);
+  const [cacheControl, setCache] = useState(stored(details));
+  useEffect(() => { setType(details.contentType ?? ''); setCache(stored(details)); }, [details]);
   return (
     <form class="stack" onSubmit={(e) => { e.preventDefault(); onSave({ contentType: contentType.trim(), cacheControl: cacheControl.trim() }); }} aria-label="Edit headers">
       <h3>Headers</h3>
       <label>Content-Type<input value={contentType} onInput={(e) => setType(e.currentTarget.value)} spellcheck={false} /></label>
-      <label>Cache-Control<input value={cacheControl} onInput={(e) => setCache(e.currentTarget.value)} placeholder="public, max-age=31536000, immutable" spellcheck={false} /></label>
+      <label>Cache-Control<input value={cacheControl} onInput={(e) => setCache(e.currentTarget.value)} placeholder={details.cacheControlFrom && details.cacheControlFrom !== 'object' ? `(none stored: ${details.cacheControl ?? 'default'} applies)` : 'public, max-age=31536000, immutable'} spellcheck={false} /></label>
       <button type="submit">Save headers</button>
     </form>
   );

@@ -144,7 +144,7 @@ function Domain({ domain }: { domain: BucketSettings['domain'] }) {
       {shown.cname ? (
         <p class="small muted">To serve these files as <strong>{shown.cname}</strong>, create this DNS record at your domain's DNS provider.</p>
       ) : null}
-      <div class="row"><code class="record break">{shown.record}</code><CopyButton text={shown.record} label="Copy DNS record" /></div>
+      {shown.cname ? <div class="row"><code class="record break">{shown.record}</code><CopyButton text={shown.record} label="Copy DNS record" /></div> : null}
       {shown.cname ? <p class="small muted">Type: CNAME · Name: {shown.cname} · Target: {shown.record.trim().split(/\s+/).pop()}</p> : null}
       {shown.note ? <p class="small muted">{shown.note}</p> : null}
     </div>
