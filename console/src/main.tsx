@@ -116,7 +116,7 @@ function Page({ session }: { session: Session }) {
     return <BrowsePage bucket={bucket} query={route.query} />;
   }
   if (top === 'keys') return <KeysPage session={session} />;
-  if (top === 'usage') return <Suspense fallback={<Loading what="Loading usage" />}><UsagePage bucket={route.query.get('bucket') ?? ''} /></Suspense>;
+  if (top === 'usage') return <Suspense fallback={<Loading what="Loading usage" />}><UsagePage bucket={route.query.get('bucket') ?? ''} isRoot={session.isRoot} /></Suspense>;
   return <BucketsPage />;
 }
 

@@ -87,6 +87,13 @@ describe.skipIf(!canRunBrowser)('web console: access rules and safety in a brows
     expect(res.status).toBe(403); // still there, still private (checked with the root key below)
   });
 
+  it('its usage page opens on its own bucket (all buckets together is root\'s view)', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Usage' }).click();
+    await page.getByLabel('Bucket').locator('option:checked').filter({ hasText: PHOTOS }).waitFor({ state: 'attached' });
+    await page.getByText('Top files by requests').waitFor();
+    await expect(page.getByRole('alert').count()).resolves.toBe(0);
+  });
+
   it('a page the key may not open says "not allowed" instead of going blank', async () => {
     await page.goto(consoleUrl(server, `b/${OTHER}`));
     const alert = page.getByRole('alert').filter({ hasText: 'Not allowed' });

@@ -2,7 +2,7 @@
  * Usage from the server's stats: requests and bytes over time (uPlot), status classes, top files,
  * top referrers, and the monthly cost estimate at prices the person can edit.
  */
-import { useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api } from '../api';
 import { type ChartSeries, TimeChart } from '../chart';
 import { ErrorNote, Loading, Note, useLoad } from '../components';
@@ -13,15 +13,21 @@ import { PricesForm } from './prices';
 
 const RANGE_MS = { hour: 48 * 3600_000, day: 30 * 86400_000 } as const;
 
-export function UsagePage({ bucket }: { bucket: string }) {
+export function UsagePage({ bucket, isRoot }: { bucket: string; isRoot: boolean }) {
   const [period, setPeriod] = useState<'hour' | 'day'>('hour');
   const buckets = useLoad(() => api<{ buckets: Bucket[] }>('GET', 'buckets'), []);
   const [tick, setTick] = useState(0);
+  // All buckets together is root's view; another key starts on its first bucket.
+  const first = buckets.data?.buckets[0]?.name;
+  useEffect(() => {
+    if (!isRoot && !bucket && first) navigate(['usage'], { bucket: first });
+  }, [isRoot, bucket, first]);
   const stats = useLoad(() => {
+    if (!isRoot && !bucket) return new Promise<Stats>(() => {}); // waits for the redirect above
     const to = new Date();
     const from = new Date(to.getTime() - RANGE_MS[period]);
     return api<Stats>('GET', 'stats', { query: { bucket, period, from: from.toISOString(), to: to.toISOString() } });
-  }, [bucket, period, tick]);
+  }, [bucket, period, tick, isRoot]);
   const prices = useLoad(() => api<Prices>('GET', 'prices'), []);
 
   return (
@@ -32,7 +38,7 @@ export function UsagePage({ bucket }: { bucket: string }) {
           <label>
             Bucket
             <select value={bucket} onChange={(e) => navigate(['usage'], { bucket: e.currentTarget.value || undefined })}>
-              <option value="">All buckets</option>
+              {isRoot ? <option value="">All buckets</option> : null}
               {(buckets.data?.buckets ?? []).map((b) => <option key={b.name} value={b.name}>{b.name}</option>)}
             </select>
           </label>
