@@ -4,7 +4,7 @@
  * visible "not allowed"; the key `<img src=x onerror=alert(1)>.png` renders as text (no alert, no
  * img element from it); every page fits a 390px-wide phone screen; no page or console errors.
  */
-import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sdkClient } from '../helpers/clients.js';
@@ -50,6 +50,28 @@ describe.skipIf(!canRunBrowser)('web console: access rules and safety in a brows
     await page.waitForTimeout(300); // time for an injected onerror to fire, if there were one
     await expect(page.evaluate<number>('document.querySelectorAll(\'img[src="x"], img[onerror]\').length')).resolves.toBe(0);
     expect(browser.problems.filter((p) => p.startsWith('dialog'))).toEqual([]);
+  });
+
+  it('takes files dropped on the drop zone and uploads them', async () => {
+    await page.goto(consoleUrl(server, `b/${PHOTOS}/upload`));
+    await page.locator('.dropzone').waitFor();
+    // A drop as the browser delivers it: a DataTransfer holding files, dispatched on the zone.
+    await page.evaluate(`(() => {
+      const data = new DataTransfer();
+      data.items.add(new File(['dropped one'], 'dropped-1.txt', { type: 'text/plain' }));
+      data.items.add(new File(['dropped two'], 'dropped-2.txt', { type: 'text/plain' }));
+      const zone = document.querySelector('.dropzone');
+      zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: data, bubbles: true, cancelable: true }));
+      zone.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+    })()`);
+    await page.getByText('dropped-2.txt').waitFor();
+    await page.getByRole('button', { name: 'Upload 2 files' }).click();
+    await page.getByText('All 2 files uploaded.').waitFor();
+    const res = await fetch(`${server.endpoint}/${PHOTOS}/dropped-1.txt`, { headers: { authorization: '' } });
+    expect(res.status).toBe(403); // private by default
+    const head = await sdkClient(server).send(new HeadObjectCommand({ Bucket: PHOTOS, Key: 'dropped-2.txt' }));
+    expect(head.ContentLength).toBe('dropped two'.length);
+    expect(head.ContentType).toMatch(/^text\/plain/);
   });
 
   it('creates a read-only key scoped to one bucket; its secret is shown once', async () => {
