@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sdkClient } from '../helpers/clients.js';
@@ -172,6 +172,22 @@ describe.skipIf(!canRunBrowser)('web console: the main flow in a browser', () =>
     await page.getByText('Top files by requests').waitFor();
     await expect(page.getByRole('cell', { name: 'site/index.html' }).first().isVisible()).resolves.toBe(true);
   }, 60_000);
+
+  it('deletes a bucket that is not empty only after its name is typed', async () => {
+    const s3 = sdkClient(server);
+    await s3.send(new CreateBucketCommand({ Bucket: 'scratch' }));
+    await s3.send(new PutObjectCommand({ Bucket: 'scratch', Key: 'a.txt', Body: 'a' }));
+    await page.goto(consoleUrl(server, 'buckets'));
+    await page.getByRole('button', { name: 'Delete bucket scratch' }).click();
+    const dialog = page.getByRole('alertdialog');
+    const confirm = dialog.getByRole('button', { name: /^Delete scratch/ });
+    await expect(confirm.isDisabled()).resolves.toBe(true);
+    await dialog.getByLabel(/to confirm/).fill('scratch');
+    await confirm.click();
+    await page.getByText('Deleted scratch and everything in it.').waitFor();
+    await expect(page.getByRole('link', { name: 'scratch', exact: true }).count()).resolves.toBe(0);
+    await expect(s3.send(new HeadBucketCommand({ Bucket: 'scratch' }))).rejects.toThrow();
+  });
 
   it('signs out, and the old session is refused by the API', async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
