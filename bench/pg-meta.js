@@ -97,20 +97,20 @@ async function main() {
   /** @type {Record<string, Record<string, number[]>>} */
   const lat = {};
   for (const [name, client] of /** @type {const} */ ([['SQLite', sqlite], ['PostgreSQL', postgres]])) {
-    await client.send(new CreateBucketCommand({ Bucket: 'b' }));
-    await client.send(new PutObjectCommand({ Bucket: 'b', Key: 'small', Body: BODY }));
-    const get = () => client.send(new GetObjectCommand({ Bucket: 'b', Key: 'small' })).then((r) => r.Body?.transformToByteArray());
-    const put = (/** @type {number} */ i) => client.send(new PutObjectCommand({ Bucket: 'b', Key: `put/${i % 100}`, Body: BODY }));
+    await client.send(new CreateBucketCommand({ Bucket: 'bench' }));
+    await client.send(new PutObjectCommand({ Bucket: 'bench', Key: 'small', Body: BODY }));
+    const get = () => client.send(new GetObjectCommand({ Bucket: 'bench', Key: 'small' })).then((r) => r.Body?.transformToByteArray());
+    const put = (/** @type {number} */ i) => client.send(new PutObjectCommand({ Bucket: 'bench', Key: `put/${i % 100}`, Body: BODY }));
     lat[name] = { get: await time(get), put: await time(put) };
   }
-  const perGet = (await statementsDuring(stats, async () => { for (let i = 0; i < 100; i++) await postgres.send(new GetObjectCommand({ Bucket: 'b', Key: 'small' })).then((r) => r.Body?.transformToByteArray()); })) / 100;
-  const perPut = (await statementsDuring(stats, async () => { for (let i = 0; i < 100; i++) await postgres.send(new PutObjectCommand({ Bucket: 'b', Key: `rt/${i}`, Body: BODY })); })) / 100;
-  const perBigPut = (await statementsDuring(stats, async () => { for (let i = 0; i < 20; i++) await postgres.send(new PutObjectCommand({ Bucket: 'b', Key: `big/${i}`, Body: Buffer.alloc(1 << 20) })); })) / 20;
+  const perGet = (await statementsDuring(stats, async () => { for (let i = 0; i < 100; i++) await postgres.send(new GetObjectCommand({ Bucket: 'bench', Key: 'small' })).then((r) => r.Body?.transformToByteArray()); })) / 100;
+  const perPut = (await statementsDuring(stats, async () => { for (let i = 0; i < 100; i++) await postgres.send(new PutObjectCommand({ Bucket: 'bench', Key: `rt/${i}`, Body: BODY })); })) / 100;
+  const perBigPut = (await statementsDuring(stats, async () => { for (let i = 0; i < 20; i++) await postgres.send(new PutObjectCommand({ Bucket: 'bench', Key: `big/${i}`, Body: Buffer.alloc(1 << 20) })); })) / 20;
   const perGetAfterWrite = (await statementsDuring(stats, async () => {
     for (let i = 0; i < 50; i++) {
-      await sqlite.send(new GetObjectCommand({ Bucket: 'b', Key: 'small' })); // nothing: keeps the loop's shape
+      await sqlite.send(new GetObjectCommand({ Bucket: 'bench', Key: 'small' })); // nothing: keeps the loop's shape
       await stats.query("SELECT offload_changed('objects')"); // another node's write
-      await postgres.send(new GetObjectCommand({ Bucket: 'b', Key: 'small' })).then((r) => r.Body?.transformToByteArray());
+      await postgres.send(new GetObjectCommand({ Bucket: 'bench', Key: 'small' })).then((r) => r.Body?.transformToByteArray());
     }
   })) / 50 - 1;
   await stats.end();

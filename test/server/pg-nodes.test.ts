@@ -71,6 +71,24 @@ describe.skipIf(missingPeer('postgresql (Debian package)', findPostgresBin()))('
     }
   });
 
+  it('a public object answered (and kept) by B is answered anew once A overwrites or deletes it', async () => {
+    const get = () => fetch(`${nodes[1]!.endpoint}/media/public.txt`);
+    for (const body of ['first version', 'second version']) {
+      await a.send(new PutObjectCommand({ Bucket: 'media', Key: 'public.txt', Body: body, ACL: 'public-read' }));
+      // Twice: the second may come from B's kept answer for repeated anonymous GETs.
+      for (let i = 0; i < 2; i++) {
+        const res = await get();
+        expect(res.status).toBe(200);
+        expect(await res.text()).toBe(body);
+      }
+    }
+    await a.send(new DeleteObjectCommand({ Bucket: 'media', Key: 'public.txt' }));
+    // Gone: an anonymous reader of a private bucket gets AccessDenied for a missing key, as on S3.
+    const gone = await get();
+    expect(gone.status).toBe(403);
+    expect(await gone.text()).toContain('<Code>AccessDenied</Code>');
+  });
+
   it('of If-None-Match: * PUTs racing through both nodes, exactly one succeeds, the rest get 412', async () => {
     const puts = Array.from({ length: 8 }, (_, i) => (i % 2 ? a : b).send(new PutObjectCommand({ Bucket: 'media', Key: 'once.txt', Body: `writer ${i}`, IfNoneMatch: '*' })));
     const outcomes = await Promise.all(puts.map((p) => failure(p)));
