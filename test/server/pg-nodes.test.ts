@@ -107,6 +107,24 @@ describe.skipIf(missingPeer('postgresql (Debian package)', findPostgresBin()))('
     for (const node of nodes) expect(await failure(sdkClient(node, { credentials }).send(new ListObjectsV2Command({ Bucket: `deployer-${node.port}` })))).toEqual({ status: 403, code: 'InvalidAccessKeyId' });
   });
 
+  it('nodes of several worker processes each (--workers 2) share the database the same way', async () => {
+    const url = await pg.createDatabase('workers');
+    const folder = mkdtempSync(join(tmpdir(), 'offload-pg-workers-'));
+    const pair = await Promise.all([0, 1].map(() => startServer({ dataDir: folder, args: ['--meta', url, '--workers', '2'] })));
+    try {
+      const [x, y] = pair.map((n) => sdkClient(n)) as [S3Client, S3Client];
+      await x.send(new CreateBucketCommand({ Bucket: 'media' }));
+      for (let i = 0; i < 10; i++) {
+        const body = randomBytes(100 + i);
+        await x.send(new PutObjectCommand({ Bucket: 'media', Key: `w${i}`, Body: body }));
+        expect((await getBytes(y, `w${i}`)).equals(body)).toBe(true);
+      }
+    } finally {
+      await Promise.all(pair.map((n) => n.stop()));
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
   it('while PostgreSQL restarts requests get 503 ServiceUnavailable; then both nodes recover with nothing lost', async () => {
     const kept = randomBytes(50 * 1024);
     await a.send(new PutObjectCommand({ Bucket: 'media', Key: 'kept.bin', Body: kept }));
