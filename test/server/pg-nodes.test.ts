@@ -107,6 +107,35 @@ describe.skipIf(missingPeer('postgresql (Debian package)', findPostgresBin()))('
     for (const node of nodes) expect(await failure(sdkClient(node, { credentials }).send(new ListObjectsV2Command({ Bucket: `deployer-${node.port}` })))).toEqual({ status: 403, code: 'InvalidAccessKeyId' });
   });
 
+  it('a PostgreSQL restart under load: every answer is a success or a 503, and every acknowledged PUT reads back whole', async () => {
+    const acknowledged = new Map<string, Buffer>();
+    const statuses = new Map<string, number>();
+    let stop = false;
+    const writer = async (client: S3Client, name: string) => {
+      for (let i = 0; !stop && i < 400; i++) {
+        const key = `load/${name}/${i}`;
+        const body = randomBytes(i % 3 === 0 ? 100 * 1024 : 500);
+        const put = await failure(client.send(new PutObjectCommand({ Bucket: 'media', Key: key, Body: body })));
+        const get = put ? undefined : await failure(getBytes(client === a ? b : a, key));
+        for (const outcome of [put, get]) {
+          const label = outcome ? `${outcome.status} ${outcome.code}` : 'ok';
+          statuses.set(label, (statuses.get(label) ?? 0) + 1);
+        }
+        if (!put) acknowledged.set(key, body);
+      }
+    };
+    const load = Promise.all([writer(a, 'a1'), writer(a, 'a2'), writer(b, 'b1'), writer(b, 'b2')]);
+    await new Promise((r) => setTimeout(r, 500));
+    await pg.restart(1000);
+    await new Promise((r) => setTimeout(r, 1500));
+    stop = true;
+    await load;
+    for (const label of statuses.keys()) expect(['ok', '503 ServiceUnavailable']).toContain(label);
+    expect(statuses.get('ok')).toBeGreaterThan(0);
+    for (const [key, body] of acknowledged) expect((await getBytes(b, key)).equals(body), key).toBe(true);
+    for (const node of nodes) expect(node.process.exitCode).toBeNull();
+  });
+
   it('nodes of several worker processes each (--workers 2) share the database the same way', async () => {
     const url = await pg.createDatabase('workers');
     const folder = mkdtempSync(join(tmpdir(), 'offload-pg-workers-'));
