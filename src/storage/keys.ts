@@ -34,19 +34,31 @@ export interface Credential {
   createdAt?: number;
 }
 
+/**
+ * Where access keys live. Lookups are synchronous (every request's signature check); changes may
+ * be asynchronous (a shared metadata database, storage/postgres/keys.ts).
+ */
 export interface KeyStore {
-  createKey(input: { name: string; accessKeyId?: string; secretAccessKey?: string; scope?: KeyScope }): Credential;
-  listKeys(): Credential[];
-  deleteKey(accessKeyId: string): boolean;
+  createKey(input: { name: string; accessKeyId?: string; secretAccessKey?: string; scope?: KeyScope }): Credential | Promise<Credential>;
+  listKeys(): Credential[] | Promise<Credential[]>;
+  deleteKey(accessKeyId: string): boolean | Promise<boolean>;
   lookupKey(accessKeyId: string): Credential | undefined;
   /** The name of the key that owns this canonical id, if any. */
   nameOfOwner(owner: string): string | undefined;
+  close(): void | Promise<void>;
+}
+
+/** The data folder's keys (SQLite): every call is synchronous. */
+export interface LocalKeyStore extends KeyStore {
+  createKey(input: { name: string; accessKeyId?: string; secretAccessKey?: string; scope?: KeyScope }): Credential;
+  listKeys(): Credential[];
+  deleteKey(accessKeyId: string): boolean;
   close(): void;
 }
 
 type Row = { access_key_id: string; secret: string; name: string; owner: string; created_at: number; scope_bucket: string | null; scope_access: string | null };
 
-export function openKeyStore(dataDir: string): KeyStore {
+export function openKeyStore(dataDir: string): LocalKeyStore {
   mkdirSync(dataDir, { recursive: true, mode: PRIVATE_DIR_MODE });
   const db = openDatabase(dataDir);
   addScopeColumns(db);
@@ -70,10 +82,9 @@ export function openKeyStore(dataDir: string): KeyStore {
       if (!/^[A-Za-z0-9._-]{3,128}$/.test(id)) throw new Error('an access key id is 3 to 128 letters, digits, dots, dashes or underscores');
       if (secret.length < 8 || /\s/.test(secret)) throw new Error('a secret key is at least 8 characters without spaces');
       if (one.get(id)) throw new Error(`access key ${id} already exists`);
-      if (scope !== undefined) validateScope(scope);
+      const limited = limitedScope(scope);
       const owner = randomBytes(32).toString('hex');
       const createdAt = Date.now();
-      const limited = scope !== undefined && (scope.bucket !== undefined || scope.access !== 'all') ? scope : undefined;
       insert.run(id, secret, name, owner, createdAt, limited?.bucket ?? null, limited ? limited.access : null);
       return { accessKeyId: id, secretAccessKey: secret, owner, displayName: name, createdAt, scope: limited };
     },
@@ -95,13 +106,21 @@ function addScopeColumns(db: Db): void {
   if (!columns.has('scope_access')) db.exec('ALTER TABLE access_keys ADD COLUMN scope_access TEXT');
 }
 
-function scopeOf(row: Row): KeyScope | undefined {
+/** The scope to store: validated, and undefined when it limits nothing. */
+export function limitedScope(scope: KeyScope | undefined): KeyScope | undefined {
+  if (scope === undefined) return undefined;
+  validateScope(scope);
+  return scope.bucket !== undefined || scope.access !== 'all' ? scope : undefined;
+}
+
+/** A stored scope (NULL columns: no limit); shared with the PostgreSQL key store. */
+export function scopeOf(row: { scope_bucket: string | null; scope_access: string | null }): KeyScope | undefined {
   if (row.scope_bucket === null && row.scope_access === null) return undefined;
   const access = KEY_ACCESS.includes(row.scope_access as KeyAccess) ? (row.scope_access as KeyAccess) : 'read';
   return row.scope_bucket === null ? { access } : { bucket: row.scope_bucket, access };
 }
 
-function validateScope(scope: KeyScope): void {
+export function validateScope(scope: KeyScope): void {
   if (!KEY_ACCESS.includes(scope.access)) throw new Error(`a key's access is one of ${KEY_ACCESS.join(', ')}, got "${String(scope.access)}"`);
   if (scope.bucket !== undefined && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(scope.bucket)) throw new Error(`"${scope.bucket}" is not a bucket name`);
 }

@@ -19,6 +19,7 @@ export function serveCommand(): Command {
     .addOption(new Option('--host <host>', 'address to listen on').env('OFFLOAD_HOST').default('127.0.0.1'))
     .addOption(new Option('--port <port>', 'port to listen on (0 picks a free one)').env('OFFLOAD_PORT').default('9000'))
     .addOption(new Option('--data <dir>', 'data folder (metadata database and object files)').env('OFFLOAD_DATA').default('./data'))
+    .addOption(new Option('--meta <url>', 'metadata in PostgreSQL (postgres://user:pass@host/db), shared by every node on it; default: SQLite in the data folder').env('OFFLOAD_META'))
     .addOption(new Option('--domain <name>', 'base domain for virtual-hosted-style requests (bucket.<domain>)').env('OFFLOAD_DOMAIN').default('localhost'))
     .addOption(new Option('--region <region>', 'region reported to clients').env('OFFLOAD_REGION').default('us-east-1'))
     .addOption(new Option('--website-port <port>', 'also serve buckets as static websites on this port').env('OFFLOAD_WEBSITE_PORT'))
@@ -43,13 +44,14 @@ Examples:
   OFFLOAD_ROOT_ACCESS_KEY=AK OFFLOAD_ROOT_SECRET_KEY=SK offload serve
   offload serve --tls-cert cert.pem --tls-key key.pem --tls-port 443 --https-redirect --hsts
   offload serve --port 80 --tls-port 443 --website-domain media.example.com --acme-email you@example.com   # see docs/https.md`)
-    .action(async (opts: { host: string; port: string; data: string; domain: string; region: string; websitePort?: string; websiteDomain?: string; consolePort?: string; console: boolean; workers: string; cacheRules?: string; compressOnTheFly?: boolean; hotCache: string; minFreeSpace?: string; allowPrivateOrigins?: string | boolean } & LimitFlags & TlsFlags) => {
+    .action(async (opts: { host: string; port: string; data: string; meta?: string; domain: string; region: string; websitePort?: string; websiteDomain?: string; consolePort?: string; console: boolean; workers: string; cacheRules?: string; compressOnTheFly?: boolean; hotCache: string; minFreeSpace?: string; allowPrivateOrigins?: string | boolean } & LimitFlags & TlsFlags) => {
       const { shutdownGraceMs, ...limits } = parseLimitFlags(opts);
       const serveOptions: ServeOptions = {
         ...limits,
         host: opts.host,
         port: portNumber('--port', opts.port),
         dataDir: opts.data,
+        metaUrl: opts.meta,
         domain: opts.domain,
         region: opts.region,
         websitePort: opts.websitePort === undefined ? undefined : portNumber('--website-port', opts.websitePort),
@@ -86,6 +88,7 @@ Examples:
         console.log(`Root access key:  ${root.accessKeyId}  (secret in ${root.file})`);
       }
       console.log(`Region: ${opts.region}  Data: ${resolve(opts.data)}  Workers: ${workers}`);
+      if (opts.meta !== undefined) console.log(`Metadata: ${(await import('../../server/shared-meta.js')).redactMetaUrl(opts.meta)}`);
       if (running.websiteUrl) console.log(`offload website endpoint on ${running.websiteUrl} (hosts: bucket.${opts.websiteDomain ?? opts.domain})`);
       if (running.tlsUrl) console.log(`offload TLS listening on ${running.tlsUrl} (HTTP/2 and HTTP/1.1)`);
       if (running.consoleUrl) console.log(`offload console on ${running.consoleUrl} (sign in with an access key and its secret)`);
