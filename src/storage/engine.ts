@@ -13,7 +13,7 @@
  */
 import { BlobCache, type BlobCacheOptions } from './blob-cache.js';
 import { BlobRefs } from './blob-refs.js';
-import { BlobFiles } from './blobs.js';
+import { BlobFiles, type BlobStorage } from './blobs.js';
 import { Buckets } from './buckets.js';
 import { Commits } from './commit.js';
 import { DiskGuard, type MinFreeSpace } from './disk-space.js';
@@ -41,6 +41,8 @@ export interface StoreOptions {
   soleWriter?: boolean;
   /** Object writes are refused below this much free space on the data folder's volume (disk-space.ts). */
   minFreeSpace?: MinFreeSpace;
+  /** Where blob bytes go (`--blobs`: an S3 bucket or a shared folder); default: the data folder's blobs/. */
+  blobs?: BlobStorage;
 }
 
 const DEFAULT_STALE_UPLOAD_MS = 7 * 24 * 3600 * 1000;
@@ -50,13 +52,13 @@ export async function openStore(dataDir: string, options: StoreOptions = {}): Pr
   // that recovers the folder.
   if (!options.skipRecovery) tightenDataFolder(dataDir);
   const engine = new Engine(dataDir, options);
-  if (!options.skipRecovery) engine.recover();
+  if (!options.skipRecovery) await engine.recover();
   return engine;
 }
 
 export class Engine implements Store {
   private readonly db: Db;
-  private readonly files: BlobFiles;
+  private readonly files: BlobStorage;
   private readonly disk: DiskGuard;
   private readonly cache: BlobCache;
   private readonly fds = new FdCache();
@@ -71,7 +73,7 @@ export class Engine implements Store {
   private readonly staleUploadMs: number;
 
   constructor(dataDir: string, options: StoreOptions) {
-    this.files = new BlobFiles(dataDir);
+    this.files = options.blobs ?? new BlobFiles(dataDir);
     this.disk = new DiskGuard(dataDir, options.minFreeSpace);
     this.cache = new BlobCache(options.cache);
     this.db = openDatabase(dataDir);
@@ -87,8 +89,8 @@ export class Engine implements Store {
   }
 
   /** Start-up: finish what a crash interrupted. */
-  recover(): void {
-    recover({ db: this.db, disk: this.disk, blobs: this.blobs, files: this.files, multipart: this.multipart, staleUploadMs: this.staleUploadMs });
+  async recover(): Promise<void> {
+    await recover({ db: this.db, disk: this.disk, blobs: this.blobs, files: this.files, multipart: this.multipart, staleUploadMs: this.staleUploadMs });
   }
 
   get hotCache(): HotBlobCache {
