@@ -14,6 +14,7 @@ import { createAdminHandler } from './admin.js';
 import { createFrontDoor } from './front-door.js';
 import { loadRootCredentials, type RootCredentials } from './root-credentials.js';
 import { openStore } from '../storage/engine.js';
+import { openBlobStorage } from '../storage/blob-backends/open.js';
 import { claimDataFolder } from './data-lock.js';
 import { UsageRecorder } from '../serving/usage.js';
 import { openKeyStore } from '../storage/keys.js';
@@ -48,7 +49,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const release = worker ? undefined : claimDataFolder(dataDir);
   let store: Store;
   try {
-    store = await openStore(dataDir, { skipRecovery: worker, soleWriter: !worker, cache: { maxTotalBytes: opts.hotCacheBytes }, minFreeSpace: opts.minFreeSpace });
+    store = await openStore(dataDir, { skipRecovery: worker, soleWriter: !worker, cache: { maxTotalBytes: opts.hotCacheBytes }, minFreeSpace: opts.minFreeSpace, blobs: opts.blobs === undefined ? undefined : openBlobStorage(opts.blobs, opts.env) });
   } catch (err) {
     release?.();
     throw err;

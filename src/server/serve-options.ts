@@ -31,6 +31,8 @@ export interface ServeOptions {
   bodyTimeoutMs?: number;
   /** Slowest average a request body may arrive at past that grace, bytes/s (default 500; 0: off). */
   bodyMinRate?: number;
+  /** `--blobs`: an s3:// URL or a shared folder for blob bytes (storage/blob-backends/open.ts); default the data folder. */
+  blobs?: string;
   /** Time a client has to send a request's headers (default 20 s). */
   headerTimeoutMs?: number;
 }

@@ -22,7 +22,9 @@ import { MetaCache } from './meta-cache.js';
 import { Multipart } from './multipart.js';
 import { ObjectReads } from './object-reads.js';
 import { Objects } from './objects.js';
-import { tightenDataFolder } from './permissions.js';
+import { PRIVATE_DIR_MODE, tightenDataFolder } from './permissions.js';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { openDatabase, type Db } from './schema.js';
 import { recover, startSweeper } from './sweeper.js';
 import type { HotBlobCache, Store } from './types.js';
@@ -74,6 +76,8 @@ export class Engine implements Store {
 
   constructor(dataDir: string, options: StoreOptions) {
     this.files = options.blobs ?? new BlobFiles(dataDir);
+    // The disk guard builds its space reserve under tmp/, which BlobFiles makes only for the data folder's own blobs.
+    mkdirSync(join(dataDir, 'tmp'), { recursive: true, mode: PRIVATE_DIR_MODE });
     this.disk = new DiskGuard(dataDir, options.minFreeSpace);
     this.cache = new BlobCache(options.cache);
     this.db = openDatabase(dataDir);

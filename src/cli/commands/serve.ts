@@ -24,6 +24,7 @@ export function serveCommand(): Command {
     .addOption(new Option('--compress-on-the-fly', 'compress text objects without a stored .br/.gz variant on first request and keep the result').env('OFFLOAD_COMPRESS_ON_THE_FLY'))
     .addOption(new Option('--hot-cache <size>', 'memory for hot objects of up to 1 MiB, per server process (0 turns it off)').env('OFFLOAD_HOT_CACHE').default('64MiB'))
     .addOption(new Option('--min-free-space <size>', 'refuse object writes (507 XOffloadStorageFull) below this free space on the data volume: a size or a percentage, 0 turns it off (default: 5% of the volume, at most 1GiB)').env('OFFLOAD_MIN_FREE_SPACE'))
+    .addOption(new Option('--blobs <url>', 'where object bytes go: s3://bucket/prefix?endpoint=URL&region=R&forcePathStyle=true (credentials from AWS_* or accessKeyId=/secretAccessKey=) or a shared folder (default: the data folder)').env('OFFLOAD_BLOBS'))
     .addOption(new Option('--workers <n>', 'server processes sharing the port ("auto": one per core; each adds about 60-120 MB)').env('OFFLOAD_WORKERS').default('1'))
     .addOption(limits.maxConnections)
     .addOption(limits.bodyTimeout)
@@ -35,7 +36,7 @@ Examples:
   offload serve                          # http://127.0.0.1:9000, data in ./data
   offload serve --host 0.0.0.0 --port 9000 --data /srv/media --domain media.example.com
   OFFLOAD_ROOT_ACCESS_KEY=AK OFFLOAD_ROOT_SECRET_KEY=SK offload serve`)
-    .action(async (opts: { host: string; port: string; data: string; domain: string; region: string; websitePort?: string; websiteDomain?: string; workers: string; cacheRules?: string; compressOnTheFly?: boolean; hotCache: string; minFreeSpace?: string } & LimitFlags) => {
+    .action(async (opts: { host: string; port: string; data: string; domain: string; region: string; websitePort?: string; websiteDomain?: string; workers: string; cacheRules?: string; compressOnTheFly?: boolean; hotCache: string; minFreeSpace?: string; blobs?: string } & LimitFlags) => {
       const { shutdownGraceMs, ...limits } = parseLimitFlags(opts);
       const serveOptions: ServeOptions = {
         ...limits,
@@ -50,6 +51,7 @@ Examples:
         compressOnTheFly: opts.compressOnTheFly === true,
         hotCacheBytes: parseSize(opts.hotCache),
         minFreeSpace: opts.minFreeSpace === undefined ? undefined : parseMinFreeSpace(opts.minFreeSpace),
+        blobs: opts.blobs,
       };
       // Loaded on demand: a cluster primary only forks and supervises, and stays small.
       if (cluster.isWorker) {
