@@ -18,7 +18,8 @@ export interface Credential {
 }
 
 export interface KeyStore {
-  createKey(input: { name: string; accessKeyId?: string; secretAccessKey?: string }): Credential;
+  /** `owner` keeps a key's canonical id when it is copied from another store (offload migrate). */
+  createKey(input: { name: string; accessKeyId?: string; secretAccessKey?: string; owner?: string }): Credential;
   listKeys(): Credential[];
   deleteKey(accessKeyId: string): boolean;
   lookupKey(accessKeyId: string): Credential | undefined;
@@ -39,13 +40,13 @@ export function openKeyStore(dataDir: string): KeyStore {
   const byOwner = db.prepare<[string], { name: string }>('SELECT name FROM access_keys WHERE owner = ? LIMIT 1');
   const toCredential = (row: Row): Credential => ({ accessKeyId: row.access_key_id, secretAccessKey: row.secret, owner: row.owner, displayName: row.name });
   return {
-    createKey({ name, accessKeyId, secretAccessKey }) {
+    createKey({ name, accessKeyId, secretAccessKey, owner: givenOwner }) {
       const id = accessKeyId ?? randomAccessKeyId();
       const secret = secretAccessKey ?? randomSecret();
       if (!/^[A-Za-z0-9._-]{3,128}$/.test(id)) throw new Error('an access key id is 3 to 128 letters, digits, dots, dashes or underscores');
       if (secret.length < 8 || /\s/.test(secret)) throw new Error('a secret key is at least 8 characters without spaces');
       if (one.get(id)) throw new Error(`access key ${id} already exists`);
-      const owner = randomBytes(32).toString('hex');
+      const owner = givenOwner ?? randomBytes(32).toString('hex');
       insert.run(id, secret, name, owner, Date.now());
       return { accessKeyId: id, secretAccessKey: secret, owner, displayName: name };
     },
