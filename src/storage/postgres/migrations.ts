@@ -1,0 +1,180 @@
+/**
+ * The metadata schema, as numbered migrations applied in order and recorded in
+ * offload_migrations. Nodes starting at once are safe: each takes the same advisory lock first,
+ * so one applies what is missing and the others then find it done.
+ *
+ * Keys and bucket names are COLLATE "C": PostgreSQL then compares the UTF-8 bytes, which is S3's
+ * listing order. Objects are keyed (bucket, key, version_id) with an is_current flag, so that S3
+ * versions can be added without a new primary key; today every row is the 'null' version.
+ */
+import type { PgDb } from './db.js';
+
+// Any fixed number: the lock is held only while migrating, by whoever holds the database.
+const MIGRATION_LOCK = 0x0ff10ad;
+
+/** Slots of the change counter: writers spread over them, so that they do not queue on one row. */
+export const CHANGE_SLOTS = 16;
+
+const MIGRATIONS: string[] = [
+  // 1: the tables.
+  `
+  CREATE TABLE buckets (
+    name text COLLATE "C" PRIMARY KEY,
+    owner text NOT NULL,
+    created_at bigint NOT NULL,
+    region text NOT NULL,
+    acl jsonb NOT NULL
+  );
+  CREATE TABLE bucket_configs (
+    bucket text COLLATE "C" NOT NULL REFERENCES buckets (name) ON DELETE CASCADE,
+    kind text NOT NULL,
+    value text NOT NULL,
+    PRIMARY KEY (bucket, kind)
+  );
+  CREATE SEQUENCE object_revisions;
+  CREATE TABLE objects (
+    bucket text COLLATE "C" NOT NULL REFERENCES buckets (name),
+    key text COLLATE "C" NOT NULL,
+    version_id text COLLATE "C" NOT NULL DEFAULT 'null',
+    is_current boolean NOT NULL DEFAULT true,
+    -- Bumped by every write of the row: the compare-and-swap token of conditional writes.
+    revision bigint NOT NULL,
+    meta jsonb NOT NULL,
+    PRIMARY KEY (bucket, key, version_id)
+  );
+  CREATE UNIQUE INDEX objects_current ON objects (bucket, key) WHERE is_current;
+  -- Blob reference counts; data holds a small blob's bytes (no file). A row with refs = 0 is
+  -- either pending (placed, its commit not yet done) or dead (no longer referenced) since
+  -- 'since': the collector removes it, and its bytes, once a grace period has passed.
+  CREATE TABLE blobs (
+    id text PRIMARY KEY,
+    size bigint NOT NULL,
+    refs integer NOT NULL,
+    data bytea,
+    since timestamptz
+  );
+  CREATE INDEX blobs_unreferenced ON blobs (since) WHERE refs <= 0;
+  CREATE TABLE uploads (
+    upload_id text COLLATE "C" PRIMARY KEY,
+    bucket text COLLATE "C" NOT NULL REFERENCES buckets (name),
+    key text COLLATE "C" NOT NULL,
+    initiated bigint NOT NULL,
+    data jsonb NOT NULL
+  );
+  CREATE INDEX uploads_by_key ON uploads (bucket, key, upload_id);
+  CREATE INDEX uploads_by_age ON uploads (initiated);
+  CREATE TABLE parts (
+    upload_id text COLLATE "C" NOT NULL REFERENCES uploads (upload_id),
+    part_number integer NOT NULL,
+    data jsonb NOT NULL,
+    PRIMARY KEY (upload_id, part_number)
+  );
+  CREATE TABLE access_keys (
+    access_key_id text PRIMARY KEY,
+    secret text NOT NULL,
+    name text NOT NULL,
+    owner text NOT NULL,
+    created_at bigint NOT NULL
+  );
+  CREATE INDEX access_keys_by_owner ON access_keys (owner);
+  -- The change counter every node reads at the start of each request (refresh()).
+  CREATE TABLE changes (
+    slot integer PRIMARY KEY,
+    objects bigint NOT NULL DEFAULT 0,
+    buckets bigint NOT NULL DEFAULT 0,
+    keys bigint NOT NULL DEFAULT 0
+  );
+  INSERT INTO changes (slot) SELECT generate_series(0, ${CHANGE_SLOTS - 1});
+  `,
+  // 2: drop one reference to each blob; those left unreferenced start their grace period.
+  `
+  CREATE FUNCTION offload_unref(ids text[]) RETURNS void LANGUAGE sql AS $$
+    UPDATE blobs SET refs = refs - 1, since = CASE WHEN refs <= 1 THEN now() ELSE since END WHERE id = ANY(ids);
+  $$;
+  CREATE FUNCTION offload_segment_ids(meta jsonb) RETURNS text[] LANGUAGE sql IMMUTABLE AS $$
+    SELECT coalesce(array_agg(s->>'blobId'), '{}') FROM jsonb_array_elements(coalesce(meta->'segments', '[]')) s;
+  $$;
+  CREATE FUNCTION offload_changed(what text) RETURNS void LANGUAGE plpgsql AS $$
+  BEGIN
+    IF what = 'objects' THEN UPDATE changes SET objects = objects + 1 WHERE slot = pg_backend_pid() % ${CHANGE_SLOTS};
+    ELSIF what = 'buckets' THEN UPDATE changes SET buckets = buckets + 1 WHERE slot = 0;
+    ELSE UPDATE changes SET keys = keys + 1 WHERE slot = 0;
+    END IF;
+  END $$;
+  `,
+  // 3: PutObject in one round trip (one transaction): make p_meta the current version of the key
+  // if its revision is still p_expect (-1: whatever it is, 0: absent), register the new blob
+  // (inline bytes, or the pending row of a placed file), release the old version's blobs, count
+  // the change. Returns 'ok' and the new revision, 'changed' and the current version (the caller
+  // evaluates its precondition on it and tries again), or 'no-bucket'. A pending blob the
+  // collector already reclaimed raises OF001 (nothing is committed).
+  `
+  CREATE FUNCTION offload_put(p_bucket text, p_key text, p_expect bigint, p_meta jsonb, p_blob text, p_size bigint, p_data bytea)
+  RETURNS TABLE (out_status text, out_meta jsonb, out_revision bigint) LANGUAGE plpgsql AS $$
+  DECLARE
+    cur_meta jsonb;
+    cur_rev bigint;
+    new_rev bigint;
+  BEGIN
+    PERFORM 1 FROM buckets WHERE name = p_bucket FOR KEY SHARE;
+    IF NOT FOUND THEN
+      RETURN QUERY SELECT 'no-bucket'::text, NULL::jsonb, NULL::bigint;
+      RETURN;
+    END IF;
+    LOOP
+      SELECT o.meta, o.revision INTO cur_meta, cur_rev FROM objects o WHERE o.bucket = p_bucket AND o.key = p_key AND o.is_current FOR UPDATE;
+      IF p_expect >= 0 AND coalesce(cur_rev, 0) <> p_expect THEN
+        RETURN QUERY SELECT 'changed'::text, cur_meta, coalesce(cur_rev, 0);
+        RETURN;
+      END IF;
+      new_rev := nextval('object_revisions');
+      IF cur_rev IS NULL THEN
+        INSERT INTO objects (bucket, key, revision, meta) VALUES (p_bucket, p_key, new_rev, p_meta) ON CONFLICT DO NOTHING;
+        -- Not inserted: another writer created the key meanwhile; lock its row and look again.
+        EXIT WHEN FOUND;
+      ELSE
+        UPDATE objects SET meta = p_meta, revision = new_rev WHERE bucket = p_bucket AND key = p_key AND is_current;
+        EXIT;
+      END IF;
+    END LOOP;
+    IF p_data IS NOT NULL THEN
+      INSERT INTO blobs (id, size, refs, data) VALUES (p_blob, p_size, 1, p_data);
+    ELSIF p_blob IS NOT NULL THEN
+      UPDATE blobs SET refs = 1, since = NULL WHERE id = p_blob AND refs = 0;
+      IF NOT FOUND THEN RAISE EXCEPTION 'blob % was reclaimed before its commit', p_blob USING ERRCODE = 'OF001'; END IF;
+    END IF;
+    IF cur_meta IS NOT NULL THEN PERFORM offload_unref(offload_segment_ids(cur_meta)); END IF;
+    PERFORM offload_changed('objects');
+    RETURN QUERY SELECT 'ok'::text, NULL::jsonb, new_rev;
+  END $$;
+  -- DeleteObject in one round trip: the deleted version's meta, or NULL when there was none.
+  CREATE FUNCTION offload_delete(p_bucket text, p_key text) RETURNS jsonb LANGUAGE plpgsql AS $$
+  DECLARE
+    v_old jsonb;
+  BEGIN
+    DELETE FROM objects WHERE bucket = p_bucket AND key = p_key AND is_current RETURNING meta INTO v_old;
+    IF v_old IS NOT NULL THEN
+      PERFORM offload_unref(offload_segment_ids(v_old));
+      PERFORM offload_changed('objects');
+    END IF;
+    RETURN v_old;
+  END $$;
+  `,
+];
+
+/** Brings the schema up to date (idempotent; safe while other nodes do the same). */
+export async function migrate(db: PgDb): Promise<number> {
+  return db.tx(async (sql) => {
+    // Transaction-scoped: released by the commit, or by the connection's end if this node dies.
+    await sql.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await sql.query('CREATE TABLE IF NOT EXISTS offload_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
+    const done = await sql.query<{ v: number | null }>('SELECT max(version) AS v FROM offload_migrations');
+    const current = done.rows[0]?.v ?? 0;
+    if (current > MIGRATIONS.length) throw new Error(`the metadata database is at schema version ${current}, newer than this Offload (${MIGRATIONS.length}): upgrade Offload`);
+    for (let version = current + 1; version <= MIGRATIONS.length; version++) {
+      await sql.query(MIGRATIONS[version - 1]!);
+      await sql.query('INSERT INTO offload_migrations (version) VALUES ($1)', [version]);
+    }
+    return MIGRATIONS.length - current;
+  });
+}

@@ -1,0 +1,212 @@
+/**
+ * Objects in PostgreSQL: the current version of each key, its metadata one jsonb row. PutObject
+ * and DeleteObject are one round trip each (the offload_put / offload_delete functions of
+ * migrations.ts); the rarer writes are short transactions with the key's row locked
+ * (SELECT ... FOR UPDATE), which is what makes a precondition and the write atomic across nodes.
+ */
+import { StoreError, type ListInput, type ListResult, type ObjectMeta, type PutObjectInput, type Segment, type Store } from '../types.js';
+import { S3Error } from '../../errors/s3-error.js';
+import type { PgBlobs } from './blob-gc.js';
+import type { PgDb, Sql } from './db.js';
+import { listPage } from './listing.js';
+import type { PgState } from './state.js';
+
+type StoredMeta = Omit<ObjectMeta, 'bucket' | 'key'>;
+type Precondition = PutObjectInput['precondition'];
+
+export class PgObjects {
+  constructor(private readonly db: PgDb, private readonly state: PgState, private readonly blobs: PgBlobs) {}
+
+  async head(bucket: string, key: string): Promise<ObjectMeta | undefined> {
+    return (await this.current(bucket, key)).meta;
+  }
+
+  /** The current version and its revision (0: absent), from this request's cache or the database. */
+  async current(bucket: string, key: string): Promise<{ meta: ObjectMeta | undefined; revision: number }> {
+    const cached = this.state.cachedObject(bucket, key);
+    if (cached) return { meta: cached.meta ?? undefined, revision: cached.revision };
+    const generation = this.state.generation;
+    const { rows } = await this.db.read<{ meta: StoredMeta; revision: string }>('SELECT meta, revision FROM objects WHERE bucket = $1 AND key = $2 AND is_current', [bucket, key]);
+    const row = rows[0];
+    const meta = row && decodeMeta(bucket, key, row.meta);
+    const revision = row ? Number(row.revision) : 0;
+    this.state.cacheObject(bucket, key, meta, revision, generation);
+    return { meta, revision };
+  }
+
+  async put(input: PutObjectInput): Promise<ObjectMeta> {
+    if (!this.state.bucket(input.bucket)) {
+      input.body.resume();
+      throw new StoreError('NoSuchBucket');
+    }
+    const blob = await this.blobs.write(input.body, true);
+    try {
+      await input.beforeCommit?.({ md5: blob.md5, size: blob.size });
+      await this.blobs.place(blob);
+      const segments: Segment[] = blob.size === 0 ? [] : blob.data !== undefined ? [{ blobId: blob.id, size: blob.size, inline: true }] : [{ blobId: blob.id, size: blob.size }];
+      const meta: ObjectMeta = {
+        bucket: input.bucket,
+        key: input.key,
+        size: blob.size,
+        etag: `"${blob.md5.toString('hex')}"`,
+        lastModified: Date.now(),
+        owner: input.owner,
+        acl: input.acl,
+        checksum: input.checksum,
+        tags: input.tags ?? {},
+        segments,
+        ...headersOf(input),
+      };
+      // Without a precondition any current version is replaced (-1); with one, only the version
+      // it was evaluated on: if another writer got in first, evaluate it again on theirs.
+      let expect = -1;
+      if (input.precondition) {
+        const current = await this.current(input.bucket, input.key);
+        input.precondition(current.meta);
+        expect = current.revision;
+      }
+      const args = [input.bucket, input.key, 0, encodeMeta(meta), segments.length ? blob.id : null, blob.size, segments.length && blob.data !== undefined ? blob.data : null];
+      for (;;) {
+        args[2] = expect;
+        const { rows } = await this.db.query<{ out_status: string; out_meta: StoredMeta | null; out_revision: string | null }>('SELECT * FROM offload_put($1, $2, $3, $4::jsonb, $5, $6, $7)', args).catch(reclaimedAsUnavailable);
+        const row = rows[0]!;
+        if (row.out_status === 'ok') break;
+        if (row.out_status === 'no-bucket') throw new StoreError('NoSuchBucket');
+        input.precondition?.(row.out_meta ? decodeMeta(input.bucket, input.key, row.out_meta) : undefined);
+        expect = Number(row.out_revision);
+      }
+      this.state.objectChanged(input.bucket, input.key);
+      this.blobs.released();
+      return meta;
+    } catch (err) {
+      await this.blobs.abandon(blob, err);
+      throw err;
+    }
+  }
+
+  async delete(bucket: string, key: string): Promise<ObjectMeta | undefined> {
+    if (!this.state.bucket(bucket)) throw new StoreError('NoSuchBucket');
+    const { rows } = await this.db.query<{ meta: StoredMeta | null }>('SELECT offload_delete($1, $2) AS meta', [bucket, key]);
+    const stored = rows[0]?.meta;
+    if (!stored) return undefined;
+    this.state.objectChanged(bucket, key);
+    this.blobs.released();
+    return decodeMeta(bucket, key, stored);
+  }
+
+  async updateMeta(bucket: string, key: string, change: (current: ObjectMeta) => Partial<ObjectMeta>): Promise<ObjectMeta> {
+    const next = await this.db.tx(async (sql) => {
+      const current = await lockCurrent(sql, bucket, key);
+      if (!current) throw new StoreError(this.state.bucket(bucket) ? 'NoSuchKey' : 'NoSuchBucket');
+      const next: ObjectMeta = { ...current.meta, ...change(current.meta), bucket, key, segments: current.meta.segments };
+      await sql.query("UPDATE objects SET meta = $3::jsonb, revision = nextval('object_revisions') WHERE bucket = $1 AND key = $2 AND is_current", [bucket, key, encodeMeta(next)]);
+      await sql.query("SELECT offload_changed('objects')");
+      return next;
+    });
+    this.state.objectChanged(bucket, key);
+    return next;
+  }
+
+  async copy(input: Parameters<Store['copyObject']>[0]): Promise<ObjectMeta> {
+    if (!this.state.bucket(input.bucket)) throw new StoreError('NoSuchBucket');
+    const meta = await this.db.tx(async (sql) => {
+      // Shared lock on the source: it cannot be overwritten or deleted (its blobs released) before we commit.
+      const { rows } = await sql.query<{ meta: StoredMeta }>('SELECT meta FROM objects WHERE bucket = $1 AND key = $2 AND is_current FOR SHARE', [input.source.bucket, input.source.key]);
+      const source = rows[0] && decodeMeta(input.source.bucket, input.source.key, rows[0].meta);
+      if (!source || source.etag !== input.source.etag || !sameSegments(source.segments, input.source.segments)) throw new StoreError('NoSuchKey');
+      if (source.segments.length) await sql.query('UPDATE blobs SET refs = refs + 1 WHERE id = ANY($1)', [source.segments.map((s) => s.blobId)]);
+      const meta: ObjectMeta = {
+        ...input.headers,
+        bucket: input.bucket,
+        key: input.key,
+        size: source.size,
+        etag: source.etag,
+        lastModified: Date.now(),
+        owner: input.owner,
+        acl: input.acl,
+        tags: input.tags,
+        checksum: source.checksum,
+        partSizes: source.partSizes,
+        segments: source.segments,
+      };
+      await replaceInTx(sql, meta, input.precondition);
+      return meta;
+    });
+    this.state.objectChanged(input.bucket, input.key);
+    this.blobs.released();
+    return meta;
+  }
+
+  async list(input: ListInput): Promise<ListResult> {
+    if (!this.state.bucket(input.bucket)) throw new StoreError('NoSuchBucket');
+    const select = async (after: string, prefix: string, limit: number) =>
+      (await this.db.read<{ key: string; meta: StoredMeta }>('SELECT key, meta FROM objects WHERE bucket = $1 AND is_current AND key > $2 AND key >= $3 ORDER BY key LIMIT $4', [input.bucket, after, prefix, limit])).rows;
+    return listPage(select, (key, meta) => decodeMeta(input.bucket, key, meta as StoredMeta), input);
+  }
+}
+
+/** Inside a transaction: the key's current version, its row locked until the commit. */
+export async function lockCurrent(sql: Sql, bucket: string, key: string): Promise<{ meta: ObjectMeta; revision: number } | undefined> {
+  const { rows } = await sql.query<{ meta: StoredMeta; revision: string }>('SELECT meta, revision FROM objects WHERE bucket = $1 AND key = $2 AND is_current FOR UPDATE', [bucket, key]);
+  return rows[0] && { meta: decodeMeta(bucket, key, rows[0].meta), revision: Number(rows[0].revision) };
+}
+
+/**
+ * Inside a transaction: makes meta the current version of its key (its blobs already counted),
+ * releasing the old version's blobs. The precondition sees the current version with its row
+ * locked; a key created by another writer meanwhile is locked and looked at again.
+ */
+export async function replaceInTx(sql: Sql, meta: ObjectMeta, precondition?: Precondition): Promise<void> {
+  for (;;) {
+    const current = await lockCurrent(sql, meta.bucket, meta.key);
+    precondition?.(current?.meta);
+    if (current) {
+      await sql.query("UPDATE objects SET meta = $3::jsonb, revision = nextval('object_revisions') WHERE bucket = $1 AND key = $2 AND is_current", [meta.bucket, meta.key, encodeMeta(meta)]);
+      if (current.meta.segments.length) await sql.query('SELECT offload_unref($1)', [current.meta.segments.map((s) => s.blobId)]);
+      break;
+    }
+    const inserted = await sql
+      .query("INSERT INTO objects (bucket, key, revision, meta) VALUES ($1, $2, nextval('object_revisions'), $3::jsonb) ON CONFLICT DO NOTHING", [meta.bucket, meta.key, encodeMeta(meta)])
+      .catch(noBucketOnForeignKey);
+    if (inserted.rowCount === 1) break;
+  }
+  await sql.query("SELECT offload_changed('objects')");
+}
+
+/** A row naming a bucket that another node deleted meanwhile. */
+export function noBucketOnForeignKey(err: unknown): never {
+  if ((err as { code?: string }).code === '23503') throw new StoreError('NoSuchBucket');
+  throw err;
+}
+
+/** A pending blob reclaimed before its commit (a node stalled past the grace period): retry the request. */
+function reclaimedAsUnavailable(err: unknown): never {
+  if ((err as { code?: string }).code === 'OF001') throw new S3Error('ServiceUnavailable', 'The upload took longer than the blob grace period between its bytes and its commit; retry it.');
+  throw err;
+}
+
+function headersOf(input: PutObjectInput): Omit<ObjectMeta, 'bucket' | 'key' | 'size' | 'etag' | 'lastModified' | 'owner' | 'acl' | 'tags' | 'segments'> {
+  return {
+    contentType: input.contentType,
+    contentEncoding: input.contentEncoding,
+    contentDisposition: input.contentDisposition,
+    contentLanguage: input.contentLanguage,
+    cacheControl: input.cacheControl,
+    expires: input.expires,
+    websiteRedirectLocation: input.websiteRedirectLocation,
+    userMeta: input.userMeta,
+  };
+}
+
+function sameSegments(a: Segment[], b: Segment[]): boolean {
+  return a.length === b.length && a.every((s, i) => s.blobId === b[i]!.blobId);
+}
+
+export function encodeMeta(meta: ObjectMeta): string {
+  const { bucket: _bucket, key: _key, ...stored } = meta;
+  return JSON.stringify(stored);
+}
+
+export function decodeMeta(bucket: string, key: string, stored: StoredMeta): ObjectMeta {
+  return { ...stored, bucket, key };
+}
