@@ -14,6 +14,8 @@ import { CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUpl
 import { afterAll, describe, expect, it } from 'vitest';
 import { openKeyStore } from '../../src/storage/keys.js';
 import { sdkClient } from '../helpers/clients.js';
+import { findPostgresBin, startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { missingPeer } from '../helpers/require-peer.js';
 import { CLI, startServer, type TestServer } from '../helpers/server.js';
 
 const run = promisify(execFile);
@@ -113,4 +115,38 @@ describe('offload migrate between data folders', () => {
     await expect(migrate(['--from', a, '--to', join(temp, 'd')])).rejects.toMatchObject({ stderr: expect.stringMatching(/another offload server/) });
     expect(busy.process.exitCode).toBeNull();
   }, 60_000);
+});
+
+describe.skipIf(missingPeer('postgresql (Debian package)', findPostgresBin()))('offload migrate to PostgreSQL metadata and back', () => {
+  const temp = mkdtempSync(join(tmpdir(), 'offload-migrate-pg-'));
+  let pg: TestPostgres | undefined;
+  const servers: TestServer[] = [];
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => s.stop({ keepData: true })));
+    await pg?.stop();
+    rmSync(temp, { recursive: true, force: true });
+  });
+
+  it('copies a data folder into PostgreSQL + shared blobs, and from there into a new data folder, verified both ways', async () => {
+    pg = await startPostgres();
+    const url = await pg.createDatabase('migrated');
+    const source = await startServer({ dataDir: join(temp, 'a') });
+    servers.push(source);
+    const fixture = await fill(sdkClient(source));
+    await source.stop({ keepData: true });
+    const keys = openKeyStore(join(temp, 'a'));
+    const key = keys.createKey({ name: 'deploy' });
+    keys.close();
+    const there = await migrate(['--from', join(temp, 'a'), '--to', url, '--blobs', join(temp, 'shared')]);
+    expect(there.stdout).toMatch(/migrated 1 buckets, 1 bucket settings, 6 objects .*1 access keys .*verified/);
+    expect(there.stdout).toMatch(/OFFLOAD_ROOT_ACCESS_KEY/);
+    await expect(migrate(['--from', join(temp, 'a'), '--to', url, '--blobs', join(temp, 'shared')])).rejects.toMatchObject({ stderr: expect.stringMatching(/already has buckets/) });
+    const back = await migrate(['--from', url, '--from-blobs', join(temp, 'shared'), '--to', join(temp, 'b')]);
+    expect(back.stdout).toMatch(/6 objects .*1 access keys .*verified/);
+    const copy = await startServer({ dataDir: join(temp, 'b') });
+    servers.push(copy);
+    await verify(sdkClient(copy), fixture);
+    const asKey = new S3Client({ endpoint: copy.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: key });
+    expect((await asKey.send(new ListBucketsCommand({}))).Buckets).toEqual([]);
+  }, 180_000);
 });

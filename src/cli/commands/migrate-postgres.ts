@@ -1,6 +1,27 @@
-/** The PostgreSQL side of `offload migrate` (loaded only for a postgres:// source or target). */
+/**
+ * The PostgreSQL side of `offload migrate` (loaded only for a postgres:// source or target): the
+ * PgStore, and the access_keys table read and written directly (a key added here bumps the
+ * change counter like any other, so running nodes would see it).
+ */
 import type { BlobStorage } from '../../storage/blobs.js';
+import type { Credential } from '../../storage/keys.js';
+import { openPgStore } from '../../storage/postgres/store.js';
+import type { Side } from './migrate-side.js';
 
-export async function openPostgresSide(_url: string, _blobs: BlobStorage | undefined): Promise<never> {
-  throw new Error('offload migrate: PostgreSQL metadata is not available in this build');
+export async function openPostgresSide(url: string, blobs: BlobStorage | undefined): Promise<Side> {
+  if (blobs === undefined) throw new Error('offload migrate: with PostgreSQL metadata, say where its blobs are: --blobs (target) or --from-blobs (source)');
+  const store = await openPgStore(url, { blobs });
+  return {
+    store,
+    keys: {
+      async list() {
+        const rows = await store.db.query<{ access_key_id: string; secret: string; name: string; owner: string }>('SELECT access_key_id, secret, name, owner FROM access_keys ORDER BY created_at');
+        return rows.rows.map((r): Credential => ({ accessKeyId: r.access_key_id, secretAccessKey: r.secret, owner: r.owner, displayName: r.name }));
+      },
+      async add(key) {
+        await store.db.query('INSERT INTO access_keys (access_key_id, secret, name, owner, created_at) VALUES ($1, $2, $3, $4, $5)', [key.accessKeyId, key.secretAccessKey, key.displayName, key.owner, Date.now()]);
+      },
+    },
+    close: () => store.close(),
+  };
 }

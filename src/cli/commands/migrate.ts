@@ -13,16 +13,10 @@ import { Command } from 'commander';
 import { claimDataFolder } from '../../server/data-lock.js';
 import { openBlobStorage } from '../../storage/blob-backends/open.js';
 import { openStore } from '../../storage/engine.js';
-import { openKeyStore, type KeyStore } from '../../storage/keys.js';
+import { openKeyStore } from '../../storage/keys.js';
 import { copyStore, storeTotals } from '../../storage/store-copy.js';
-import type { Store } from '../../storage/types.js';
+import type { Side } from './migrate-side.js';
 
-interface Side {
-  store: Store;
-  keys: KeyStore;
-  dataDir?: string;
-  close(): Promise<void>;
-}
 
 const isPostgres = (spec: string) => /^postgres(ql)?:\/\//.test(spec);
 
@@ -41,7 +35,10 @@ async function openSide(spec: string, blobs: string | undefined, role: 'source' 
     const keys = openKeyStore(dataDir);
     return {
       store,
-      keys,
+      keys: {
+        list: async () => keys.listKeys(),
+        add: async (key) => void keys.createKey({ name: key.displayName, accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey, owner: key.owner }),
+      },
       dataDir,
       async close() {
         await store.close();
@@ -70,8 +67,8 @@ export function migrateCommand(): Command {
         to = await openSide(opts.to, opts.blobs, 'target');
         const report = await copyStore(from.store, to.store, (line) => console.error(`offload migrate: ${line}`));
         let keys = 0;
-        for (const key of from.keys.listKeys()) {
-          to.keys.createKey({ name: key.displayName, accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey, owner: key.owner });
+        for (const key of await from.keys.list()) {
+          await to.keys.add(key);
           keys++;
         }
         if (from.dataDir !== undefined && to.dataDir !== undefined && existsSync(join(from.dataDir, 'root.json')) && !existsSync(join(to.dataDir, 'root.json'))) {
