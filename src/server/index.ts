@@ -17,7 +17,8 @@ import { openStore } from '../storage/engine.js';
 import { openBlobStorage } from '../storage/blob-backends/open.js';
 import { claimDataFolder } from './data-lock.js';
 import { UsageRecorder } from '../serving/usage.js';
-import { openKeyStore } from '../storage/keys.js';
+import { openKeyStore, type KeyStore } from '../storage/keys.js';
+import { openSharedMetadata } from './shared-meta.js';
 import type { Credential } from '../auth/types.js';
 import type { Store } from '../storage/types.js';
 import { ConnectionCap } from './connection-cap.js';
@@ -46,16 +47,22 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const root = loadRootCredentials(dataDir, opts.env);
   const worker = opts.skipRecovery === true;
-  const release = worker ? undefined : claimDataFolder(dataDir);
+  // With shared metadata the data folder holds only blobs, which several nodes may share.
+  const release = worker || opts.metaUrl !== undefined ? undefined : claimDataFolder(dataDir);
   let store: Store;
+  let keys: KeyStore;
   try {
-    store = await openStore(dataDir, { skipRecovery: worker, soleWriter: !worker, cache: { maxTotalBytes: opts.hotCacheBytes }, minFreeSpace: opts.minFreeSpace, blobs: opts.blobs === undefined ? undefined : openBlobStorage(opts.blobs, opts.env) });
+    const blobStorage = opts.blobs === undefined ? undefined : openBlobStorage(opts.blobs, opts.env);
+    if (opts.metaUrl !== undefined) ({ store, keys } = await openSharedMetadata(opts.metaUrl, dataDir, { ...opts, blobs: blobStorage }));
+    else {
+      store = await openStore(dataDir, { skipRecovery: worker, soleWriter: !worker, cache: { maxTotalBytes: opts.hotCacheBytes }, minFreeSpace: opts.minFreeSpace, blobs: blobStorage });
+      keys = openKeyStore(dataDir);
+    }
   } catch (err) {
     release?.();
     throw err;
   }
   if (opts.cacheRulesFile !== undefined) loadCacheRulesFile(readFileSync(opts.cacheRulesFile, 'utf8'), opts.cacheRulesFile);
-  const keys = openKeyStore(dataDir);
   const rootCredential: Credential = { accessKeyId: root.accessKeyId, secretAccessKey: root.secretAccessKey, owner: root.ownerId, displayName: 'root' };
   const config: ServerConfig = {
     host: opts.host,
@@ -115,7 +122,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       guards.bodies.stop();
       usage.close();
       await store.close();
-      keys.close();
+      await keys.close();
       release?.();
     })();
     return stopping;

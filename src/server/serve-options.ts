@@ -5,6 +5,8 @@ export interface ServeOptions {
   host: string;
   port: number;
   dataDir: string;
+  /** `--meta postgres://...`: metadata in PostgreSQL, shared by every node on it (default: SQLite in the data folder). */
+  metaUrl?: string;
   domain: string;
   region: string;
   /** A second listener that answers as S3's website endpoint (index/error documents, redirects, HTML errors). */

@@ -17,20 +17,32 @@ export interface Credential {
   displayName: string;
 }
 
+/**
+ * Where access keys live. Lookups are synchronous (every request's signature check); changes may
+ * be asynchronous (a shared metadata database, storage/postgres/keys.ts).
+ */
 export interface KeyStore {
   /** `owner` keeps a key's canonical id when it is copied from another store (offload migrate). */
-  createKey(input: { name: string; accessKeyId?: string; secretAccessKey?: string; owner?: string }): Credential;
-  listKeys(): Credential[];
-  deleteKey(accessKeyId: string): boolean;
+  createKey(input: { name: string; accessKeyId?: string; secretAccessKey?: string; owner?: string }): Credential | Promise<Credential>;
+  listKeys(): Credential[] | Promise<Credential[]>;
+  deleteKey(accessKeyId: string): boolean | Promise<boolean>;
   lookupKey(accessKeyId: string): Credential | undefined;
   /** The name of the key that owns this canonical id, if any. */
   nameOfOwner(owner: string): string | undefined;
+  close(): void | Promise<void>;
+}
+
+/** The data folder's keys (SQLite): every call is synchronous. */
+export interface LocalKeyStore extends KeyStore {
+  createKey(input: { name: string; accessKeyId?: string; secretAccessKey?: string; owner?: string }): Credential;
+  listKeys(): Credential[];
+  deleteKey(accessKeyId: string): boolean;
   close(): void;
 }
 
 type Row = { access_key_id: string; secret: string; name: string; owner: string };
 
-export function openKeyStore(dataDir: string): KeyStore {
+export function openKeyStore(dataDir: string): LocalKeyStore {
   mkdirSync(dataDir, { recursive: true, mode: PRIVATE_DIR_MODE });
   const db = openDatabase(dataDir);
   const insert = db.prepare('INSERT INTO access_keys (access_key_id, secret, name, owner, created_at) VALUES (?, ?, ?, ?, ?)');

@@ -16,6 +16,7 @@ export function serveCommand(): Command {
     .addOption(new Option('--host <host>', 'address to listen on').env('OFFLOAD_HOST').default('127.0.0.1'))
     .addOption(new Option('--port <port>', 'port to listen on (0 picks a free one)').env('OFFLOAD_PORT').default('9000'))
     .addOption(new Option('--data <dir>', 'data folder (metadata database and object files)').env('OFFLOAD_DATA').default('./data'))
+    .addOption(new Option('--meta <url>', 'metadata in PostgreSQL (postgres://user:pass@host/db), shared by every node on it; default: SQLite in the data folder').env('OFFLOAD_META'))
     .addOption(new Option('--domain <name>', 'base domain for virtual-hosted-style requests (bucket.<domain>)').env('OFFLOAD_DOMAIN').default('localhost'))
     .addOption(new Option('--region <region>', 'region reported to clients').env('OFFLOAD_REGION').default('us-east-1'))
     .addOption(new Option('--website-port <port>', 'also serve buckets as static websites on this port').env('OFFLOAD_WEBSITE_PORT'))
@@ -36,13 +37,14 @@ Examples:
   offload serve                          # http://127.0.0.1:9000, data in ./data
   offload serve --host 0.0.0.0 --port 9000 --data /srv/media --domain media.example.com
   OFFLOAD_ROOT_ACCESS_KEY=AK OFFLOAD_ROOT_SECRET_KEY=SK offload serve`)
-    .action(async (opts: { host: string; port: string; data: string; domain: string; region: string; websitePort?: string; websiteDomain?: string; workers: string; cacheRules?: string; compressOnTheFly?: boolean; hotCache: string; minFreeSpace?: string; blobs?: string } & LimitFlags) => {
+    .action(async (opts: { host: string; port: string; data: string; meta?: string; domain: string; region: string; websitePort?: string; websiteDomain?: string; workers: string; cacheRules?: string; compressOnTheFly?: boolean; hotCache: string; minFreeSpace?: string; blobs?: string } & LimitFlags) => {
       const { shutdownGraceMs, ...limits } = parseLimitFlags(opts);
       const serveOptions: ServeOptions = {
         ...limits,
         host: opts.host,
         port: portNumber('--port', opts.port),
         dataDir: opts.data,
+        metaUrl: opts.meta,
         domain: opts.domain,
         region: opts.region,
         websitePort: opts.websitePort === undefined ? undefined : portNumber('--website-port', opts.websitePort),
@@ -74,6 +76,7 @@ Examples:
         console.log(`Root access key:  ${root.accessKeyId}  (secret in ${root.file})`);
       }
       console.log(`Region: ${opts.region}  Data: ${resolve(opts.data)}  Workers: ${workers}`);
+      if (opts.meta !== undefined) console.log(`Metadata: ${(await import('../../server/shared-meta.js')).redactMetaUrl(opts.meta)}`);
       if (running.websiteUrl) console.log(`offload website endpoint on ${running.websiteUrl} (hosts: bucket.${opts.websiteDomain ?? opts.domain})`);
       console.log(`offload listening on ${running.url}`);
       const shutdown = (signal: string) => {

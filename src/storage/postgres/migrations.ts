@@ -106,7 +106,7 @@ const MIGRATIONS: string[] = [
   // if its revision is still p_expect (-1: whatever it is, 0: absent), register the new blob
   // (inline bytes, or the pending row of a placed file), release the old version's blobs, count
   // the change. Returns 'ok' and the new revision, 'changed' and the current version (the caller
-  // evaluates its precondition on it and tries again), or 'no-bucket'. A pending blob the
+  // evaluates its precondition on it and tries again), or raises 23503 (foreign key) for a missing bucket. A pending blob the
   // collector already reclaimed raises OF001 (nothing is committed).
   `
   CREATE FUNCTION offload_put(p_bucket text, p_key text, p_expect bigint, p_meta jsonb, p_blob text, p_size bigint, p_data bytea)
@@ -116,11 +116,6 @@ const MIGRATIONS: string[] = [
     cur_rev bigint;
     new_rev bigint;
   BEGIN
-    PERFORM 1 FROM buckets WHERE name = p_bucket FOR KEY SHARE;
-    IF NOT FOUND THEN
-      RETURN QUERY SELECT 'no-bucket'::text, NULL::jsonb, NULL::bigint;
-      RETURN;
-    END IF;
     LOOP
       SELECT o.meta, o.revision INTO cur_meta, cur_rev FROM objects o WHERE o.bucket = p_bucket AND o.key = p_key AND o.is_current FOR UPDATE;
       IF p_expect >= 0 AND coalesce(cur_rev, 0) <> p_expect THEN
@@ -129,6 +124,8 @@ const MIGRATIONS: string[] = [
       END IF;
       new_rev := nextval('object_revisions');
       IF cur_rev IS NULL THEN
+        -- The foreign key locks the bucket's row (KEY SHARE) until the commit: a bucket being
+        -- deleted meanwhile makes this wait, then fail (23503, NoSuchBucket to the caller).
         INSERT INTO objects (bucket, key, revision, meta) VALUES (p_bucket, p_key, new_rev, p_meta) ON CONFLICT DO NOTHING;
         -- Not inserted: another writer created the key meanwhile; lock its row and look again.
         EXIT WHEN FOUND;

@@ -71,7 +71,6 @@ export class PgObjects {
         const { rows } = await this.db.query<{ out_status: string; out_meta: StoredMeta | null; out_revision: string | null }>('SELECT * FROM offload_put($1, $2, $3, $4::jsonb, $5, $6, $7)', args).catch(reclaimedAsUnavailable);
         const row = rows[0]!;
         if (row.out_status === 'ok') break;
-        if (row.out_status === 'no-bucket') throw new StoreError('NoSuchBucket');
         input.precondition?.(row.out_meta ? decodeMeta(input.bucket, input.key, row.out_meta) : undefined);
         expect = Number(row.out_revision);
       }
@@ -181,6 +180,7 @@ export function noBucketOnForeignKey(err: unknown): never {
 
 /** A pending blob reclaimed before its commit (a node stalled past the grace period): retry the request. */
 function reclaimedAsUnavailable(err: unknown): never {
+  if ((err as { code?: string }).code === '23503') throw new StoreError('NoSuchBucket');
   if ((err as { code?: string }).code === 'OF001') throw new S3Error('ServiceUnavailable', 'The upload took longer than the blob grace period between its bytes and its commit; retry it.');
   throw err;
 }

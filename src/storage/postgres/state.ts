@@ -33,7 +33,7 @@ export class PgState {
   private inFlight: Promise<void> | undefined;
   private queued: Promise<void> | undefined;
   /** Called when another process changed the access keys (PgKeyStore reloads them). */
-  onKeysChanged: (() => void) | undefined;
+  onKeysChanged: (() => Promise<void>) | undefined;
 
   constructor(private readonly db: PgDb) {}
 
@@ -66,7 +66,7 @@ export class PgState {
     }
     const keysMoved = row.keys !== this.seen.keys;
     this.seen = { objects: row.objects, buckets: row.buckets, keys: row.keys };
-    if (keysMoved) this.onKeysChanged?.();
+    if (keysMoved) await this.onKeysChanged?.();
   }
 
   /** After this process wrote a bucket or its configuration: read the bucket state again now. */
