@@ -6,7 +6,7 @@
  * file (beforeAll) and stop it in afterAll. Settings from ../shared/infra/ceph-up.sh (tested
  * here): pool size 1 for a single OSD, tcp_nodelay or small GETs stall 40 ms, 50 ms paxos.
  */
-import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -131,7 +131,7 @@ export async function startCeph(): Promise<CephGateway> {
   const rgwPort = await freePort();
   const monPort = await freeRange(2);
   const msMin = await freeRange(10);
-  const fsid = execFileSync('uuidgen').toString().trim();
+  const fsid = randomUUID();
   writeFileSync(conf, config(dir, monPort, msMin, rgwPort, fsid));
   const env = { ...process.env, CEPH_CONF: conf };
   const ceph = (...args: string[]) => run('ceph', ['-c', conf, '--connect-timeout', '20', ...args], { env, timeoutMs: 60_000 });
@@ -152,7 +152,7 @@ export async function startCeph(): Promise<CephGateway> {
     // The daemons fork into the background themselves and write run/<name>.pid.
     await mustRun('ceph-mon', ['-c', conf, '-i', 'a'], { env });
     await until('the monitor', dir, async () => (await ceph('mon', 'stat')).code === 0);
-    const osdUuid = execFileSync('uuidgen').toString().trim();
+    const osdUuid = randomUUID();
     const osdKey = (await mustRun('ceph-authtool', ['--gen-print-key'])).stdout.trim();
     writeFileSync(join(dir, 'osd.0', 'new.json'), JSON.stringify({ cephx_secret: osdKey }));
     const osdId = await ceph('osd', 'new', osdUuid, '0', '-i', join(dir, 'osd.0', 'new.json'));
