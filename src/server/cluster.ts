@@ -33,8 +33,9 @@ export async function startCluster(opts: ServeOptions, workers: number): Promise
   // Crash recovery runs once, here, before any worker can write.
   // A broken rules file fails here, once, rather than in every worker.
   if (opts.cacheRulesFile !== undefined) loadCacheRulesFile(readFileSync(opts.cacheRulesFile, 'utf8'), opts.cacheRulesFile);
-  const release = claimDataFolder(dataDir);
-  await (await openStore(dataDir, { blobs: opts.blobs === undefined ? undefined : openBlobStorage(opts.blobs, opts.env) })).close();
+  // With --meta the data folder holds only blobs, which several nodes may share: no claim, no SQLite.
+  const release = opts.metaUrl === undefined ? claimDataFolder(dataDir) : () => undefined;
+  if (opts.metaUrl === undefined) await (await openStore(dataDir, { blobs: opts.blobs === undefined ? undefined : openBlobStorage(opts.blobs, opts.env) })).close();
   // Each worker accepts on the shared socket itself: the default round-robin would make the
   // primary touch every connection.
   cluster.schedulingPolicy = cluster.SCHED_NONE;

@@ -26,7 +26,8 @@ export async function listPage(select: Select, decode: (key: string, meta: unkno
   let isTruncated = false;
   const want = input.maxKeys;
   outer: for (;;) {
-    const rows = await select(after, prefix, Math.min(Math.max(want - count + 1, 2), 1001));
+    const limit = Math.min(Math.max(want - count + 1, 2), 1001);
+    const rows = await select(after, prefix, limit);
     if (rows.length === 0) break;
     for (const row of rows) {
       if (!row.key.startsWith(prefix)) break outer;
@@ -48,6 +49,8 @@ export async function listPage(select: Select, decode: (key: string, meta: unkno
       lastReturned = row.key;
       after = row.key;
     }
+    // A short page was the end of the bucket: no round trip to find nothing after it.
+    if (rows.length < limit) break;
   }
   if (want === 0) isTruncated = false;
   return { objects, commonPrefixes, isTruncated, lastReturned };

@@ -109,7 +109,7 @@ const MIGRATIONS: string[] = [
   // evaluates its precondition on it and tries again), or raises 23503 (foreign key) for a missing bucket. A pending blob the
   // collector already reclaimed raises OF001 (nothing is committed).
   `
-  CREATE FUNCTION offload_put(p_bucket text, p_key text, p_expect bigint, p_meta jsonb, p_blob text, p_size bigint, p_data bytea)
+  CREATE FUNCTION offload_put_row(p_bucket text, p_key text, p_expect bigint, p_meta jsonb, p_blob text, p_size bigint, p_data bytea)
   RETURNS TABLE (out_status text, out_meta jsonb, out_revision bigint) LANGUAGE plpgsql AS $$
   DECLARE
     cur_meta jsonb;
@@ -141,8 +141,23 @@ const MIGRATIONS: string[] = [
       IF NOT FOUND THEN RAISE EXCEPTION 'blob % was reclaimed before its commit', p_blob USING ERRCODE = 'OF001'; END IF;
     END IF;
     IF cur_meta IS NOT NULL THEN PERFORM offload_unref(offload_segment_ids(cur_meta)); END IF;
-    PERFORM offload_changed('objects');
     RETURN QUERY SELECT 'ok'::text, NULL::jsonb, new_rev;
+  END $$;
+  CREATE FUNCTION offload_put(p_bucket text, p_key text, p_expect bigint, p_meta jsonb, p_blob text, p_size bigint, p_data bytea)
+  RETURNS TABLE (out_status text, out_meta jsonb, out_revision bigint) LANGUAGE plpgsql AS $$
+  BEGIN
+    RETURN QUERY SELECT * FROM offload_put_row(p_bucket, p_key, p_expect, p_meta, p_blob, p_size, p_data);
+    PERFORM offload_changed('objects');
+  END $$;
+  -- Group commit: the PutObjects that reach the database in the same turn of the event loop, in
+  -- one statement and one transaction (one WAL flush for all). Ordered by the caller.
+  CREATE FUNCTION offload_put_many(p_bucket text[], p_key text[], p_expect bigint[], p_meta jsonb[], p_blob text[], p_size bigint[], p_data bytea[])
+  RETURNS TABLE (out_index integer, out_status text, out_meta jsonb, out_revision bigint) LANGUAGE plpgsql AS $$
+  BEGIN
+    FOR i IN 1 .. coalesce(array_length(p_bucket, 1), 0) LOOP
+      RETURN QUERY SELECT i, r.out_status, r.out_meta, r.out_revision FROM offload_put_row(p_bucket[i], p_key[i], p_expect[i], p_meta[i], p_blob[i], p_size[i], p_data[i]) r;
+    END LOOP;
+    PERFORM offload_changed('objects');
   END $$;
   -- DeleteObject in one round trip: the deleted version's meta, or NULL when there was none.
   CREATE FUNCTION offload_delete(p_bucket text, p_key text) RETURNS jsonb LANGUAGE plpgsql AS $$

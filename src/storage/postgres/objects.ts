@@ -1,7 +1,7 @@
 /**
  * Objects in PostgreSQL: the current version of each key, its metadata one jsonb row. PutObject
  * and DeleteObject are one round trip each (the offload_put / offload_delete functions of
- * migrations.ts); the rarer writes are short transactions with the key's row locked
+ * migrations.ts; concurrent puts share one, put-batch.ts); the rarer writes are short transactions with the key's row locked
  * (SELECT ... FOR UPDATE), which is what makes a precondition and the write atomic across nodes.
  */
 import { StoreError, type ListInput, type ListResult, type ObjectMeta, type PutObjectInput, type Segment, type Store } from '../types.js';
@@ -9,13 +9,18 @@ import { S3Error } from '../../errors/s3-error.js';
 import type { PgBlobs } from './blob-gc.js';
 import type { PgDb, Sql } from './db.js';
 import { listPage } from './listing.js';
+import { PutBatcher, type PutArgs } from './put-batch.js';
 import type { PgState } from './state.js';
 
 type StoredMeta = Omit<ObjectMeta, 'bucket' | 'key'>;
 type Precondition = PutObjectInput['precondition'];
 
 export class PgObjects {
-  constructor(private readonly db: PgDb, private readonly state: PgState, private readonly blobs: PgBlobs) {}
+  private readonly batch: PutBatcher;
+
+  constructor(private readonly db: PgDb, private readonly state: PgState, private readonly blobs: PgBlobs) {
+    this.batch = new PutBatcher(db);
+  }
 
   async head(bucket: string, key: string): Promise<ObjectMeta | undefined> {
     return (await this.current(bucket, key)).meta;
@@ -65,14 +70,12 @@ export class PgObjects {
         input.precondition(current.meta);
         expect = current.revision;
       }
-      const args = [input.bucket, input.key, 0, encodeMeta(meta), segments.length ? blob.id : null, blob.size, segments.length && blob.data !== undefined ? blob.data : null];
+      const args: PutArgs = { bucket: input.bucket, key: input.key, expect, meta: encodeMeta(meta), blob: segments.length ? blob.id : null, size: blob.size, data: segments.length && blob.data !== undefined ? blob.data : null };
       for (;;) {
-        args[2] = expect;
-        const { rows } = await this.db.query<{ out_status: string; out_meta: StoredMeta | null; out_revision: string | null }>('SELECT * FROM offload_put($1, $2, $3, $4::jsonb, $5, $6, $7)', args).catch(reclaimedAsUnavailable);
-        const row = rows[0]!;
+        const row = await this.batch.submit(args).catch(reclaimedAsUnavailable);
         if (row.out_status === 'ok') break;
-        input.precondition?.(row.out_meta ? decodeMeta(input.bucket, input.key, row.out_meta) : undefined);
-        expect = Number(row.out_revision);
+        input.precondition?.(row.out_meta ? decodeMeta(input.bucket, input.key, row.out_meta as StoredMeta) : undefined);
+        args.expect = Number(row.out_revision);
       }
       this.state.objectChanged(input.bucket, input.key);
       this.blobs.released();

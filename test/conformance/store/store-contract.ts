@@ -289,7 +289,7 @@ export function runStoreConformance(name: string, open: () => Promise<StoreFixtu
       const leaf = await store.listObjects({ bucket: 'b', prefix: 'é/07/', maxKeys: 1000 });
       expect(leaf.objects.map((o) => o.key)).toEqual(expected.filter((k) => k.startsWith('é/07/')));
       expect(await store.listObjects({ bucket: 'b', maxKeys: 0 })).toMatchObject({ objects: [], isTruncated: false });
-    }, 60_000);
+    }, 120_000);
 
     it('reopened on the same data after a crash: objects intact, temp files and orphan blobs reclaimed', async (ctx) => {
       const f = await fresh();
