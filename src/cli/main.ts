@@ -36,6 +36,7 @@ const COMMANDS: Record<string, CommandLoader> = {
   undelete: async () => (await import('./commands/restore.js')).restoreCommand(),
   rewrite: async () => (await import('./commands/rewrite.js')).rewriteCommand(),
   check: async () => (await import('./commands/check.js')).checkCommand(),
+  migrate: async () => (await import('./commands/migrate.js')).migrateCommand(),
 };
 
 /** The program with every command, or only `only` when the first argument names one (a fast start). */

@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { loadCacheRulesFile } from '../media/cache-rules.js';
 import { openStore } from '../storage/engine.js';
+import { openBlobStorage } from '../storage/blob-backends/open.js';
 import { claimDataFolder } from './data-lock.js';
 import { loadRootCredentials, type RootCredentials } from './root-credentials.js';
 import type { ServeOptions } from './index.js';
@@ -36,7 +37,7 @@ export async function startCluster(opts: ServeOptions, workers: number): Promise
   if (opts.cacheRulesFile !== undefined) loadCacheRulesFile(readFileSync(opts.cacheRulesFile, 'utf8'), opts.cacheRulesFile);
   // With --meta the data folder holds only blobs, which several nodes may share: no claim, no SQLite.
   const release = opts.metaUrl === undefined ? claimDataFolder(dataDir) : () => undefined;
-  if (opts.metaUrl === undefined) await (await openStore(dataDir)).close();
+  if (opts.metaUrl === undefined) await (await openStore(dataDir, { blobs: opts.blobs === undefined ? undefined : openBlobStorage(opts.blobs, opts.env) })).close();
   // Each worker accepts on the shared socket itself: the default round-robin would make the
   // primary touch every connection.
   cluster.schedulingPolicy = cluster.SCHED_NONE;

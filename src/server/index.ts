@@ -10,6 +10,7 @@ import { createAdminHandler } from './admin.js';
 import { createFrontDoor, type EntranceHandlers } from './front-door.js';
 import { loadRootCredentials, type RootCredentials } from './root-credentials.js';
 import { openStore } from '../storage/engine.js';
+import { openBlobStorage } from '../storage/blob-backends/open.js';
 import { claimDataFolder } from './data-lock.js';
 import { UsageRecorder } from '../serving/usage.js';
 import { AddressGuard } from '../origin/address-guard.js';
@@ -56,9 +57,10 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   let store: Store;
   let keys: KeyStore;
   try {
-    if (opts.metaUrl !== undefined) ({ store, keys } = await openSharedMetadata(opts.metaUrl, dataDir, opts));
+    const blobStorage = opts.blobs === undefined ? undefined : openBlobStorage(opts.blobs, opts.env);
+    if (opts.metaUrl !== undefined) ({ store, keys } = await openSharedMetadata(opts.metaUrl, dataDir, { ...opts, blobs: blobStorage }));
     else {
-      store = await openStore(dataDir, { skipRecovery: worker, soleWriter: !worker, cache: { maxTotalBytes: opts.hotCacheBytes }, minFreeSpace: opts.minFreeSpace });
+      store = await openStore(dataDir, { skipRecovery: worker, soleWriter: !worker, cache: { maxTotalBytes: opts.hotCacheBytes }, minFreeSpace: opts.minFreeSpace, blobs: blobStorage });
       keys = openKeyStore(dataDir);
     }
   } catch (err) {

@@ -39,6 +39,8 @@ export interface ServeOptions {
    * excepted) origin buckets may fetch from, which the SSRF guard refuses otherwise.
    */
   allowPrivateOrigins?: string[];
+  /** `--blobs`: an s3:// URL or a shared folder for blob bytes (storage/blob-backends/open.ts); default the data folder. */
+  blobs?: string;
   /** Time a client has to send a request's headers (default 20 s). */
   headerTimeoutMs?: number;
   /**

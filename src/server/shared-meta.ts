@@ -6,10 +6,11 @@
 import { openPgStore } from '../storage/postgres/store.js';
 import { attachPgKeyStore } from '../storage/postgres/keys.js';
 import type { KeyStore } from '../storage/keys.js';
+import type { BlobStorage } from '../storage/blobs.js';
 import type { Store } from '../storage/types.js';
 
-export async function openSharedMetadata(url: string, dataDir: string, opts: { hotCacheBytes?: number }): Promise<{ store: Store; keys: KeyStore }> {
-  const store = await openPgStore(url, { blobDir: dataDir, cache: { maxTotalBytes: opts.hotCacheBytes } });
+export async function openSharedMetadata(url: string, dataDir: string, opts: { hotCacheBytes?: number; blobs?: BlobStorage }): Promise<{ store: Store; keys: KeyStore }> {
+  const store = await openPgStore(url, { blobs: opts.blobs, blobDir: dataDir, cache: { maxTotalBytes: opts.hotCacheBytes } });
   try {
     return { store, keys: await attachPgKeyStore(store.db, store.state) };
   } catch (err) {

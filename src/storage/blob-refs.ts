@@ -6,7 +6,7 @@
  */
 import type { Statement } from 'better-sqlite3';
 import type { BlobCache } from './blob-cache.js';
-import type { BlobFiles, WrittenBlob } from './blobs.js';
+import type { BlobStorage, WrittenBlob } from './blobs.js';
 import type { FdCache } from './fd-cache.js';
 import type { Db } from './schema.js';
 import type { Segment } from './types.js';
@@ -27,7 +27,7 @@ export class BlobRefs {
     deadBlobs: Statement<[], { id: string }>;
   };
 
-  constructor(db: Db, readonly files: BlobFiles, readonly cache: BlobCache, readonly fds: FdCache) {
+  constructor(db: Db, readonly files: BlobStorage, readonly cache: BlobCache, readonly fds: FdCache) {
     this.sql = {
       insertBlob: db.prepare('INSERT INTO blobs (id, size, refs) VALUES (?, ?, 1)'),
       addRef: db.prepare('UPDATE blobs SET refs = refs + ? WHERE id = ?'),
@@ -77,7 +77,7 @@ export class BlobRefs {
     this.cache.drop(id);
     this.fds.forget(id);
     if (this.pins.has(id)) this.unlinkWhenUnpinned.add(id);
-    else void this.files.remove(id);
+    else this.removeBlob(id);
   }
 
   /** Keeps the blobs' files until unpin(): a reader opening them must not see them unlinked in between. */
@@ -91,9 +91,14 @@ export class BlobRefs {
       if (n > 0) this.pins.set(id, n);
       else {
         this.pins.delete(id);
-        if (this.unlinkWhenUnpinned.delete(id)) void this.files.remove(id);
+        if (this.unlinkWhenUnpinned.delete(id)) this.removeBlob(id);
       }
     }
+  }
+
+  /** A failed delete (a remote backend out of reach) leaves an orphan for reclaimOrphans, not an unhandled rejection. */
+  private removeBlob(id: string): void {
+    this.files.remove(id).catch(() => undefined);
   }
 
   inlineBytes(blobId: string): Buffer | undefined {

@@ -9,11 +9,11 @@
  * for 10 KiB objects).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, rmSync, type Dirent } from 'node:fs';
+import { createReadStream, mkdirSync, readdirSync, rmSync, statSync, type Dirent } from 'node:fs';
 import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './permissions.js';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 
 // Bytes gathered per upload before one writev: big enough for few syscalls, small enough that
 // dozens of concurrent uploads do not hold dozens of MiB (measured: -10 MiB peak RSS under sync).
@@ -44,12 +44,35 @@ export interface BlobStorage {
   place(blob: WrittenBlob): Promise<void>;
   /** Bytes [start, end] inclusive of a placed blob; rejects with code ENOENT when it is gone. */
   readRange(id: string, range: { start: number; end: number }): Promise<Buffer>;
+  /**
+   * The same bytes as a stream, for bodies too large to hold (a remote backend: one ranged GET);
+   * the stream errors with code ENOENT when the blob is gone.
+   */
+  readStream(id: string, range: { start: number; end: number }): Readable;
+  /**
+   * Where a placed blob's file is, for backends on a POSIX file system (the engine then reads
+   * it through its descriptor cache); absent for remote backends, read with readRange/readStream.
+   */
+  pathOf?(id: string): string;
   /** Drops a written blob that will not be committed (placed or not). */
   discard(blob: WrittenBlob): Promise<void>;
   /** Deletes a placed blob (no error when it is already gone). */
   remove(id: string): Promise<void>;
-  /** Start-up cleanup: temp blobs of interrupted writes, and placed blobs that `isKnown` does not name. */
-  reclaimOrphans(isKnown: (id: string) => boolean): { temp: number; orphans: number };
+  /**
+   * Start-up cleanup: temp blobs of interrupted writes, and placed blobs that `isKnown` does not
+   * name. A backend shared by several nodes spares what is younger than its grace period: another
+   * node may be about to commit it.
+   */
+  reclaimOrphans(isKnown: (id: string) => boolean | Promise<boolean>): Promise<{ temp: number; orphans: number }>;
+}
+
+export interface BlobFilesOptions {
+  /**
+   * Temp and placed files younger than this are left alone by reclaimOrphans (default 0: the
+   * data folder's own blobs, which only the process holding its lock writes). A folder shared
+   * by several nodes needs one longer than any write takes from its first byte to its commit.
+   */
+  orphanGraceMs?: number;
 }
 
 export class BlobFiles implements BlobStorage {
@@ -57,7 +80,10 @@ export class BlobFiles implements BlobStorage {
   readonly blobDir: string;
   private readonly knownDirs = new Set<string>();
 
-  constructor(dataDir: string) {
+  private readonly orphanGraceMs: number;
+
+  constructor(dataDir: string, options: BlobFilesOptions = {}) {
+    this.orphanGraceMs = options.orphanGraceMs ?? 0;
     this.tmpDir = join(dataDir, 'tmp');
     this.blobDir = join(dataDir, 'blobs');
     mkdirSync(this.tmpDir, { recursive: true, mode: PRIVATE_DIR_MODE });
@@ -120,17 +146,22 @@ export class BlobFiles implements BlobStorage {
     const final = this.pathOf(blob.id);
     const dir = join(this.blobDir, blob.id.slice(0, 2), blob.id.slice(2, 4));
     if (!this.knownDirs.has(dir)) {
-      await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+      const created = await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+      // A new directory's own entry must be durable too, or a crash could lose the whole subtree.
+      if (created !== undefined) {
+        await syncDir(join(dir, '..'));
+        await syncDir(this.blobDir);
+      }
       this.knownDirs.add(dir);
     }
     await rename(blob.path, final);
     blob.path = final;
-    const handle = await open(dir, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    await syncDir(dir);
+  }
+
+  readStream(id: string, range: { start: number; end: number }): Readable {
+    if (range.end < range.start) return Readable.from([]);
+    return createReadStream(this.pathOf(id), { start: range.start, end: range.end });
   }
 
   async readRange(id: string, range: { start: number; end: number }): Promise<Buffer> {
@@ -157,21 +188,35 @@ export class BlobFiles implements BlobStorage {
     await unlink(this.pathOf(id)).catch(() => undefined);
   }
 
-  /** Start-up cleanup: temp files of interrupted writes, and blob files no commit names. */
-  reclaimOrphans(isKnown: (id: string) => boolean): { temp: number; orphans: number } {
+  /** Start-up cleanup: temp files of interrupted writes, and blob files no commit names (past the grace period). */
+  async reclaimOrphans(isKnown: (id: string) => boolean | Promise<boolean>): Promise<{ temp: number; orphans: number }> {
+    const cutoff = Date.now() - this.orphanGraceMs;
+    const old = (path: string) => this.orphanGraceMs === 0 || (statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? Infinity) < cutoff;
     let temp = 0;
     for (const name of readdirSync(this.tmpDir)) {
-      rmSync(join(this.tmpDir, name), { force: true, recursive: true });
+      const path = join(this.tmpDir, name);
+      if (!old(path)) continue;
+      rmSync(path, { force: true, recursive: true });
       temp++;
     }
     let orphans = 0;
     for (const entry of walk(this.blobDir)) {
-      if (!isKnown(entry.name)) {
-        rmSync(join(entry.parentPath, entry.name), { force: true });
+      const path = join(entry.parentPath, entry.name);
+      if (!(await isKnown(entry.name)) && old(path)) {
+        rmSync(path, { force: true });
         orphans++;
       }
     }
     return { temp, orphans };
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }
 

@@ -15,7 +15,7 @@
  */
 import { BlobCache, type BlobCacheOptions } from './blob-cache.js';
 import { BlobRefs } from './blob-refs.js';
-import { BlobFiles } from './blobs.js';
+import { BlobFiles, type BlobStorage } from './blobs.js';
 import { Buckets } from './buckets.js';
 import { Commits } from './commit.js';
 import { DiskGuard, type MinFreeSpace } from './disk-space.js';
@@ -24,7 +24,9 @@ import { MetaCache } from './meta-cache.js';
 import { Multipart } from './multipart.js';
 import { ObjectReads } from './object-reads.js';
 import { Objects } from './objects.js';
-import { tightenDataFolder } from './permissions.js';
+import { PRIVATE_DIR_MODE, tightenDataFolder } from './permissions.js';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { openDatabase, type Db } from './schema.js';
 import { recover, startSweeper } from './sweeper.js';
 import { clockFromEnv, LifecycleSweep, startLifecycle } from './lifecycle.js';
@@ -46,6 +48,8 @@ export interface StoreOptions {
   minFreeSpace?: MinFreeSpace;
   /** The lifecycle sweep's clock and period (default: the real time, hourly; tests: lifecycle.ts clockFromEnv). */
   lifecycleClock?: { now: () => number; everyMs: number };
+  /** Where blob bytes go (`--blobs`: an S3 bucket or a shared folder); default: the data folder's blobs/. */
+  blobs?: BlobStorage;
 }
 
 const DEFAULT_STALE_UPLOAD_MS = 7 * 24 * 3600 * 1000;
@@ -55,13 +59,13 @@ export async function openStore(dataDir: string, options: StoreOptions = {}): Pr
   // that recovers the folder.
   if (!options.skipRecovery) tightenDataFolder(dataDir);
   const engine = new Engine(dataDir, options);
-  if (!options.skipRecovery) engine.recover();
+  if (!options.skipRecovery) await engine.recover();
   return engine;
 }
 
 export class Engine implements Store {
   private readonly db: Db;
-  private readonly files: BlobFiles;
+  private readonly files: BlobStorage;
   private readonly disk: DiskGuard;
   private readonly cache: BlobCache;
   private readonly fds = new FdCache();
@@ -79,7 +83,9 @@ export class Engine implements Store {
   readonly lifecycle: LifecycleSweep;
 
   constructor(dataDir: string, options: StoreOptions) {
-    this.files = new BlobFiles(dataDir);
+    this.files = options.blobs ?? new BlobFiles(dataDir);
+    // The disk guard builds its space reserve under tmp/, which BlobFiles makes only for the data folder's own blobs.
+    mkdirSync(join(dataDir, 'tmp'), { recursive: true, mode: PRIVATE_DIR_MODE });
     this.disk = new DiskGuard(dataDir, options.minFreeSpace);
     this.cache = new BlobCache(options.cache);
     this.db = openDatabase(dataDir);
@@ -98,8 +104,8 @@ export class Engine implements Store {
   }
 
   /** Start-up: finish what a crash interrupted. */
-  recover(): void {
-    recover({ db: this.db, disk: this.disk, blobs: this.blobs, files: this.files, multipart: this.multipart, staleUploadMs: this.staleUploadMs });
+  async recover(): Promise<void> {
+    await recover({ db: this.db, disk: this.disk, blobs: this.blobs, files: this.files, multipart: this.multipart, staleUploadMs: this.staleUploadMs });
   }
 
   get hotCache(): HotBlobCache {

@@ -39,7 +39,8 @@ export interface Credential {
  * be asynchronous (a shared metadata database, storage/postgres/keys.ts).
  */
 export interface KeyStore {
-  createKey(input: { name: string; accessKeyId?: string; secretAccessKey?: string; scope?: KeyScope }): Credential | Promise<Credential>;
+  /** `owner` keeps a key's canonical id when it is copied from another store (offload migrate). */
+  createKey(input: { name: string; accessKeyId?: string; secretAccessKey?: string; scope?: KeyScope; owner?: string }): Credential | Promise<Credential>;
   listKeys(): Credential[] | Promise<Credential[]>;
   deleteKey(accessKeyId: string): boolean | Promise<boolean>;
   lookupKey(accessKeyId: string): Credential | undefined;
@@ -50,7 +51,7 @@ export interface KeyStore {
 
 /** The data folder's keys (SQLite): every call is synchronous. */
 export interface LocalKeyStore extends KeyStore {
-  createKey(input: { name: string; accessKeyId?: string; secretAccessKey?: string; scope?: KeyScope }): Credential;
+  createKey(input: { name: string; accessKeyId?: string; secretAccessKey?: string; scope?: KeyScope; owner?: string }): Credential;
   listKeys(): Credential[];
   deleteKey(accessKeyId: string): boolean;
   close(): void;
@@ -76,14 +77,14 @@ export function openKeyStore(dataDir: string): LocalKeyStore {
     scope: scopeOf(row),
   });
   return {
-    createKey({ name, accessKeyId, secretAccessKey, scope }) {
+    createKey({ name, accessKeyId, secretAccessKey, scope, owner: givenOwner }) {
       const id = accessKeyId ?? randomAccessKeyId();
       const secret = secretAccessKey ?? randomSecret();
       if (!/^[A-Za-z0-9._-]{3,128}$/.test(id)) throw new Error('an access key id is 3 to 128 letters, digits, dots, dashes or underscores');
       if (secret.length < 8 || /\s/.test(secret)) throw new Error('a secret key is at least 8 characters without spaces');
       if (one.get(id)) throw new Error(`access key ${id} already exists`);
       const limited = limitedScope(scope);
-      const owner = randomBytes(32).toString('hex');
+      const owner = givenOwner ?? randomBytes(32).toString('hex');
       const createdAt = Date.now();
       insert.run(id, secret, name, owner, createdAt, limited?.bucket ?? null, limited ? limited.access : null);
       return { accessKeyId: id, secretAccessKey: secret, owner, displayName: name, createdAt, scope: limited };

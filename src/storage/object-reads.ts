@@ -9,6 +9,7 @@ import type { BlobRefs } from './blob-refs.js';
 import type { MetaCache } from './meta-cache.js';
 import type { Objects } from './objects.js';
 import { memoryReader, openReader } from './reader.js';
+import { remoteReader } from './remote-reader.js';
 import type { ObjectReader } from './types.js';
 
 export class ObjectReads {
@@ -40,16 +41,21 @@ export class ObjectReads {
     // Pinned until the descriptors are open: a concurrent delete must not unlink in between.
     const ids = meta.segments.map((s) => s.blobId);
     this.blobs.pin(ids);
+    const files = this.blobs.files;
+    let pinnedByReader = false;
     try {
       if (small) {
         const blobId = meta.segments[0]!.blobId;
-        const bytes = await readFile(this.blobs.files.pathOf(blobId));
+        const bytes = files.pathOf ? await readFile(files.pathOf(blobId)) : await files.readRange(blobId, { start: 0, end: meta.size - 1 });
         this.cache.set(blobId, bytes);
         return memoryReader(meta, bytes);
       }
-      return await openReader(meta, (id) => this.blobs.files.pathOf(id), this.blobs.fds);
+      if (files.pathOf) return await openReader(meta, (id) => files.pathOf!(id), this.blobs.fds);
+      // A remote backend has no descriptor to hold: the reader keeps the pin until it is closed.
+      pinnedByReader = true;
+      return remoteReader(meta, files, () => this.blobs.unpin(ids));
     } finally {
-      this.blobs.unpin(ids);
+      if (!pinnedByReader) this.blobs.unpin(ids);
     }
   }
 

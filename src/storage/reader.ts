@@ -153,7 +153,7 @@ async function* readAcross(meta: ObjectMeta, fds: number[], start: number, end: 
 }
 
 /** The pieces of the object's bytes [start, end] in each segment: which one, where in its blob, how long. */
-function* spans(meta: ObjectMeta, start: number, end: number): Generator<{ index: number; position: number; length: number }> {
+export function* spans(meta: ObjectMeta, start: number, end: number): Generator<{ index: number; position: number; length: number }> {
   let offset = 0;
   for (let index = 0; index < meta.segments.length && offset <= end; index++) {
     const size = meta.segments[index]!.size;

@@ -11,10 +11,10 @@ import type { Db } from './schema.js';
 const SWEEP_EVERY_MS = 3600 * 1000;
 
 /** Start-up: finish what a crash interrupted (reference counts at zero, temp files, orphan blobs, stale uploads). */
-export function recover(parts: { db: Db; disk: DiskGuard; blobs: BlobRefs; files: BlobStorage; multipart: Multipart; staleUploadMs: number }): void {
+export async function recover(parts: { db: Db; disk: DiskGuard; blobs: BlobRefs; files: BlobStorage; multipart: Multipart; staleUploadMs: number }): Promise<void> {
   // On a full volume too: the server must come up to let deletes free space.
   parts.disk.withRoom(() => parts.db.transaction(() => parts.blobs.dropDead()).immediate());
-  parts.files.reclaimOrphans((id) => parts.blobs.exists(id));
+  await parts.files.reclaimOrphans((id) => parts.blobs.exists(id));
   void parts.multipart.reclaimStale(parts.staleUploadMs);
 }
 

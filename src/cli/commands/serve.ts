@@ -30,6 +30,7 @@ export function serveCommand(): Command {
     .addOption(new Option('--compress-on-the-fly', 'compress text objects without a stored .br/.gz variant on first request and keep the result').env('OFFLOAD_COMPRESS_ON_THE_FLY'))
     .addOption(new Option('--hot-cache <size>', 'memory for hot objects of up to 1 MiB, per server process (0 turns it off)').env('OFFLOAD_HOT_CACHE').default('64MiB'))
     .addOption(new Option('--min-free-space <size>', 'refuse object writes (507 XOffloadStorageFull) below this free space on the data volume: a size or a percentage, 0 turns it off (default: 5% of the volume, at most 1GiB)').env('OFFLOAD_MIN_FREE_SPACE'))
+    .addOption(new Option('--blobs <url>', 'where object bytes go: s3://bucket/prefix?endpoint=URL&region=R&forcePathStyle=true (credentials from AWS_* or accessKeyId=/secretAccessKey=) or a shared folder (default: the data folder)').env('OFFLOAD_BLOBS'))
     .addOption(new Option('--workers <n>', 'server processes sharing the port ("auto": one per core; each adds about 60-120 MB)').env('OFFLOAD_WORKERS').default('1'))
     .addOption(new Option('--allow-private-origins [addresses]', 'let origin buckets fetch from these loopback/private addresses or CIDRs, comma-separated (no value: every private range; link-local and metadata addresses only when named)').env('OFFLOAD_ALLOW_PRIVATE_ORIGINS'))
     .addOption(limits.maxConnections)
@@ -44,7 +45,7 @@ Examples:
   OFFLOAD_ROOT_ACCESS_KEY=AK OFFLOAD_ROOT_SECRET_KEY=SK offload serve
   offload serve --tls-cert cert.pem --tls-key key.pem --tls-port 443 --https-redirect --hsts
   offload serve --port 80 --tls-port 443 --website-domain media.example.com --acme-email you@example.com   # see docs/https.md`)
-    .action(async (opts: { host: string; port: string; data: string; meta?: string; domain: string; region: string; websitePort?: string; websiteDomain?: string; consolePort?: string; console: boolean; workers: string; cacheRules?: string; compressOnTheFly?: boolean; hotCache: string; minFreeSpace?: string; allowPrivateOrigins?: string | boolean } & LimitFlags & TlsFlags) => {
+    .action(async (opts: { host: string; port: string; data: string; meta?: string; domain: string; region: string; websitePort?: string; websiteDomain?: string; consolePort?: string; console: boolean; workers: string; cacheRules?: string; compressOnTheFly?: boolean; hotCache: string; minFreeSpace?: string; allowPrivateOrigins?: string | boolean; blobs?: string } & LimitFlags & TlsFlags) => {
       const { shutdownGraceMs, ...limits } = parseLimitFlags(opts);
       const serveOptions: ServeOptions = {
         ...limits,
@@ -64,6 +65,7 @@ Examples:
         minFreeSpace: opts.minFreeSpace === undefined ? undefined : parseMinFreeSpace(opts.minFreeSpace),
         tls: parseTlsFlags(opts, portNumber),
         allowPrivateOrigins: opts.allowPrivateOrigins === undefined ? undefined : opts.allowPrivateOrigins === true ? ['private'] : String(opts.allowPrivateOrigins).split(',').map((a) => a.trim()).filter((a) => a !== ''),
+        blobs: opts.blobs,
       };
       // Loaded on demand: a cluster primary only forks and supervises, and stays small.
       if (cluster.isWorker) {
