@@ -19,6 +19,8 @@ export interface ServerConfig {
   ownerName?: (ownerId: string) => string | undefined;
   /** Compress text objects that have no stored .br/.gz variant on first request, and keep the result. */
   compressOnTheFly?: boolean;
+  /** The master key is configured (--master-key-file): SSE-S3 writes are possible. */
+  masterKey?: boolean;
 }
 
 export interface RequestContext<O extends Operation = Operation> {

@@ -24,6 +24,7 @@ import { BodyTimeouts } from './body-timeout.js';
 import { defaultMaxConnections } from './fd-budget.js';
 import { DEFAULT_BODY_MIN_RATE, DEFAULT_BODY_TIMEOUT_MS, DEFAULT_HEADER_TIMEOUT_MS } from './limit-options.js';
 import type { ServeOptions } from './serve-options.js';
+import { loadMasterKey } from '../storage/encryption/keys.js';
 
 export type { ServeOptions };
 
@@ -43,12 +44,14 @@ export interface RunningServer {
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const dataDir = resolve(opts.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // Before the data folder is claimed: a bad key file stops the start, with its reason.
+  const masterKey = opts.masterKeyFile === undefined ? undefined : loadMasterKey(opts.masterKeyFile);
   const root = loadRootCredentials(dataDir, opts.env);
   const worker = opts.skipRecovery === true;
   const release = worker ? undefined : claimDataFolder(dataDir);
   let store: Store;
   try {
-    store = await openStore(dataDir, { skipRecovery: worker, soleWriter: !worker, cache: { maxTotalBytes: opts.hotCacheBytes }, minFreeSpace: opts.minFreeSpace });
+    store = await openStore(dataDir, { skipRecovery: worker, soleWriter: !worker, cache: { maxTotalBytes: opts.hotCacheBytes }, minFreeSpace: opts.minFreeSpace, masterKey });
   } catch (err) {
     release?.();
     throw err;
@@ -65,6 +68,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     rootOwner: { id: root.ownerId, displayName: 'root' },
     ownerName: (id) => keys.nameOfOwner(id),
     compressOnTheFly: opts.compressOnTheFly,
+    masterKey: masterKey !== undefined,
   };
   let accepting = true;
   const lookup = (id: string) => (id === root.accessKeyId ? rootCredential : keys.lookupKey(id));

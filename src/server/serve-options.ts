@@ -33,4 +33,8 @@ export interface ServeOptions {
   bodyMinRate?: number;
   /** Time a client has to send a request's headers (default 20 s). */
   headerTimeoutMs?: number;
+  /** `--master-key-file`: wraps the data keys of SSE-S3 objects (storage/encryption/keys.ts). */
+  masterKeyFile?: string;
+  /** `--metrics-token`: a bearer token that may read /_offload/metrics. */
+  metricsToken?: string;
 }

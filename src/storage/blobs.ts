@@ -14,6 +14,7 @@ import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './permissions.js';
 import type { Readable } from 'node:stream';
+import type { SegmentEncryption } from './encryption/types.js';
 
 // Bytes gathered per upload before one writev: big enough for few syscalls, small enough that
 // dozens of concurrent uploads do not hold dozens of MiB (measured: -10 MiB peak RSS under sync).
@@ -30,6 +31,8 @@ export interface WrittenBlob {
   path?: string;
   /** An inline blob's bytes, to be stored by the metadata commit. */
   data?: Buffer;
+  /** Set when the bytes are encrypted (encryption/sealer.ts); size and md5 are then the plaintext's. */
+  enc?: SegmentEncryption;
 }
 
 /**

@@ -26,6 +26,8 @@ import { tightenDataFolder } from './permissions.js';
 import { openDatabase, type Db } from './schema.js';
 import { recover, startSweeper } from './sweeper.js';
 import type { HotBlobCache, Store } from './types.js';
+import { Sealer } from './encryption/sealer.js';
+import type { MasterKey } from './encryption/keys.js';
 
 export interface StoreOptions {
   /** Multipart uploads untouched for this long are aborted and their parts reclaimed (default 7 days). */
@@ -41,6 +43,8 @@ export interface StoreOptions {
   soleWriter?: boolean;
   /** Object writes are refused below this much free space on the data folder's volume (disk-space.ts). */
   minFreeSpace?: MinFreeSpace;
+  /** Wraps the data keys of SSE-S3 objects (encryption/keys.ts); without it SSE-S3 writes are refused. */
+  masterKey?: MasterKey;
 }
 
 const DEFAULT_STALE_UPLOAD_MS = 7 * 24 * 3600 * 1000;
@@ -76,11 +80,11 @@ export class Engine implements Store {
     this.cache = new BlobCache(options.cache);
     this.db = openDatabase(dataDir);
     this.blobs = new BlobRefs(this.db, this.files, this.cache, this.fds);
-    this.commits = new Commits(this.db, this.blobs, this.files, this.disk);
+    this.commits = new Commits(this.db, this.blobs, this.files, this.disk, new Sealer(options.masterKey));
     this.metaCache = new MetaCache(this.db, options.soleWriter);
     this.buckets = new Buckets(this.db, this.commits, this.metaCache, (bucket) => this.multipart.dropAll(bucket));
     this.objects = new Objects(this.db, this.commits, this.metaCache, this.buckets);
-    this.reads = new ObjectReads(this.objects, this.blobs, this.cache, this.metaCache);
+    this.reads = new ObjectReads(this.objects, this.blobs, this.cache, this.metaCache, this.commits.sealer);
     this.multipart = new Multipart(this.commits, this.buckets, this.objects);
     this.staleUploadMs = options.staleUploadMs ?? DEFAULT_STALE_UPLOAD_MS;
     this.stopSweeper = startSweeper(this.multipart, this.staleUploadMs);
@@ -122,7 +126,7 @@ export class Engine implements Store {
 
   putObject: Store['putObject'] = (input) => this.objects.put(input);
   headObject: Store['headObject'] = async (bucket, key) => this.objects.head(bucket, key);
-  openObject: Store['openObject'] = (bucket, key) => this.reads.open(bucket, key);
+  openObject: Store['openObject'] = (bucket, key, keys) => this.reads.open(bucket, key, keys);
   deleteObject: Store['deleteObject'] = (bucket, key) => this.objects.delete(bucket, key);
   updateObjectMeta: Store['updateObjectMeta'] = (bucket, key, change) => this.objects.updateMeta(bucket, key, change);
   copyObject: Store['copyObject'] = (input) => this.objects.copy(input);

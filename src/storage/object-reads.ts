@@ -10,26 +10,29 @@ import type { MetaCache } from './meta-cache.js';
 import type { Objects } from './objects.js';
 import { memoryReader, openReader } from './reader.js';
 import type { ObjectReader } from './types.js';
+import { openSealed } from './encryption/open-sealed.js';
+import type { Sealer } from './encryption/sealer.js';
 
 export class ObjectReads {
-  constructor(private readonly objects: Objects, private readonly blobs: BlobRefs, private readonly cache: BlobCache, private readonly metaCache: MetaCache) {}
+  constructor(private readonly objects: Objects, private readonly blobs: BlobRefs, private readonly cache: BlobCache, private readonly metaCache: MetaCache, private readonly sealer: Sealer) {}
 
-  async open(bucket: string, key: string): Promise<ObjectReader | undefined> {
+  async open(bucket: string, key: string, keys: { customerKey?: Buffer } = {}): Promise<ObjectReader | undefined> {
     try {
-      return await this.tryOpen(bucket, key);
+      return await this.tryOpen(bucket, key, keys.customerKey);
     } catch (err) {
       // Another server process may have replaced the object and unlinked its blob between our
       // metadata read and the open: read the metadata again, which names the new blob.
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       this.metaCache.refresh();
-      return this.tryOpen(bucket, key);
+      return this.tryOpen(bucket, key, keys.customerKey);
     }
   }
 
-  private async tryOpen(bucket: string, key: string): Promise<ObjectReader | undefined> {
+  private async tryOpen(bucket: string, key: string, customerKey?: Buffer): Promise<ObjectReader | undefined> {
     const meta = this.objects.head(bucket, key);
     if (!meta) return undefined;
     if (meta.segments.length === 0) return memoryReader(meta, Buffer.alloc(0));
+    if (meta.segments[0]!.enc) return openSealed(meta, { blobs: this.blobs, cache: this.cache, sealer: this.sealer }, customerKey);
     if (meta.segments[0]!.inline) return memoryReader(meta, this.inlineBytes(meta.segments[0]!.blobId, meta.size));
     const small = meta.segments.length === 1 && this.cache.fits(meta.size);
     if (small) {

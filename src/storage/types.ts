@@ -8,6 +8,9 @@
  */
 import type { Readable } from 'node:stream';
 import type { PooledBuffer } from './buffer-pool.js';
+import type { EncryptionRequest, ObjectEncryption, SegmentEncryption } from './encryption/types.js';
+
+export type { EncryptionRequest, ObjectEncryption, SegmentEncryption };
 
 export type CannedAcl = 'private' | 'public-read' | 'public-read-write' | 'authenticated-read' | 'bucket-owner-read' | 'bucket-owner-full-control' | 'aws-exec-read' | 'log-delivery-write';
 
@@ -61,6 +64,8 @@ export interface ObjectMeta extends ObjectHeaders {
   partSizes?: number[];
   /** Opaque to callers: the blobs the bytes live in, in order. */
   segments: Segment[];
+  /** Server-side encryption at rest (SSE-S3 or SSE-C); absent for plain objects. */
+  sse?: ObjectEncryption;
 }
 
 /** A stretch of an object's bytes stored in one immutable blob. */
@@ -69,6 +74,8 @@ export interface Segment {
   size: number;
   /** The blob's bytes are in the database (small objects), not in a file. Only ever a single-segment object's. */
   inline?: true;
+  /** The blob's bytes are encrypted (storage/encryption/); size stays the plaintext size. */
+  enc?: SegmentEncryption;
 }
 
 export interface BucketInfo {
@@ -106,6 +113,8 @@ export interface PutObjectInput extends ObjectHeaders {
    * that two racing writers cannot both pass. Throwing abandons the write.
    */
   precondition?: (current: ObjectMeta | undefined) => void;
+  /** Encrypt the bytes at rest (SSE-S3, or SSE-C with the customer's key). */
+  encryption?: EncryptionRequest;
 }
 
 /** An open, pinned view of one object version: reading it gives exactly these bytes even if the key is overwritten meanwhile. */
@@ -160,6 +169,8 @@ export interface MultipartUpload {
   tags: Record<string, string>;
   checksumAlgorithm?: ChecksumAlgorithm;
   checksumType?: 'FULL_OBJECT' | 'COMPOSITE';
+  /** Encryption given at CreateMultipartUpload: every part is encrypted so, and the object records it. */
+  sse?: ObjectEncryption;
 }
 
 export interface PartInfo {
@@ -204,7 +215,7 @@ export interface Store {
   putObject(input: PutObjectInput): Promise<ObjectMeta>;
   headObject(bucket: string, key: string): Promise<ObjectMeta | undefined>;
   /** Pins the current version for reading; undefined when absent. */
-  openObject(bucket: string, key: string): Promise<ObjectReader | undefined>;
+  openObject(bucket: string, key: string, keys?: { customerKey?: Buffer }): Promise<ObjectReader | undefined>;
   /** Returns the deleted version's meta, or undefined when there was none (not an error in S3). */
   deleteObject(bucket: string, key: string): Promise<ObjectMeta | undefined>;
   /** Replaces headers/ACL/tags of the current version without touching its bytes; precondition as in putObject. */
@@ -221,7 +232,7 @@ export interface Store {
   createMultipartUpload(input: Omit<MultipartUpload, 'uploadId' | 'initiated'>): Promise<MultipartUpload>;
   getMultipartUpload(bucket: string, uploadId: string): Promise<MultipartUpload | undefined>;
   /** Streams one part to disk (replacing an earlier part with the same number). */
-  putPart(input: { uploadId: string; partNumber: number; body: Readable; checksum?: Checksum; beforeCommit?: PutObjectInput['beforeCommit'] }): Promise<PartInfo>;
+  putPart(input: { uploadId: string; partNumber: number; body: Readable; checksum?: Checksum; beforeCommit?: PutObjectInput['beforeCommit']; encryption?: EncryptionRequest }): Promise<PartInfo>;
   listParts(uploadId: string, input: { after?: number; maxParts: number }): Promise<{ parts: PartInfo[]; isTruncated: boolean }>;
   listMultipartUploads(bucket: string, input: { prefix?: string; keyMarker?: string; uploadIdMarker?: string; maxUploads: number }): Promise<{ uploads: MultipartUpload[]; isTruncated: boolean }>;
   /**

@@ -8,9 +8,11 @@ import { markRootSecretShown } from '../../server/root-credentials.js';
 import { parseSize } from '../s3/keys.js';
 import { parseMinFreeSpace } from '../../storage/disk-space.js';
 import { limitOptions, parseLimitFlags, type LimitFlags } from '../../server/limit-options.js';
+import { parseSecurityFlags, securityOptions, type SecurityFlags } from '../../server/security-options.js';
 
 export function serveCommand(): Command {
   const limits = limitOptions();
+  const security = securityOptions();
   return new Command('serve')
     .description('Run the S3-compatible media server on a local data folder')
     .addOption(new Option('--host <host>', 'address to listen on').env('OFFLOAD_HOST').default('127.0.0.1'))
@@ -30,15 +32,19 @@ export function serveCommand(): Command {
     .addOption(limits.bodyMinRate)
     .addOption(limits.headerTimeout)
     .addOption(limits.shutdownGrace)
+    .addOption(security[0]!)
+    .addOption(security[1]!)
+    .addOption(security[2]!)
     .addHelpText('after', `
 Examples:
   offload serve                          # http://127.0.0.1:9000, data in ./data
   offload serve --host 0.0.0.0 --port 9000 --data /srv/media --domain media.example.com
   OFFLOAD_ROOT_ACCESS_KEY=AK OFFLOAD_ROOT_SECRET_KEY=SK offload serve`)
-    .action(async (opts: { host: string; port: string; data: string; domain: string; region: string; websitePort?: string; websiteDomain?: string; workers: string; cacheRules?: string; compressOnTheFly?: boolean; hotCache: string; minFreeSpace?: string } & LimitFlags) => {
+    .action(async (opts: { host: string; port: string; data: string; domain: string; region: string; websitePort?: string; websiteDomain?: string; workers: string; cacheRules?: string; compressOnTheFly?: boolean; hotCache: string; minFreeSpace?: string } & LimitFlags & SecurityFlags) => {
       const { shutdownGraceMs, ...limits } = parseLimitFlags(opts);
       const serveOptions: ServeOptions = {
         ...limits,
+        ...parseSecurityFlags(opts),
         host: opts.host,
         port: portNumber('--port', opts.port),
         dataDir: opts.data,

@@ -10,6 +10,9 @@ import { checkConditions } from './object-get.js';
 import { bucketFor, objectAccess, storeCall } from './_common.js';
 import { MAX_PUT_SIZE, validateKey, writePrecondition } from './object-put.js';
 import type { ObjectHeaders, ObjectMeta } from '../../storage/types.js';
+import { copyEncryption, openCopySource } from '../sse/copy.js';
+import { sseResponseHeaders } from '../sse/headers.js';
+import { requestedEncryption } from '../sse/write.js';
 
 /** `x-amz-copy-source`: `[/]bucket/key[?versionId=...]`, percent-encoded. */
 export function parseCopySource(value: string): { bucket: string; key: string } {
@@ -90,8 +93,13 @@ export const copyObject: Handler<'CopyObject'> = async (ctx) => {
   const acl = requestedAclHeaders(ctx.store, ctx.op.bucket, ctx.headers) ?? { canned: 'private' as const };
   const owner = newObjectOwner(ctx.store, ctx.op.bucket, ctx.principal.kind === 'user' ? ctx.principal.credential.owner : ctx.config.rootOwner.id, acl);
   const precondition = writePrecondition(ctx.headers);
+  const encryption = copyEncryption(ctx, source, requestedEncryption(ctx, bucket));
   let result: ObjectMeta;
-  if (source.bucket === bucket && source.key === key) {
+  if (!encryption.shares) {
+    // A change of encryption (or of SSE-C key) rewrites the bytes under new data keys.
+    const { reader, body } = await openCopySource(ctx.store, source, encryption.sourceKey);
+    result = await storeCall(ctx, () => ctx.store.putObject({ ...headers, bucket, key, body, owner, acl, tags, precondition, encryption: encryption.target, checksum: source.checksum })).finally(() => reader.close());
+  } else if (source.bucket === bucket && source.key === key) {
     const changesSomething = metaDirective === 'REPLACE' || tagDirective === 'REPLACE' || header(ctx.headers, 'x-amz-website-redirect-location') !== undefined || header(ctx.headers, 'x-amz-storage-class') !== undefined || aclFromHeaders(ctx.headers) !== undefined;
     if (!changesSomething) {
       throw new S3Error('InvalidRequest', "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.");
@@ -113,6 +121,6 @@ export const copyObject: Handler<'CopyObject'> = async (ctx) => {
       checksum ? text(`Checksum${checksum.algorithm}`, checksum.value) + text('ChecksumType', checksum.type) : '',
     ),
     200,
-    { 'x-amz-copy-source-version-id': 'null' },
+    { 'x-amz-copy-source-version-id': 'null', ...sseResponseHeaders(result.sse) },
   );
 };

@@ -3,6 +3,7 @@
  * integers 1-10000 in strictly ascending order, each with an ETag), then the object points at
  * the chosen parts' blobs in one metadata transaction.
  */
+import { sseResponseHeaders } from '../sse/headers.js';
 import { createHash } from 'node:crypto';
 import { S3Error } from '../../errors/s3-error.js';
 import { xmlReply, type Handler, type Reply, type RequestContext } from '../context.js';
@@ -113,6 +114,6 @@ function completionReply(ctx: ObjectCtx, meta: ObjectMeta): Reply {
   return xmlReply(
     doc('CompleteMultipartUploadResult', text('Location', location), text('Bucket', ctx.op.bucket), text('Key', ctx.op.key), text('ETag', meta.etag), checksumXml(meta.checksum), meta.checksum ? text('ChecksumType', meta.checksum.type) : ''),
     200,
-    checksumHeaders(meta.checksum),
+    { ...checksumHeaders(meta.checksum), ...sseResponseHeaders(meta.sse) },
   );
 }

@@ -10,6 +10,7 @@ import { applyCacheRules } from '../../media/cache-rules.js';
 import { acceptedEncodings, chooseVariant } from '../../media/variants.js';
 import { compressedBody, eligibleOnTheFly, knownCompressed } from '../../media/compress.js';
 import { memoryReader } from '../../storage/reader.js';
+import { customerKeyOf, readKeyFor, sseResponseHeaders } from '../sse/headers.js';
 
 type ByteRange = { start: number; end: number };
 
@@ -130,7 +131,7 @@ function rangeStillApplies(value: string | undefined, meta: ObjectMeta): boolean
 }
 
 function readReply(ctx: RequestContext & { op: { key: string } }, meta: ObjectMeta, vary = false): { reply: Reply; range?: ByteRange } {
-  const headers = objectResponseHeaders(meta);
+  const headers = { ...objectResponseHeaders(meta), ...sseResponseHeaders(meta.sse) };
   applyCacheRules(ctx.store, meta, headers);
   if (vary) headers.Vary = 'Accept-Encoding';
   checkConditions(ctx.headers, meta, headers);
@@ -161,9 +162,11 @@ function readReply(ctx: RequestContext & { op: { key: string } }, meta: ObjectMe
 
 export const getObject: Handler<'GetObject'> = async (ctx) => {
   const bucket = requireBucket(ctx);
-  let reader = await ctx.store.openObject(ctx.op.bucket, ctx.op.key);
+  const customerKey = customerKeyOf(ctx.req, ctx.headers);
+  let reader = await ctx.store.openObject(ctx.op.bucket, ctx.op.key, { customerKey: customerKey?.key });
   try {
     objectAccess(ctx, bucket, reader?.meta, 'READ');
+    readKeyFor(reader!.meta, customerKey);
     const { meta, vary, variantReader } = await representation(ctx, reader!);
     if (variantReader) {
       reader!.close();
@@ -176,7 +179,8 @@ export const getObject: Handler<'GetObject'> = async (ctx) => {
     // Bytes held in memory pin nothing; only a reader over files has descriptors to release.
     if (empty || inMemory !== undefined) {
       open.close();
-      const wholeBlob = inMemory !== undefined && range === undefined && meta.segments.length === 1 ? meta.segments[0]!.blobId : undefined;
+      // An SSE-C answer is never one a repeat may reuse without its key.
+      const wholeBlob = inMemory !== undefined && range === undefined && meta.segments.length === 1 && !meta.sse?.customer ? meta.segments[0]!.blobId : undefined;
       return { ...reply, body: inMemory, blobId: wholeBlob };
     }
     const length = range ? range.end - range.start + 1 : meta.size;
@@ -199,7 +203,9 @@ export const getObject: Handler<'GetObject'> = async (ctx) => {
 
 export const headObject: Handler<'HeadObject'> = async (ctx) => {
   const bucket = requireBucket(ctx);
+  const customerKey = customerKeyOf(ctx.req, ctx.headers);
   const identity = objectAccess(ctx, bucket, await ctx.store.headObject(ctx.op.bucket, ctx.op.key), 'READ');
+  readKeyFor(identity, customerKey);
   const { meta, vary } = await headRepresentation(ctx, identity, isRanged(ctx));
   return readReply(ctx, meta, vary).reply;
 };
@@ -211,6 +217,8 @@ function isRanged(ctx: RequestContext): boolean {
 /** The identity object, or its precompressed variant (pinned by its own reader) when the client accepts it. */
 async function representation(ctx: RequestContext, identity: ObjectReader): Promise<{ meta: ObjectMeta; vary: boolean; variantReader?: ObjectReader }> {
   const ranged = isRanged(ctx);
+  // Encrypted objects are sent as stored: no precompressed variant (encrypted or not) stands in for them.
+  if (identity.meta.sse) return { meta: identity.meta, vary: false };
   const { variant, vary } = await chooseVariant(ctx.store, identity.meta, ctx.headers, { ranged });
   if (!variant) return onTheFly(ctx, identity, vary, ranged);
   const variantReader = await ctx.store.openObject(variant.meta.bucket, variant.key);
@@ -236,6 +244,7 @@ function encodedMeta(identity: ObjectMeta, encoding: 'br' | 'gzip', size: number
 
 /** HEAD answers with the representation GET would send, when it is known without compressing. */
 async function headRepresentation(ctx: RequestContext, identity: ObjectMeta, ranged: boolean): Promise<{ meta: ObjectMeta; vary: boolean }> {
+  if (identity.sse) return { meta: identity, vary: false };
   const { variant, vary } = await chooseVariant(ctx.store, identity, ctx.headers, { ranged });
   if (variant) return { meta: variant.meta, vary };
   if (vary || !ctx.config.compressOnTheFly || !eligibleOnTheFly(identity)) return { meta: identity, vary };

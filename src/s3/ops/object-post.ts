@@ -3,6 +3,8 @@
  * the `file` part are read (small), checked against the signed policy, and the file part's bytes
  * stream straight into the engine. Fields after the file are ignored, as S3 does.
  */
+import { sseResponseHeaders } from '../sse/headers.js';
+import { requestedEncryption } from '../sse/write.js';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
 import busboy from 'busboy';
@@ -50,7 +52,7 @@ export const postObject: Handler<'PostObject'> = async (ctx) => {
   }
   const key = meta.key;
   const etag = meta.etag.startsWith('"') ? meta.etag : `"${meta.etag}"`;
-  const replyHeaders: Record<string, string> = { ETag: etag };
+  const replyHeaders: Record<string, string> = { ETag: etag, ...sseResponseHeaders(meta.sse) };
   if (meta.checksum) replyHeaders[`x-amz-checksum-${meta.checksum.algorithm.toLowerCase()}`] = meta.checksum.value;
   const redirect = fields.get('success_action_redirect') ?? fields.get('redirect');
   if (redirect !== undefined && isHttpUrl(redirect)) {
@@ -98,6 +100,7 @@ async function store(ctx: PostContext, bucket: BucketInfo, fields: FormFields, f
   const tagging = fields.get('tagging');
   const tags = tagging === undefined || tagging.trim() === '' ? {} : parseTaggingXml(tagging);
   const checksum = checksumRequestFromHeaders(asHeaders);
+  const encryption = requestedEncryption({ ...ctx, headers: asHeaders }, bucketName);
   const body = new FormBody(Math.min(range?.max ?? MAX_PUT_SIZE, MAX_PUT_SIZE), checksum);
   file.stream.on('error', (err) => body.destroy(err));
   file.stream.pipe(body);
@@ -111,6 +114,7 @@ async function store(ctx: PostContext, bucket: BucketInfo, fields: FormFields, f
       owner,
       acl,
       tags,
+      encryption,
       beforeCommit: ({ size }) => {
         if (range && size < range.min) throw new S3Error('EntityTooSmall', undefined, { ProposedSize: String(size), MinSizeAllowed: String(range.min) });
       },

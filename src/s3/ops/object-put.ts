@@ -8,6 +8,8 @@ import { header, objectHeadersFromRequest, tagsFromHeader } from '../headers.js'
 import { bucketFor, storeCall } from './_common.js';
 import { checksumRequestFromHeaders, decodeBody, verifyContentMd5 } from '../../auth/index.js';
 import type { ObjectMeta } from '../../storage/types.js';
+import { sseResponseHeaders } from '../sse/headers.js';
+import { requestedEncryption } from '../sse/write.js';
 
 export const MAX_PUT_SIZE = 5 * 1024 ** 3;
 export const MAX_KEY_BYTES = 1024;
@@ -80,6 +82,7 @@ export const putObject: Handler<'PutObject'> = async (ctx) => {
   const acl = requestedAclHeaders(ctx.store, bucketName, ctx.headers) ?? { canned: 'private' };
   const tags = tagsFromHeader(header(ctx.headers, 'x-amz-tagging'));
   const precondition = writePrecondition(ctx.headers);
+  const encryption = requestedEncryption(ctx, bucketName);
   const { decoded, checksum, beforeCommit } = verifiedBody(ctx, size);
   const owner = newObjectOwner(ctx.store, bucketName, ctx.principal.kind === 'user' ? ctx.principal.credential.owner : ctx.config.rootOwner.id, acl);
   const meta = await storeCall(ctx, () =>
@@ -93,13 +96,14 @@ export const putObject: Handler<'PutObject'> = async (ctx) => {
       tags,
       precondition,
       beforeCommit,
+      encryption,
       get checksum() {
         const value = checksum ? decoded.checksum() : undefined;
         return value ? { ...value, type: 'FULL_OBJECT' as const } : undefined;
       },
     }),
   );
-  const reply: Record<string, string> = { ETag: meta.etag };
+  const reply: Record<string, string> = { ETag: meta.etag, ...sseResponseHeaders(meta.sse) };
   if (meta.checksum) {
     reply[`x-amz-checksum-${meta.checksum.algorithm.toLowerCase()}`] = meta.checksum.value;
     reply['x-amz-checksum-type'] = meta.checksum.type;
