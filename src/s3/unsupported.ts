@@ -54,10 +54,7 @@ export function refuseUnsupported(op: OpName, headers: IncomingHttpHeaders, quer
       throw new S3Error('InvalidRequest', 'Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]', { Header: 'x-amz-checksum-algorithm' });
     }
   }
-  // S3's answer to a key sent where no encrypted object is read.
-  const notApplicable = (name: string) => new S3Error('InvalidRequest', 'The encryption parameters are not applicable to this object.', { Header: name });
-  // GetObject, HeadObject and the copies check the key against the object (s3/sse/headers.ts).
-  if (op === 'GetObjectAttributes') for (const name of SSE_C) if (present(name)) throw notApplicable(name);
+  // GetObject, HeadObject, GetObjectAttributes and the copies check a key against the object (s3/sse/headers.ts).
 }
 
 function checkStorageClass(headers: IncomingHttpHeaders): void {

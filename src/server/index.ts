@@ -25,6 +25,7 @@ import { defaultMaxConnections } from './fd-budget.js';
 import { DEFAULT_BODY_MIN_RATE, DEFAULT_BODY_TIMEOUT_MS, DEFAULT_HEADER_TIMEOUT_MS } from './limit-options.js';
 import type { ServeOptions } from './serve-options.js';
 import { loadMasterKey } from '../storage/encryption/keys.js';
+import { RequestLimiter } from '../s3/limits/limiter.js';
 
 export type { ServeOptions };
 
@@ -74,6 +75,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const lookup = (id: string) => (id === root.accessKeyId ? rootCredential : keys.lookupKey(id));
   const cache = store.hotCache;
   const usage = new UsageRecorder(store, dataDir, { cacheCounters: cache && (() => ({ hits: cache.hits, misses: cache.misses })) });
+  const limiter = new RequestLimiter(store, opts.rateLimits);
   const admin = createAdminHandler({
     ready: () => accepting,
     usage,
@@ -83,9 +85,11 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     bucketExists: (name) => store.getBucket(name) !== undefined,
     metricsPublic: (opts.env ?? process.env).OFFLOAD_METRICS_PUBLIC === '1',
     store,
+    metricsToken: opts.metricsToken,
+    limiter,
   });
   const hotBlob = cache && ((blobId: string) => cache.getIfCached(blobId));
-  const s3 = createS3Handler({ store, config, lookup, usage, hotBlob });
+  const s3 = createS3Handler({ store, config, lookup, usage, hotBlob, limiter });
   const websiteDomain = (opts.websiteDomain ?? opts.domain).toLowerCase();
   const website = createWebsiteHandler({ store, config, websiteDomain, nextRequestId, usage });
   const entrances = { s3, website, admin };

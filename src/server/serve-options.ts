@@ -1,5 +1,6 @@
 /** What `offload serve` is started with: the flags, as startServer takes them. */
 import type { MinFreeSpace } from '../storage/disk-space.js';
+import type { ServerLimits } from '../s3/limits/limiter.js';
 
 export interface ServeOptions {
   host: string;
@@ -37,4 +38,6 @@ export interface ServeOptions {
   masterKeyFile?: string;
   /** `--metrics-token`: a bearer token that may read /_offload/metrics. */
   metricsToken?: string;
+  /** `--rate-limit-rps`, `--anonymous-rps`, `--bandwidth`, `--trusted-proxy` (s3/limits/limiter.ts). */
+  rateLimits?: ServerLimits;
 }

@@ -87,7 +87,7 @@ export interface BucketInfo {
 }
 
 /** Arbitrary per-bucket configuration documents (policy JSON, CORS XML, website, cache rules, ...). */
-export type BucketConfigKind = 'policy' | 'cors' | 'website' | 'tagging' | 'cache-rules' | 'logging' | 'ownership' | 'public-access-block' | 'encryption' | 'lifecycle';
+export type BucketConfigKind = 'policy' | 'cors' | 'website' | 'tagging' | 'cache-rules' | 'logging' | 'ownership' | 'public-access-block' | 'encryption' | 'lifecycle' | 'limits';
 
 export interface PutObjectInput extends ObjectHeaders {
   bucket: string;

@@ -8,11 +8,13 @@ import { markRootSecretShown } from '../../server/root-credentials.js';
 import { parseSize } from '../s3/keys.js';
 import { parseMinFreeSpace } from '../../storage/disk-space.js';
 import { limitOptions, parseLimitFlags, type LimitFlags } from '../../server/limit-options.js';
+import { parseRateLimitFlags, rateLimitOptions, type RateLimitFlags } from '../../server/rate-limit-options.js';
 import { parseSecurityFlags, securityOptions, type SecurityFlags } from '../../server/security-options.js';
 
 export function serveCommand(): Command {
   const limits = limitOptions();
   const security = securityOptions();
+  const rateLimits = rateLimitOptions();
   return new Command('serve')
     .description('Run the S3-compatible media server on a local data folder')
     .addOption(new Option('--host <host>', 'address to listen on').env('OFFLOAD_HOST').default('127.0.0.1'))
@@ -35,16 +37,21 @@ export function serveCommand(): Command {
     .addOption(security[0]!)
     .addOption(security[1]!)
     .addOption(security[2]!)
+    .addOption(rateLimits[0]!)
+    .addOption(rateLimits[1]!)
+    .addOption(rateLimits[2]!)
+    .addOption(rateLimits[3]!)
     .addHelpText('after', `
 Examples:
   offload serve                          # http://127.0.0.1:9000, data in ./data
   offload serve --host 0.0.0.0 --port 9000 --data /srv/media --domain media.example.com
   OFFLOAD_ROOT_ACCESS_KEY=AK OFFLOAD_ROOT_SECRET_KEY=SK offload serve`)
-    .action(async (opts: { host: string; port: string; data: string; domain: string; region: string; websitePort?: string; websiteDomain?: string; workers: string; cacheRules?: string; compressOnTheFly?: boolean; hotCache: string; minFreeSpace?: string } & LimitFlags & SecurityFlags) => {
+    .action(async (opts: { host: string; port: string; data: string; domain: string; region: string; websitePort?: string; websiteDomain?: string; workers: string; cacheRules?: string; compressOnTheFly?: boolean; hotCache: string; minFreeSpace?: string } & LimitFlags & SecurityFlags & RateLimitFlags) => {
       const { shutdownGraceMs, ...limits } = parseLimitFlags(opts);
       const serveOptions: ServeOptions = {
         ...limits,
         ...parseSecurityFlags(opts),
+        rateLimits: parseRateLimitFlags(opts),
         host: opts.host,
         port: portNumber('--port', opts.port),
         dataDir: opts.data,

@@ -137,6 +137,9 @@ function readReply(ctx: RequestContext & { op: { key: string } }, meta: ObjectMe
   checkConditions(ctx.headers, meta, headers);
   applyOverrides(ctx, headers);
   const part = partRange(ctx, meta);
+  // After the part number's check (S3's order); before any byte is read. SSE-S3 needs no header on reads.
+  if (header(ctx.headers, 'x-amz-server-side-encryption') !== undefined) throw new S3Error('InvalidArgument', 'x-amz-server-side-encryption is not applicable to GET or HEAD requests', { ArgumentName: 'x-amz-server-side-encryption' });
+  readKeyFor(meta, customerKeyOf(ctx.req, ctx.headers));
   if (part.partsCount !== undefined) headers['x-amz-mp-parts-count'] = part.partsCount;
   let range = part.range;
   const rangeHeader = header(ctx.headers, 'range');
@@ -166,7 +169,6 @@ export const getObject: Handler<'GetObject'> = async (ctx) => {
   let reader = await ctx.store.openObject(ctx.op.bucket, ctx.op.key, { customerKey: customerKey?.key });
   try {
     objectAccess(ctx, bucket, reader?.meta, 'READ');
-    readKeyFor(reader!.meta, customerKey);
     const { meta, vary, variantReader } = await representation(ctx, reader!);
     if (variantReader) {
       reader!.close();
@@ -203,9 +205,7 @@ export const getObject: Handler<'GetObject'> = async (ctx) => {
 
 export const headObject: Handler<'HeadObject'> = async (ctx) => {
   const bucket = requireBucket(ctx);
-  const customerKey = customerKeyOf(ctx.req, ctx.headers);
   const identity = objectAccess(ctx, bucket, await ctx.store.headObject(ctx.op.bucket, ctx.op.key), 'READ');
-  readKeyFor(identity, customerKey);
   const { meta, vary } = await headRepresentation(ctx, identity, isRanged(ctx));
   return readReply(ctx, meta, vary).reply;
 };
