@@ -7,12 +7,12 @@ import type { RequestLimiter } from '../s3/limits/limiter.js';
 import { bucketLimits } from '../s3/limits/bucket-limits.js';
 import type { Store } from '../storage/types.js';
 
-const REASONS = ['key_rps', 'anonymous_rps', 'key_bandwidth', 'anonymous_bandwidth', 'bucket_rps', 'bucket_anonymous_rps', 'bucket_bandwidth', 'transfer_budget', 'quota_bytes', 'quota_objects'] as const;
+const REASONS = ['key_rps', 'anonymous_rps', 'key_bandwidth', 'anonymous_bandwidth', 'bucket_rps', 'bucket_anonymous_rps', 'bucket_bandwidth', 'transfer_budget'] as const;
 
 export function limitMetrics(limiter: RequestLimiter, store: Store): string {
   const out: string[] = [];
   const family = (name: string, type: string, help: string) => out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-  family('offload_throttled_requests_total', 'counter', 'Requests refused by a rate limit (503 SlowDown), a spent transfer budget or a quota, by reason.');
+  family('offload_throttled_requests_total', 'counter', 'Requests refused by a rate limit (503 SlowDown) or a spent transfer budget, by reason.');
   for (const reason of REASONS) out.push(`offload_throttled_requests_total{reason="${reason}"} ${limiter.throttled.get(reason) ?? 0}`);
   const limited = store.listBuckets().map((b) => ({ name: b.name, limits: bucketLimits(store, b.name) })).filter((b) => b.limits !== undefined);
   family('offload_bucket_limit', 'gauge', 'A bucket\'s configured limit or quota, by kind (rps, anonymous_rps, bandwidth_bytes, max_bytes, max_objects, monthly_transfer_bytes).');

@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { addAdminOptions, adminConnection, jsonOrThrow, signedRequest } from '../admin-client.js';
 import { parseS3Url } from '../s3/keys.js';
 import type { CacheRule } from '../../media/cache-rules.js';
+import { bucketLimitsCommand } from './bucket-limits.js';
 
 interface RulesOptions {
   list?: boolean;
@@ -64,6 +65,7 @@ Examples:
       else process.stdout.write(formatRules(name, current));
     });
   bucket.addCommand(rules);
+  bucket.addCommand(bucketLimitsCommand());
   return bucket;
 }
 

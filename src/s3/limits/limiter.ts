@@ -24,7 +24,7 @@ export interface ServerLimits {
   trustedProxies?: string[];
 }
 
-export type ThrottleReason = 'key_rps' | 'anonymous_rps' | 'key_bandwidth' | 'anonymous_bandwidth' | 'bucket_rps' | 'bucket_anonymous_rps' | 'bucket_bandwidth' | 'transfer_budget' | 'quota_bytes' | 'quota_objects';
+export type ThrottleReason = 'key_rps' | 'anonymous_rps' | 'key_bandwidth' | 'anonymous_bandwidth' | 'bucket_rps' | 'bucket_anonymous_rps' | 'bucket_bandwidth' | 'transfer_budget';
 
 export class RequestLimiter {
   readonly throttled = new Map<ThrottleReason, number>();

@@ -1,4 +1,5 @@
 /** PutObject: streamed to the engine, verified on the way, acknowledged once durable. */
+import { writeQuota } from '../limits/quota.js';
 import { newObjectOwner, requestedAclHeaders } from '../access/public-access-controls.js';
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -83,6 +84,7 @@ export const putObject: Handler<'PutObject'> = async (ctx) => {
   const tags = tagsFromHeader(header(ctx.headers, 'x-amz-tagging'));
   const precondition = writePrecondition(ctx.headers);
   const encryption = requestedEncryption(ctx, bucketName);
+  const quota = await writeQuota(ctx.store, bucketName);
   const { decoded, checksum, beforeCommit } = verifiedBody(ctx, size);
   const owner = newObjectOwner(ctx.store, bucketName, ctx.principal.kind === 'user' ? ctx.principal.credential.owner : ctx.config.rootOwner.id, acl);
   const meta = await storeCall(ctx, () =>
@@ -94,7 +96,7 @@ export const putObject: Handler<'PutObject'> = async (ctx) => {
       owner,
       acl,
       tags,
-      precondition,
+      precondition: quota.wrap(size, precondition),
       beforeCommit,
       encryption,
       get checksum() {
@@ -102,7 +104,7 @@ export const putObject: Handler<'PutObject'> = async (ctx) => {
         return value ? { ...value, type: 'FULL_OBJECT' as const } : undefined;
       },
     }),
-  );
+  ).finally(() => quota.release());
   const reply: Record<string, string> = { ETag: meta.etag, ...sseResponseHeaders(meta.sse) };
   if (meta.checksum) {
     reply[`x-amz-checksum-${meta.checksum.algorithm.toLowerCase()}`] = meta.checksum.value;
