@@ -28,7 +28,7 @@ export class Sealer {
     });
     body.once('error', (err) => sealing.destroy(err));
     body.pipe(sealing);
-    const blob = await files.write(sealing, opts);
+    const blob = await files.write(sealing, { ...opts, skipMd5: true });
     const enc: SegmentEncryption = { key: wrapKey(kek.key, key), nonce: noncePrefix.toString('base64'), kek: kek.tag };
     return { ...blob, md5: md5.digest(), size, enc };
   }
