@@ -19,7 +19,7 @@ export function clientEncrypts(client: S3Client): boolean {
 }
 
 const WRITES = new Set(['PutObjectCommand', 'CreateMultipartUploadCommand', 'CopyObjectCommand']);
-const CUSTOMER_KEYED = new Set(['PutObjectCommand', 'CreateMultipartUploadCommand', 'UploadPartCommand', 'CopyObjectCommand', 'GetObjectCommand', 'HeadObjectCommand']);
+const CUSTOMER_KEYED = new Set(['PutObjectCommand', 'CreateMultipartUploadCommand', 'UploadPartCommand', 'CompleteMultipartUploadCommand', 'CopyObjectCommand', 'GetObjectCommand', 'HeadObjectCommand']);
 
 export function applyEncryption(client: S3Client, flags: EncryptionFlags): void {
   if (flags.sse === undefined && flags.sseCKeyFile === undefined) return;
