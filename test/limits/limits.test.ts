@@ -87,6 +87,9 @@ describe('rate limits', () => {
     const got = await admin(server, 'GET', '/_offload/buckets/pub-a/limits');
     expect(JSON.parse(got.body)).toEqual({ bucket: 'pub-a', limits: { anonymousRps: 2 } });
     expect((await admin(server, 'PUT', '/_offload/buckets/pub-a/limits', '{"rps": -1}')).status).toBe(400);
+    const stats = spawnSync(process.execPath, [CLI, 'stats', 's3://pub-a', '--json'], { encoding: 'utf8', env: { ...process.env, AWS_ENDPOINT_URL: server.endpoint, AWS_ACCESS_KEY_ID: server.accessKeyId, AWS_SECRET_ACCESS_KEY: server.secretAccessKey, AWS_REGION: server.region } });
+    expect(stats.stderr).toBe('');
+    expect((JSON.parse(stats.stdout) as { limits?: unknown }).limits).toEqual({ anonymousRps: 2 });
     expect((await fetch(`${server.endpoint}/_offload/health`)).status).toBe(200);
   });
 });
