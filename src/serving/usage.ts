@@ -36,8 +36,10 @@ export class UsageRecorder implements UsageTap {
   private readonly pending = new PendingUsage();
   private readonly accessLog: AccessLogBuffer;
   private readonly sink: UsageSink;
-  /** The asynchronous write under way (PostgreSQL), which the next one waits for. */
+  /** The asynchronous write under way (PostgreSQL); one at a time. */
   private writing: Promise<void> | undefined;
+  /** The flush that runs once `writing` settles. */
+  private queued: Promise<void> | undefined;
   private readonly timer: NodeJS.Timeout;
   private closed = false;
   private failures = 0;
@@ -120,6 +122,14 @@ export class UsageRecorder implements UsageTap {
    */
   flush(): Promise<void> {
     if (this.closed) return this.writing ?? Promise.resolve();
+    // A write still under way (a slow or unreachable PostgreSQL): one more flush after it, at
+    // most, so that an outage keeps the counts pending instead of piling up writes.
+    if (this.writing) {
+      return (this.queued ??= this.writing.then(() => {
+        this.queued = undefined;
+        return this.flush();
+      }));
+    }
     if (this.cacheCounters) {
       const now = this.cacheCounters();
       this.pending.add('cache_hits', now.hits - this.cacheSeen.hits);
@@ -133,12 +143,8 @@ export class UsageRecorder implements UsageTap {
     }
     if (this.pending.size > 0) {
       const batch = this.pending.take();
-      // One write at a time: a batch is written after the one before it settled.
-      if (this.writing) this.chain(this.writing.then(() => this.write(batch)));
-      else {
-        const pending = this.write(batch);
-        if (pending) this.chain(pending);
-      }
+      const pending = this.write(batch);
+      if (pending) this.chain(pending);
     }
     try {
       this.accessLog.flush();
