@@ -86,6 +86,10 @@ export const S3_ERRORS = {
   XOffloadOriginError: { status: 502, message: 'The origin server of this bucket answered with an error or could not be reached.' },
   XOffloadOriginTimeout: { status: 504, message: 'The origin server of this bucket did not answer in time.' },
   XOffloadStorageIOError: { status: 500, message: 'The server could not read or write its data folder: the disk or file system reported an I/O error.' },
+  // Offload's own: encrypted bytes that fail their authentication tag (or a data key that will not unwrap) are never served.
+  XOffloadIntegrityError: { status: 500, message: 'The object\'s stored bytes failed their integrity check (encryption at rest): nothing was served. The server log names the blob.' },
+  // Offload's own (as MinIO's XMinioAdminBucketQuotaExceeded): the write would take the bucket past its quota.
+  XOffloadQuotaExceeded: { status: 403, message: 'The write would exceed the bucket\'s quota.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type S3ErrorCode = keyof typeof S3_ERRORS;

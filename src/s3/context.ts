@@ -21,6 +21,8 @@ export interface ServerConfig {
   compressOnTheFly?: boolean;
   /** Pull-through origin buckets (src/origin/ implements it): GET/HEAD of a key the bucket lacks asks the origin. */
   origin?: OriginPuller;
+  /** The master key is configured (--master-key-file): SSE-S3 writes are possible. */
+  masterKey?: boolean;
 }
 
 /**

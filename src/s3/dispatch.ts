@@ -2,6 +2,7 @@
  * One handler per operation. The table's type requires an entry for every operation the
  * router can produce; those not built yet answer NotImplemented with their name.
  */
+import { deleteBucketEncryption, getBucketEncryption, putBucketEncryption } from './ops/bucket-encryption.js';
 import { getObjectAttributes } from './ops/object-attributes.js';
 import { deleteBucketOwnershipControls, deletePublicAccessBlock, getBucketOwnershipControls, getPublicAccessBlock, putBucketOwnershipControls, putPublicAccessBlock } from './ops/bucket-controls.js';
 import { getBucketLogging, putBucketLogging } from './ops/logging.js';
@@ -72,9 +73,9 @@ export const HANDLERS: HandlerTable = {
   DeleteBucketLifecycle: deleteBucketLifecycle,
   GetBucketLogging: getBucketLogging,
   PutBucketLogging: putBucketLogging,
-  GetBucketEncryption: notImplemented('GetBucketEncryption'),
-  PutBucketEncryption: notImplemented('PutBucketEncryption'),
-  DeleteBucketEncryption: notImplemented('DeleteBucketEncryption'),
+  GetBucketEncryption: getBucketEncryption,
+  PutBucketEncryption: putBucketEncryption,
+  DeleteBucketEncryption: deleteBucketEncryption,
   GetBucketOwnershipControls: getBucketOwnershipControls,
   PutBucketOwnershipControls: putBucketOwnershipControls,
   DeleteBucketOwnershipControls: deleteBucketOwnershipControls,

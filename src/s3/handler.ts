@@ -21,6 +21,7 @@ import { bucketPolicy } from './access/policy-cache.js';
 import { dependsOnRequest } from './access/bucket-policy.js';
 import type { Store } from '../storage/types.js';
 import type { UsageTap } from './usage-tap.js';
+import type { RequestLimiter } from './limits/limiter.js';
 
 export interface S3HandlerDeps {
   store: Store;
@@ -30,6 +31,8 @@ export interface S3HandlerDeps {
   usage?: UsageTap;
   /** The hot cache's copy of a blob, if it has one: lets repeated public GETs skip the S3 work. */
   hotBlob?: (blobId: string) => Buffer | undefined;
+  /** Rate limits and transfer budgets (limits/limiter.ts); skipped while none is configured. */
+  limiter?: RequestLimiter;
 }
 
 const ID_PREFIX = randomBytes(4).toString('hex').toUpperCase();
@@ -74,7 +77,9 @@ export function createS3Handler(deps: S3HandlerDeps): (req: IncomingMessage, res
     const generation = store.generation;
     const requestId = nextRequestId();
     const tap = deps.usage?.begin(req, res);
-    const repeatKey = repeatedAnswers ? RepeatedAnswerCache.keyOf(req) : undefined;
+    // Limited requests are all counted: none is answered from the repeated-answer cache.
+    const limited = deps.limiter?.active === true;
+    const repeatKey = repeatedAnswers && !limited ? RepeatedAnswerCache.keyOf(req) : undefined;
     if (repeatKey !== undefined) {
       const hit = repeatedAnswers!.serve(repeatKey, res, requestId);
       if (hit) {
@@ -105,6 +110,7 @@ export function createS3Handler(deps: S3HandlerDeps): (req: IncomingMessage, res
         { region: config.region, lookup: deps.lookup },
       );
       if (tap) tap.principal = auth.principal;
+      if (limited) deps.limiter!.admit(req, res, auth.principal, 'bucket' in op ? op.bucket : undefined);
       const reply = await dispatch(makeRequestContext({ requestId, req, op, auth, query, headers, store, config, lookup: deps.lookup }));
       try {
         writeReply(req, res, reply);

@@ -1,5 +1,5 @@
 /**
- * Headers that ask for something this server does not do. A client that asked for encryption
+ * Headers that ask for something this server does not do. A client that asked for KMS encryption
  * or a retention lock must never be told it got one: such requests are refused before any
  * body is read, with the error S3 itself gives where it has one (docs/compatibility.md lists them).
  */
@@ -15,14 +15,11 @@ const CHECKSUM_ALGORITHMS = new Set(['CRC32', 'CRC32C', 'CRC64NVME', 'SHA1', 'SH
 
 const SSE_KMS = ['x-amz-server-side-encryption-aws-kms-key-id', 'x-amz-server-side-encryption-context', 'x-amz-server-side-encryption-bucket-key-enabled'];
 const SSE_C = ['x-amz-server-side-encryption-customer-algorithm', 'x-amz-server-side-encryption-customer-key', 'x-amz-server-side-encryption-customer-key-md5'];
-const COPY_SOURCE_SSE_C = SSE_C.map((name) => name.replace('x-amz-', 'x-amz-copy-source-'));
 const OBJECT_LOCK = ['x-amz-object-lock-mode', 'x-amz-object-lock-retain-until-date', 'x-amz-object-lock-legal-hold'];
 
 /** Operations that create an object from headers (PostObject's form fields count as headers). */
 const OBJECT_WRITES = new Set<OpName>(['PutObject', 'CopyObject', 'CreateMultipartUpload', 'PostObject']);
 const PART_WRITES = new Set<OpName>(['UploadPart', 'UploadPartCopy']);
-const OBJECT_READS = new Set<OpName>(['GetObject', 'HeadObject', 'GetObjectAttributes']);
-const COPIES = new Set<OpName>(['CopyObject', 'UploadPartCopy']);
 
 const notImplemented = (name: string, what: string) => new S3Error('NotImplemented', `${what} is not supported by this server; the request was refused rather than stored without it.`, { Header: name });
 
@@ -36,7 +33,8 @@ export function refuseUnsupported(op: OpName, headers: IncomingHttpHeaders, _que
     const sse = header(headers, 'x-amz-server-side-encryption');
     if (sse !== undefined) {
       if (!SSE_VALUES.has(sse.trim())) throw new S3Error('InvalidArgument', 'The encryption method specified is not supported', { ArgumentName: 'x-amz-server-side-encryption', ArgumentValue: sse.slice(0, 64) });
-      throw notImplemented('x-amz-server-side-encryption', 'Server-side encryption');
+      // AES256 (SSE-S3) is done by the operation (s3/sse/); KMS keys are not.
+      if (sse.trim() !== 'AES256') throw notImplemented('x-amz-server-side-encryption', 'Server-side encryption with KMS keys');
     }
     for (const name of SSE_KMS) if (present(name)) throw notImplemented(name, 'Server-side encryption with KMS keys');
     // S3's answer for a bucket without an Object Lock configuration, which is every bucket here.
@@ -44,17 +42,15 @@ export function refuseUnsupported(op: OpName, headers: IncomingHttpHeaders, _que
     checkStorageClass(headers);
   }
   if (OBJECT_WRITES.has(op) || PART_WRITES.has(op)) {
-    for (const name of SSE_C) if (present(name)) throw notImplemented(name, 'Server-side encryption with customer-provided keys (SSE-C)');
+    // SSE-C is done by PutObject, CopyObject, multipart uploads and UploadPart (s3/sse/); not by POST forms.
+    if (op === 'PostObject') for (const name of SSE_C) if (present(name)) throw notImplemented(name, 'Server-side encryption with customer-provided keys (SSE-C) in POST forms');
     if (present('x-amz-write-offset-bytes')) throw notImplemented('x-amz-write-offset-bytes', 'Appending to an object');
     const algorithm = header(headers, 'x-amz-checksum-algorithm');
     if (algorithm !== undefined && !CHECKSUM_ALGORITHMS.has(algorithm.trim().toUpperCase())) {
       throw new S3Error('InvalidRequest', 'Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]', { Header: 'x-amz-checksum-algorithm' });
     }
   }
-  // No object here is SSE-C encrypted: S3 answers a key sent for an unencrypted object this way.
-  const notApplicable = (name: string) => new S3Error('InvalidRequest', 'The encryption parameters are not applicable to this object.', { Header: name });
-  if (OBJECT_READS.has(op)) for (const name of SSE_C) if (present(name)) throw notApplicable(name);
-  if (COPIES.has(op)) for (const name of COPY_SOURCE_SSE_C) if (present(name)) throw notApplicable(name);
+  // GetObject, HeadObject, GetObjectAttributes and the copies check a key against the object (s3/sse/headers.ts).
 }
 
 function checkStorageClass(headers: IncomingHttpHeaders): void {

@@ -19,6 +19,10 @@ import { cacheRulesAdmin } from './admin-cache-rules.js';
 import { originAdmin, purgeAdmin } from './admin-origin.js';
 import type { OriginService } from '../origin/service.js';
 import type { AddressGuard } from '../origin/address-guard.js';
+import { limitsAdmin } from './admin-limits.js';
+import { hasMetricsToken } from './admin-metrics-auth.js';
+import { limitMetrics } from '../serving/limit-metrics.js';
+import type { RequestLimiter } from '../s3/limits/limiter.js';
 
 export interface AdminDeps extends RootCheck {
   ready: () => boolean;
@@ -29,10 +33,14 @@ export interface AdminDeps extends RootCheck {
   bucketExists?: (name: string) => boolean;
   /** Serve /_offload/metrics without a signature. */
   metricsPublic?: boolean;
-  /** For the bucket settings the admin API manages (cache rules, origin). */
+  /** For the bucket settings the admin API manages (cache rules, origin, limits). */
   store?: Store;
   /** Origin buckets: their configuration endpoint and purge. */
   origin?: { service: OriginService; guard: AddressGuard };
+  /** `--metrics-token`: a bearer token that may read /_offload/metrics. */
+  metricsToken?: string;
+  /** Throttled requests and transfer use, appended to the metrics. */
+  limiter?: RequestLimiter;
 }
 
 type UsageQueries = UsageReaders;
@@ -67,16 +75,21 @@ async function answer(req: IncomingMessage, res: ServerResponse, target: Request
     const originDeps = { store: deps.store, payload: auth.payload, origin: deps.origin.service, guard: deps.origin.guard };
     return (origin[2] === 'origin' ? originAdmin : purgeAdmin)(req, res, safeDecode(origin[1]!), originDeps);
   }
+  const limits = /^\/_offload\/buckets\/([^/]+)\/limits$/.exec(path);
+  if (limits && deps.store) {
+    const auth = requireRoot(req, target, deps);
+    return limitsAdmin(req, res, safeDecode(limits[1]!), { store: deps.store, payload: auth.payload });
+  }
   const isMetrics = path === '/_offload/metrics';
   const statsBucket = path.startsWith('/_offload/stats/') ? safeDecode(path.slice('/_offload/stats/'.length)) : undefined;
   const q = usageQueries();
   if ((!isMetrics && statsBucket === undefined) || q === undefined || deps.usage === undefined) throw new S3Error('XOffloadNoSuchAdminEndpoint');
   if (method !== 'GET' && !headOnly) throw methodNotAllowed(method, 'GET, HEAD');
-  if (!(isMetrics && deps.metricsPublic)) requireRoot(req, target, deps);
+  if (!(isMetrics && (deps.metricsPublic || hasMetricsToken(req, deps.metricsToken)))) requireRoot(req, target, deps);
   // This worker's latest counts first; other workers' arrive within their flush interval.
   await deps.usage.flush();
   if (isMetrics) {
-    const text = await q.metrics.render();
+    const text = (await q.metrics.render()) + (deps.limiter && deps.store ? limitMetrics(deps.limiter, deps.store) : '');
     res.writeHead(200, { 'Content-Type': METRICS_CONTENT_TYPE, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
     res.end(headOnly ? undefined : text);
     return;

@@ -1,6 +1,7 @@
 /** What `offload serve` is started with: the flags, as startServer takes them. */
 import type { MinFreeSpace } from '../storage/disk-space.js';
 import type { TlsServeOptions } from './tls/options.js';
+import type { ServerLimits } from '../s3/limits/limiter.js';
 
 export interface ServeOptions {
   host: string;
@@ -52,4 +53,10 @@ export interface ServeOptions {
   noConsole?: boolean;
   /** HTTPS and HTTP/2 (tls/options.ts): certificate files, ACME, the TLS port. */
   tls?: TlsServeOptions;
+  /** `--master-key-file`: wraps the data keys of SSE-S3 objects (storage/encryption/keys.ts). */
+  masterKeyFile?: string;
+  /** `--metrics-token`: a bearer token that may read /_offload/metrics. */
+  metricsToken?: string;
+  /** `--rate-limit-rps`, `--anonymous-rps`, `--bandwidth`, `--trusted-proxy` (s3/limits/limiter.ts). */
+  rateLimits?: ServerLimits;
 }

@@ -45,9 +45,10 @@ export class BlobRefs {
   /** Inside a transaction: registers a placed (or inline) blob with one reference; returns the segments naming it. */
   register(blob: WrittenBlob): Segment[] {
     this.sql.insertBlob.run(blob.id, blob.size);
-    if (blob.data === undefined) return [{ blobId: blob.id, size: blob.size }];
+    const enc = blob.enc && { enc: blob.enc };
+    if (blob.data === undefined) return [{ blobId: blob.id, size: blob.size, ...enc }];
     this.sql.insertInline.run(blob.id, blob.data);
-    return [{ blobId: blob.id, size: blob.size, inline: true }];
+    return [{ blobId: blob.id, size: blob.size, inline: true, ...enc }];
   }
 
   /** Inside a transaction: one more reference to each segment's blob. */

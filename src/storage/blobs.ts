@@ -14,6 +14,7 @@ import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './permissions.js';
 import { Readable } from 'node:stream';
+import type { SegmentEncryption } from './encryption/types.js';
 
 // Bytes gathered per upload before one writev: big enough for few syscalls, small enough that
 // dozens of concurrent uploads do not hold dozens of MiB (measured: -10 MiB peak RSS under sync).
@@ -30,6 +31,8 @@ export interface WrittenBlob {
   path?: string;
   /** An inline blob's bytes, to be stored by the metadata commit. */
   data?: Buffer;
+  /** Set when the bytes are encrypted (encryption/sealer.ts); size and md5 are then the plaintext's. */
+  enc?: SegmentEncryption;
 }
 
 /**
@@ -39,7 +42,7 @@ export interface WrittenBlob {
  */
 export interface BlobStorage {
   /** Streams the body into a new durable temp blob (see BlobFiles.write for `inline`). */
-  write(body: Readable, opts?: { inline?: boolean }): Promise<WrittenBlob>;
+  write(body: Readable, opts?: { inline?: boolean; skipMd5?: boolean }): Promise<WrittenBlob>;
   /** Moves a written blob under its id, durably. */
   place(blob: WrittenBlob): Promise<void>;
   /** Bytes [start, end] inclusive of a placed blob; rejects with code ENOENT when it is gone. */
@@ -103,9 +106,10 @@ export class BlobFiles implements BlobStorage {
    * INLINE_LIMIT bytes is returned in memory instead and no file is made. Removes the file if
    * the body fails.
    */
-  async write(body: Readable, opts: { inline?: boolean } = {}): Promise<WrittenBlob> {
+  async write(body: Readable, opts: { inline?: boolean; skipMd5?: boolean } = {}): Promise<WrittenBlob> {
     const id = this.newId();
-    const md5 = createHash('md5');
+    // An encrypted body's MD5 is the plaintext's, taken before encryption (encryption/sealer.ts).
+    const md5 = opts.skipMd5 ? { update: () => undefined, digest: () => Buffer.alloc(16) } : createHash('md5');
     const holdUpTo = opts.inline ? INLINE_LIMIT : 0;
     let path: string | undefined;
     let file: FileHandle | undefined;

@@ -13,7 +13,8 @@ import type { BlobStorage, WrittenBlob } from './blobs.js';
 import type { BlobRefs } from './blob-refs.js';
 import { storageFailureOf, type DiskGuard } from './disk-space.js';
 import type { Db } from './schema.js';
-import type { PutObjectInput, Segment } from './types.js';
+import type { EncryptionRequest, PutObjectInput, Segment } from './types.js';
+import { Sealer } from './encryption/sealer.js';
 import { WalSync } from './wal-sync.js';
 
 type Pending = { fn: () => unknown; resolve: (value: unknown) => void; reject: (err: unknown) => void };
@@ -28,7 +29,7 @@ export class Commits {
   private readonly syncNormal: Statement;
   private readonly syncFull: Statement;
 
-  constructor(readonly db: Db, readonly blobs: BlobRefs, private readonly files: BlobStorage, private readonly disk: DiskGuard) {
+  constructor(readonly db: Db, readonly blobs: BlobRefs, private readonly files: BlobStorage, private readonly disk: DiskGuard, readonly sealer = new Sealer()) {
     this.walSync = new WalSync(`${db.name}-wal`);
     // Group commits sync the WAL themselves, off the event loop (wal-sync.ts).
     this.syncNormal = db.prepare('PRAGMA synchronous = NORMAL');
@@ -41,12 +42,12 @@ export class Commits {
   }
 
   /** The shared head of every byte-writing operation: refused below the free-space threshold. */
-  async writeBlob(body: Readable, opts: { inline?: boolean } = {}): Promise<WrittenBlob> {
+  async writeBlob(body: Readable, opts: { inline?: boolean; encryption?: EncryptionRequest } = {}): Promise<WrittenBlob> {
     // Refused without reading the body: a client that sent Expect: 100-continue sends none, and
     // the error response closes the connection (respond.ts) instead of draining an upload.
     this.disk.assertRoomForWrite();
     try {
-      const blob = await this.files.write(body, opts);
+      const blob = opts.encryption ? await this.sealer.write(this.files, body, opts, opts.encryption) : await this.files.write(body, opts);
       this.disk.noteWritten(blob.size);
       return blob;
     } catch (err) {

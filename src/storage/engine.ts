@@ -31,6 +31,8 @@ import { openDatabase, type Db } from './schema.js';
 import { recover, startSweeper } from './sweeper.js';
 import { clockFromEnv, LifecycleSweep, startLifecycle } from './lifecycle.js';
 import type { HotBlobCache, Store } from './types.js';
+import { Sealer } from './encryption/sealer.js';
+import type { MasterKey } from './encryption/keys.js';
 
 export interface StoreOptions {
   /** Multipart uploads untouched for this long are aborted and their parts reclaimed (default 7 days). */
@@ -50,6 +52,8 @@ export interface StoreOptions {
   lifecycleClock?: { now: () => number; everyMs: number };
   /** Where blob bytes go (`--blobs`: an S3 bucket or a shared folder); default: the data folder's blobs/. */
   blobs?: BlobStorage;
+  /** Wraps the data keys of SSE-S3 objects (encryption/keys.ts); without it SSE-S3 writes are refused. */
+  masterKey?: MasterKey;
 }
 
 const DEFAULT_STALE_UPLOAD_MS = 7 * 24 * 3600 * 1000;
@@ -90,11 +94,11 @@ export class Engine implements Store {
     this.cache = new BlobCache(options.cache);
     this.db = openDatabase(dataDir);
     this.blobs = new BlobRefs(this.db, this.files, this.cache, this.fds);
-    this.commits = new Commits(this.db, this.blobs, this.files, this.disk);
+    this.commits = new Commits(this.db, this.blobs, this.files, this.disk, new Sealer(options.masterKey));
     this.metaCache = new MetaCache(this.db, options.soleWriter);
     this.buckets = new Buckets(this.db, this.commits, this.metaCache, (bucket) => this.multipart.dropAll(bucket));
     this.objects = new Objects(this.db, this.commits, this.metaCache, this.buckets);
-    this.reads = new ObjectReads(this.objects, this.blobs, this.cache, this.metaCache);
+    this.reads = new ObjectReads(this.objects, this.blobs, this.cache, this.metaCache, this.commits.sealer);
     this.multipart = new Multipart(this.commits, this.buckets, this.objects);
     this.staleUploadMs = options.staleUploadMs ?? DEFAULT_STALE_UPLOAD_MS;
     this.stopSweeper = startSweeper(this.multipart, this.staleUploadMs);
@@ -138,9 +142,10 @@ export class Engine implements Store {
   // ---- objects (objects.ts, object-reads.ts)
 
   readonly supportsVersioning = true;
+  readonly supportsEncryption = true;
   putObject: Store['putObject'] = (input) => this.objects.put(input);
   headObject: Store['headObject'] = async (bucket, key, version) => (version ? this.objects.headVersion(bucket, key, version) : this.objects.head(bucket, key));
-  openObject: Store['openObject'] = (bucket, key, versionId) => this.reads.open(bucket, key, versionId);
+  openObject: Store['openObject'] = (bucket, key, which) => this.reads.open(bucket, key, which);
   deleteObject: Store['deleteObject'] = (bucket, key, versionId) => this.objects.delete(bucket, key, versionId);
   updateObjectMeta: Store['updateObjectMeta'] = (bucket, key, change, versionId) => this.objects.updateMeta(bucket, key, change, versionId);
   copyObject: Store['copyObject'] = (input) => this.objects.copy(input);

@@ -62,7 +62,7 @@ export class Multipart {
       input.body.resume();
       throw new StoreError('NoSuchUpload');
     }
-    const blob = await this.commits.writeBlob(input.body);
+    const blob = await this.commits.writeBlob(input.body, { encryption: input.encryption });
     return this.commits.commitBlob(blob, input.beforeCommit, (segments) => {
       if (!this.sql.get.get(input.uploadId)) throw new StoreError('NoSuchUpload');
       const segment: Segment = segments[0] ?? { blobId: '', size: 0 };
@@ -140,6 +140,7 @@ export class Multipart {
         checksum: input.checksum,
         partSizes: input.parts.map((p) => p.size),
         segments,
+        ...(upload.sse && { sse: upload.sse }),
       };
       this.objects.replace(meta, input.precondition);
       // The chosen parts' references pass to the object; the others are released.

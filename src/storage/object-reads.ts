@@ -11,27 +11,30 @@ import type { Objects } from './objects.js';
 import { memoryReader, openReader } from './reader.js';
 import { remoteReader } from './remote-reader.js';
 import type { ObjectReader } from './types.js';
+import { openSealed } from './encryption/open-sealed.js';
+import type { Sealer } from './encryption/sealer.js';
 
 export class ObjectReads {
-  constructor(private readonly objects: Objects, private readonly blobs: BlobRefs, private readonly cache: BlobCache, private readonly metaCache: MetaCache) {}
+  constructor(private readonly objects: Objects, private readonly blobs: BlobRefs, private readonly cache: BlobCache, private readonly metaCache: MetaCache, private readonly sealer: Sealer) {}
 
-  async open(bucket: string, key: string, versionId?: string): Promise<ObjectReader | undefined> {
+  async open(bucket: string, key: string, which: { versionId?: string; customerKey?: Buffer } = {}): Promise<ObjectReader | undefined> {
     try {
-      return await this.tryOpen(bucket, key, versionId);
+      return await this.tryOpen(bucket, key, which);
     } catch (err) {
       // Another server process may have replaced the object and unlinked its blob between our
       // metadata read and the open: read the metadata again, which names the new blob.
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       this.metaCache.refresh();
-      return this.tryOpen(bucket, key, versionId);
+      return this.tryOpen(bucket, key, which);
     }
   }
 
-  private async tryOpen(bucket: string, key: string, versionId: string | undefined): Promise<ObjectReader | undefined> {
+  private async tryOpen(bucket: string, key: string, { versionId, customerKey }: { versionId?: string; customerKey?: Buffer }): Promise<ObjectReader | undefined> {
     // A version by id is pinned like the current one: its blobs stay until the reader closes.
     const meta = versionId === undefined ? this.objects.head(bucket, key) : this.objects.headVersion(bucket, key, { versionId });
     if (!meta || meta.deleteMarker) return undefined;
     if (meta.segments.length === 0) return memoryReader(meta, Buffer.alloc(0));
+    if (meta.segments[0]!.enc) return openSealed(meta, { blobs: this.blobs, cache: this.cache, sealer: this.sealer }, customerKey);
     if (meta.segments[0]!.inline) return memoryReader(meta, this.inlineBytes(meta.segments[0]!.blobId, meta.size));
     const small = meta.segments.length === 1 && this.cache.fits(meta.size);
     if (small) {

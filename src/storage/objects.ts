@@ -46,7 +46,7 @@ export class Objects {
       input.body.resume();
       throw new StoreError('NoSuchBucket');
     }
-    const blob = await this.commits.writeBlob(input.body, { inline: true });
+    const blob = await this.commits.writeBlob(input.body, { inline: true, encryption: input.encryption });
     return this.commits.commitBlob(blob, input.beforeCommit, (segments) => {
       if (!this.buckets.get(input.bucket)) throw new StoreError('NoSuchBucket');
       const meta: ObjectMeta = {
@@ -61,6 +61,7 @@ export class Objects {
         tags: input.tags ?? {},
         segments,
         ...headersOf(input),
+        ...(input.encryption && { sse: input.encryption.sse }),
       };
       this.replace(meta, input.precondition);
       return meta;
@@ -203,6 +204,7 @@ export class Objects {
         checksum: source.checksum,
         partSizes: source.partSizes,
         segments: source.segments,
+        ...(source.sse && { sse: source.sse }),
       };
       this.replace(meta, input.precondition);
       return meta;

@@ -9,6 +9,9 @@
 import type { Readable } from 'node:stream';
 import type { PooledBuffer } from './buffer-pool.js';
 import type { ListVersionsInput, VersionSelector, VersionUsage } from './version-types.js';
+import type { EncryptionRequest, ObjectEncryption, SegmentEncryption } from './encryption/types.js';
+
+export type { EncryptionRequest, ObjectEncryption, SegmentEncryption };
 
 export type CannedAcl = 'private' | 'public-read' | 'public-read-write' | 'authenticated-read' | 'bucket-owner-read' | 'bucket-owner-full-control' | 'aws-exec-read' | 'log-delivery-write';
 
@@ -68,6 +71,8 @@ export interface ObjectMeta extends ObjectHeaders {
   deleteMarker?: true;
   /** Opaque to callers: the version's place in its key's history (larger is newer). */
   seq?: number;
+  /** Server-side encryption at rest (SSE-S3 or SSE-C); absent for plain objects. */
+  sse?: ObjectEncryption;
 }
 
 export type { ListVersionsInput, VersionSelector, VersioningState, VersionUsage } from './version-types.js';
@@ -93,6 +98,8 @@ export interface Segment {
   size: number;
   /** The blob's bytes are in the database (small objects), not in a file. Only ever a single-segment object's. */
   inline?: true;
+  /** The blob's bytes are encrypted (storage/encryption/); size stays the plaintext size. */
+  enc?: SegmentEncryption;
 }
 
 export interface BucketInfo {
@@ -104,7 +111,7 @@ export interface BucketInfo {
 }
 
 /** Arbitrary per-bucket configuration documents (policy JSON, CORS XML, website, cache rules, ...). */
-export type BucketConfigKind = 'policy' | 'cors' | 'website' | 'tagging' | 'cache-rules' | 'logging' | 'ownership' | 'public-access-block' | 'encryption' | 'lifecycle' | 'origin' | 'versioning';
+export type BucketConfigKind = 'policy' | 'cors' | 'website' | 'tagging' | 'cache-rules' | 'logging' | 'ownership' | 'public-access-block' | 'encryption' | 'lifecycle' | 'origin' | 'versioning' | 'limits';
 
 export interface PutObjectInput extends ObjectHeaders {
   bucket: string;
@@ -130,6 +137,8 @@ export interface PutObjectInput extends ObjectHeaders {
    * that two racing writers cannot both pass. Throwing abandons the write.
    */
   precondition?: (current: ObjectMeta | undefined) => void;
+  /** Encrypt the bytes at rest (SSE-S3, or SSE-C with the customer's key). */
+  encryption?: EncryptionRequest;
 }
 
 /** An open, pinned view of one object version: reading it gives exactly these bytes even if the key is overwritten meanwhile. */
@@ -184,6 +193,8 @@ export interface MultipartUpload {
   tags: Record<string, string>;
   checksumAlgorithm?: ChecksumAlgorithm;
   checksumType?: 'FULL_OBJECT' | 'COMPOSITE';
+  /** Encryption given at CreateMultipartUpload: every part is encrypted so, and the object records it. */
+  sse?: ObjectEncryption;
 }
 
 export interface PartInfo {
@@ -232,6 +243,12 @@ export interface Store {
    * NotImplemented. Absent means false.
    */
   readonly supportsVersioning?: boolean;
+  /**
+   * Whether this store encrypts at rest what PutObjectInput.encryption / putPart ask for (SSE-S3,
+   * SSE-C). A store without it must never be handed an encryption request: the S3 layer refuses
+   * SSE with NotImplemented instead of storing plaintext under an SSE answer. Absent means false.
+   */
+  readonly supportsEncryption?: boolean;
 
   // Objects. On a versioning store every write and delete follows the bucket's versioning state;
   // `versionId` (or a VersionSelector) addresses one version instead of the current one.
@@ -243,8 +260,11 @@ export interface Store {
   putObject(input: PutObjectInput): Promise<ObjectMeta>;
   /** The current version (undefined when absent or its latest version is a delete marker), or the version selected. */
   headObject(bucket: string, key: string, version?: VersionSelector): Promise<ObjectMeta | undefined>;
-  /** Pins the current version (or the one named) for reading; undefined when absent or a delete marker. */
-  openObject(bucket: string, key: string, versionId?: string): Promise<ObjectReader | undefined>;
+  /**
+   * Pins the current version (or the one named) for reading; undefined when absent or a delete
+   * marker. customerKey: the SSE-C key, without which an SSE-C object cannot be read.
+   */
+  openObject(bucket: string, key: string, which?: { versionId?: string; customerKey?: Buffer }): Promise<ObjectReader | undefined>;
   /**
    * Without versionId: removes the current object (never-versioned bucket) or writes a delete
    * marker (versioned: Enabled adds one, Suspended makes the null version one), returning the
@@ -270,7 +290,7 @@ export interface Store {
   createMultipartUpload(input: Omit<MultipartUpload, 'uploadId' | 'initiated'>): Promise<MultipartUpload>;
   getMultipartUpload(bucket: string, uploadId: string): Promise<MultipartUpload | undefined>;
   /** Streams one part to disk (replacing an earlier part with the same number). */
-  putPart(input: { uploadId: string; partNumber: number; body: Readable; checksum?: Checksum; beforeCommit?: PutObjectInput['beforeCommit'] }): Promise<PartInfo>;
+  putPart(input: { uploadId: string; partNumber: number; body: Readable; checksum?: Checksum; beforeCommit?: PutObjectInput['beforeCommit']; encryption?: EncryptionRequest }): Promise<PartInfo>;
   listParts(uploadId: string, input: { after?: number; maxParts: number }): Promise<{ parts: PartInfo[]; isTruncated: boolean }>;
   listMultipartUploads(bucket: string, input: { prefix?: string; keyMarker?: string; uploadIdMarker?: string; maxUploads: number }): Promise<{ uploads: MultipartUpload[]; isTruncated: boolean }>;
   /**

@@ -9,6 +9,7 @@ import { parseS3Url } from '../s3/keys.js';
 import type { CacheRule } from '../../media/cache-rules.js';
 import { originCommand } from './bucket-origin.js';
 import { bucketVersioningCommand } from './bucket-versioning.js';
+import { bucketLimitsCommand } from './bucket-limits.js';
 
 interface RulesOptions {
   list?: boolean;
@@ -68,6 +69,7 @@ Examples:
   bucket.addCommand(rules);
   bucket.addCommand(originCommand());
   bucket.addCommand(bucketVersioningCommand());
+  bucket.addCommand(bucketLimitsCommand());
   return bucket;
 }
 

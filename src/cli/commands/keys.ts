@@ -1,6 +1,10 @@
 /** `offload keys`: extra access keys, each its own owner, kept in the data folder's database (or the shared --meta one). */
 import { Command, Option } from 'commander';
+import { resolve } from 'node:path';
 import { openKeyStore, type KeyScope, type KeyStore } from '../../storage/keys.js';
+import { loadMasterKey } from '../../storage/encryption/keys.js';
+import { rotateMasterKey } from '../../storage/encryption/rotate.js';
+import { claimDataFolder } from '../../server/data-lock.js';
 
 const dataOption = () => new Option('--data <dir>', 'data folder of the server').env('OFFLOAD_DATA').default('./data');
 const metaOption = () => new Option('--meta <url>', 'the servers\' PostgreSQL metadata database (as given to `offload serve --meta`) instead of a data folder').env('OFFLOAD_META');
@@ -66,6 +70,25 @@ export function keysCommand(): Command {
         console.log(`deleted ${id}`);
       }),
     );
+  keys
+    .command('rotate-master')
+    .description('Re-wrap every data key of the encrypted objects with a new master key (the server must be stopped; blobs are not rewritten)')
+    .requiredOption('--old <file>', 'the master key file the server ran with')
+    .requiredOption('--new <file>', 'the new master key file (64 hex characters, mode 0600)')
+    .addOption(dataOption())
+    .addHelpText('after', '\nExample:\n  openssl rand -hex 32 > new.key && chmod 600 new.key\n  offload keys rotate-master --old old.key --new new.key --data ./data   # then serve with --master-key-file new.key')
+    .action((opts: { old: string; new: string; data: string }) => {
+      const oldKey = loadMasterKey(opts.old);
+      const newKey = loadMasterKey(opts.new);
+      if (oldKey.id === newKey.id) throw new Error('--old and --new hold the same key');
+      const release = claimDataFolder(resolve(opts.data));
+      try {
+        const done = rotateMasterKey(resolve(opts.data), oldKey, newKey);
+        console.log(`re-wrapped ${done.dataKeys} data keys (${done.objects} objects, ${done.parts} parts of uploads in progress): master key ${oldKey.id} -> ${newKey.id}`);
+      } finally {
+        release();
+      }
+    });
   return keys;
 }
 

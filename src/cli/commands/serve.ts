@@ -9,12 +9,14 @@ import { parseSize } from '../s3/keys.js';
 import { parseMinFreeSpace } from '../../storage/disk-space.js';
 import { limitOptions, parseLimitFlags, type LimitFlags } from '../../server/limit-options.js';
 import { parseTlsFlags, tlsOptions, type TlsFlags } from '../../server/tls/options.js';
+import { parseRateLimitFlags, rateLimitOptions, type RateLimitFlags } from '../../server/rate-limit-options.js';
+import { parseSecurityFlags, securityOptions, type SecurityFlags } from '../../server/security-options.js';
 
 export function serveCommand(): Command {
   const limits = limitOptions();
-  const command = new Command('serve');
-  for (const option of tlsOptions()) command.addOption(option);
-  return command
+  const security = securityOptions();
+  const rateLimits = rateLimitOptions();
+  const command = new Command('serve')
     .description('Run the S3-compatible media server on a local data folder')
     .addOption(new Option('--host <host>', 'address to listen on').env('OFFLOAD_HOST').default('127.0.0.1'))
     .addOption(new Option('--port <port>', 'port to listen on (0 picks a free one)').env('OFFLOAD_PORT').default('9000'))
@@ -38,6 +40,16 @@ export function serveCommand(): Command {
     .addOption(limits.bodyMinRate)
     .addOption(limits.headerTimeout)
     .addOption(limits.shutdownGrace)
+    .addOption(security[0]!)
+    .addOption(security[1]!)
+    .addOption(security[2]!)
+    .addOption(rateLimits[0]!)
+    .addOption(rateLimits[1]!)
+    .addOption(rateLimits[2]!)
+    .addOption(rateLimits[3]!);
+  // HTTPS, HTTP/2 and ACME last: most servers run without them.
+  for (const option of tlsOptions()) command.addOption(option);
+  return command
     .addHelpText('after', `
 Examples:
   offload serve                          # http://127.0.0.1:9000, data in ./data
@@ -45,10 +57,12 @@ Examples:
   OFFLOAD_ROOT_ACCESS_KEY=AK OFFLOAD_ROOT_SECRET_KEY=SK offload serve
   offload serve --tls-cert cert.pem --tls-key key.pem --tls-port 443 --https-redirect --hsts
   offload serve --port 80 --tls-port 443 --website-domain media.example.com --acme-email you@example.com   # see docs/https.md`)
-    .action(async (opts: { host: string; port: string; data: string; meta?: string; domain: string; region: string; websitePort?: string; websiteDomain?: string; consolePort?: string; console: boolean; workers: string; cacheRules?: string; compressOnTheFly?: boolean; hotCache: string; minFreeSpace?: string; allowPrivateOrigins?: string | boolean; blobs?: string } & LimitFlags & TlsFlags) => {
+    .action(async (opts: { host: string; port: string; data: string; meta?: string; domain: string; region: string; websitePort?: string; websiteDomain?: string; consolePort?: string; console: boolean; workers: string; cacheRules?: string; compressOnTheFly?: boolean; hotCache: string; minFreeSpace?: string; allowPrivateOrigins?: string | boolean; blobs?: string } & LimitFlags & TlsFlags & SecurityFlags & RateLimitFlags) => {
       const { shutdownGraceMs, ...limits } = parseLimitFlags(opts);
       const serveOptions: ServeOptions = {
         ...limits,
+        ...parseSecurityFlags(opts),
+        rateLimits: parseRateLimitFlags(opts),
         host: opts.host,
         port: portNumber('--port', opts.port),
         dataDir: opts.data,

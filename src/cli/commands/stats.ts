@@ -9,6 +9,8 @@ import { parseS3Url } from '../s3/keys.js';
 import { monthlyCost, PRICES_2006, type Prices } from '../../serving/cost.js';
 import { formatStatsReport } from '../../serving/stats-format.js';
 import type { StatsReport } from '../../serving/stats-report.js';
+import type { BucketLimits } from '../../s3/limits/bucket-limits.js';
+import { formatLimits } from './bucket-limits.js';
 
 interface StatsCliOptions {
   prefix?: string;
@@ -60,8 +62,9 @@ Examples:
         query: { prefix: opts.prefix ?? loc.prefix, since: opts.since, top: String(top) },
       });
       const cost = monthlyCost(report, prices);
-      if (opts.json) process.stdout.write(JSON.stringify({ ...report, prices, cost }, null, 2) + '\n');
-      else process.stdout.write(formatStatsReport(report, cost));
+      const limits = await fetchLimits(adminConnection(opts), loc.bucket);
+      if (opts.json) process.stdout.write(JSON.stringify({ ...report, prices, cost, ...(limits && Object.keys(limits).length > 0 && { limits }) }, null, 2) + '\n');
+      else process.stdout.write(formatStatsReport(report, cost) + (limits && Object.keys(limits).length > 0 ? formatLimits(`Limits and quotas of ${loc.bucket}`, limits) : ''));
     }));
 }
 
@@ -69,6 +72,13 @@ function price(flag: string, value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new Error(`${flag} must be a price in dollars, got "${value}"`);
   return n;
+}
+
+/** The bucket's limits and quotas; undefined from a server without the limits endpoint. */
+async function fetchLimits(conn: AdminConnection, bucket: string): Promise<BucketLimits | undefined> {
+  const res = await signedGet(conn, `/_offload/buckets/${encodeURIComponent(bucket)}/limits`);
+  if (res.status === 404) return undefined;
+  return (await jsonOrThrow<{ limits: BucketLimits }>(res, conn.endpoint)).limits;
 }
 
 export interface StatsRequest extends AdminConnection {

@@ -1,4 +1,5 @@
 /** `offload sync SRC DEST`: make DEST like SRC, sending only what changed. */
+import { applyEncryption, type EncryptionFlags } from '../s3/encryption.js';
 import { Command } from 'commander';
 import { addConnectionOptions } from '../s3/client.js';
 import { clientFor, CONNECTION_HELP, finish, reporterFor, stateFileOf, friendly } from '../s3/command.js';
@@ -21,6 +22,8 @@ export function syncCommand(): Command {
   addSyncOptions(cmd);
   addGeneratedOptions(cmd, { sync: true });
   addConnectionOptions(cmd);
+  cmd.option('--sse <algorithm>', 'encrypt what is uploaded at rest with the server\'s key (SSE-S3): AES256');
+  cmd.option('--sse-c-key-file <file>', 'encrypt what is uploaded with this customer key (SSE-C: 32 bytes, 64 hex characters or base64); downloads and copies use it too');
   cmd.addHelpText(
     'after',
     `
@@ -52,7 +55,7 @@ Examples:
   offload sync s3://media ./backup
   offload sync s3://media s3://media-staging --endpoint https://ACCOUNT.r2.cloudflarestorage.com`,
   );
-  cmd.action(friendly(async (src: string, dest: string, opts: SyncOptions & GeneratedOptions, self: Command) => {
+  cmd.action(friendly(async (src: string, dest: string, opts: SyncOptions & GeneratedOptions & EncryptionFlags, self: Command) => {
     const from = parseLocation(src);
     const to = parseLocation(dest);
     const settings = buildSettings(opts);
@@ -61,6 +64,7 @@ Examples:
     if (g.hash && opts.filesFrom) usage('--hash needs the whole folder (the manifest describes it): it cannot be combined with --files-from');
     const filesFrom = opts.filesFrom ? await readList(opts.filesFrom, !!opts.null) : undefined;
     const { conn, client } = clientFor(self);
+    applyEncryption(client, opts);
     const reporter = reporterFor(opts);
     const stateBucket = to.kind === 's3' ? to : from.kind === 's3' ? from : undefined;
     const ctx = { client, settings, reporter, g };

@@ -7,6 +7,7 @@
  * a header the lean path will not send) is left to the SDK, which retries, corrects clock skew and
  * reports errors as usual; AWS itself (no --endpoint) always goes through the SDK.
  */
+import { clientEncrypts } from './encryption.js';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { createHash } from 'node:crypto';
@@ -39,7 +40,7 @@ interface Endpoint {
 /** A lean uploader for this client, or undefined when it talks to AWS (or anything not path-style). */
 export async function leanPutFor(client: S3Client, concurrency: number): Promise<LeanPut | undefined> {
   const config = client.config as unknown as { forcePathStyle?: boolean; endpoint?: () => Promise<Endpoint> };
-  if (!config.forcePathStyle || typeof config.endpoint !== 'function') return undefined;
+  if (!config.forcePathStyle || typeof config.endpoint !== 'function' || clientEncrypts(client)) return undefined;
   const endpoint = await config.endpoint();
   const region = await client.config.region();
   const https = endpoint.protocol === 'https:';

@@ -14,6 +14,9 @@ import { checkCopySourceConditions, readableSource } from './copy.js';
 import { parseRange } from './object-get.js';
 import { declaredSize, validateKey, verifiedBody } from './object-put.js';
 import type { Checksum, ChecksumAlgorithm, MultipartUpload } from '../../storage/types.js';
+import { copyEncryption } from '../sse/copy.js';
+import { partEncryption, sseResponseHeaders } from '../sse/headers.js';
+import { requestedEncryption } from '../sse/write.js';
 
 export const MAX_PART_SIZE = 5 * 1024 ** 3;
 const ALGORITHMS: readonly ChecksumAlgorithm[] = ['CRC32', 'CRC32C', 'CRC64NVME', 'SHA1', 'SHA256'];
@@ -61,6 +64,7 @@ export const createMultipartUpload: Handler<'CreateMultipartUpload'> = async (ct
   if (checksumType === 'FULL_OBJECT' && (algorithm === 'SHA1' || algorithm === 'SHA256')) throw new S3Error('InvalidRequest', `The ${algorithm} checksum algorithm does not support the FULL_OBJECT checksum type.`);
   if (checksumType === 'COMPOSITE' && algorithm === 'CRC64NVME') throw new S3Error('InvalidRequest', 'The CRC64NVME checksum algorithm does not support the COMPOSITE checksum type.');
   const requestedAcl = requestedAclHeaders(ctx.store, ctx.op.bucket, ctx.headers);
+  const sse = requestedEncryption(ctx, ctx.op.bucket)?.sse;
   const upload = await storeCall(ctx, () =>
     ctx.store.createMultipartUpload({
       bucket: ctx.op.bucket,
@@ -71,9 +75,10 @@ export const createMultipartUpload: Handler<'CreateMultipartUpload'> = async (ct
       tags: tagsFromHeader(header(ctx.headers, 'x-amz-tagging')),
       checksumAlgorithm: algorithm,
       checksumType,
+      ...(sse && { sse }),
     }),
   );
-  const extra: Record<string, string> = algorithm ? { 'x-amz-checksum-algorithm': algorithm, 'x-amz-checksum-type': checksumType! } : {};
+  const extra: Record<string, string> = { ...(algorithm ? { 'x-amz-checksum-algorithm': algorithm, 'x-amz-checksum-type': checksumType! } : {}), ...sseResponseHeaders(upload.sse) };
   return xmlReply(doc('InitiateMultipartUploadResult', text('Bucket', upload.bucket), text('Key', upload.key), text('UploadId', upload.uploadId)), 200, extra);
 };
 
@@ -82,6 +87,7 @@ export const uploadPart: Handler<'UploadPart'> = async (ctx) => {
   const upload = await requireUpload(ctx);
   const n = partNumber(ctx);
   const size = declaredSize(ctx.headers, MAX_PART_SIZE);
+  const encryption = partEncryption(ctx.req, ctx.headers, upload);
   const { decoded, checksum: requested, beforeCommit } = verifiedBody(ctx, size);
   if (upload.checksumAlgorithm && requested && requested.algorithm !== upload.checksumAlgorithm) {
     throw new S3Error('InvalidRequest', `Checksum Type mismatch occurred, expected checksum Type: ${upload.checksumAlgorithm.toLowerCase()}, actual checksum Type: ${requested.algorithm.toLowerCase()}`);
@@ -92,13 +98,14 @@ export const uploadPart: Handler<'UploadPart'> = async (ctx) => {
       partNumber: n,
       body: decoded.stream,
       beforeCommit,
+      encryption,
       get checksum() {
         const value = requested ? decoded.checksum() : undefined;
         return value ? { ...value, type: 'COMPOSITE' as const } : undefined;
       },
     }),
   );
-  return emptyReply(200, { ETag: part.etag, ...checksumHeaders(part.checksum) });
+  return emptyReply(200, { ETag: part.etag, ...checksumHeaders(part.checksum), ...sseResponseHeaders(upload.sse) });
 };
 
 export const uploadPartCopy: Handler<'UploadPartCopy'> = async (ctx) => {
@@ -119,7 +126,9 @@ export const uploadPartCopy: Handler<'UploadPartCopy'> = async (ctx) => {
     }
     range = parsed;
   }
-  const reader = await ctx.store.openObject(source.bucket, source.key, source.versionId);
+  const encryption = partEncryption(ctx.req, ctx.headers, upload);
+  const sourceKey = copyEncryption(ctx, source, encryption).sourceKey;
+  const reader = await ctx.store.openObject(source.bucket, source.key, { versionId: source.versionId, customerKey: sourceKey?.key });
   if (!reader || reader.meta.etag !== source.etag) {
     reader?.close();
     throw new S3Error('NoSuchKey', 'The copy source changed or vanished during the copy');
@@ -131,8 +140,8 @@ export const uploadPartCopy: Handler<'UploadPartCopy'> = async (ctx) => {
     reader.close();
     throw err;
   }
-  const part = await storeCall(ctx, () => ctx.store.putPart({ uploadId: upload.uploadId, partNumber: n, body })).finally(() => reader.close());
-  return xmlReply(doc('CopyPartResult', text('ETag', part.etag), text('LastModified', isoDate(part.lastModified)), checksumXml(part.checksum)), 200, { 'x-amz-copy-source-version-id': 'null' });
+  const part = await storeCall(ctx, () => ctx.store.putPart({ uploadId: upload.uploadId, partNumber: n, body, encryption })).finally(() => reader.close());
+  return xmlReply(doc('CopyPartResult', text('ETag', part.etag), text('LastModified', isoDate(part.lastModified)), checksumXml(part.checksum)), 200, { 'x-amz-copy-source-version-id': 'null', ...sseResponseHeaders(upload.sse) });
 };
 
 export const abortMultipartUpload: Handler<'AbortMultipartUpload'> = async (ctx) => {

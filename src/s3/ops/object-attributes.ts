@@ -1,4 +1,5 @@
 /** GetObjectAttributes: size, ETag, checksum, storage class and parts of an object in one call. */
+import { customerKeyOf, readKeyFor } from '../sse/headers.js';
 import { S3Error } from '../../errors/s3-error.js';
 import { xmlReply, type Handler } from '../context.js';
 import { header, httpDate } from '../headers.js';
@@ -19,6 +20,7 @@ export const getObjectAttributes: Handler<'GetObjectAttributes'> = async (ctx) =
     wanted.add(name as Attribute);
   }
   const meta = await readableVersion(ctx, bucket, 'READ');
+  readKeyFor(meta, customerKeyOf(ctx.req, ctx.headers));
   const maxParts = numberHeader(header(ctx.headers, 'x-amz-max-parts'), 1000, 'x-amz-max-parts');
   const marker = numberHeader(header(ctx.headers, 'x-amz-part-number-marker'), 0, 'x-amz-part-number-marker');
   const checksum = meta.checksum;

@@ -12,6 +12,7 @@ import { compressedBody, eligibleOnTheFly, knownCompressed } from '../../media/c
 import { memoryReader } from '../../storage/reader.js';
 import { requestedVersion, throwAbsent, versionHeaders } from './versioning.js';
 import { expirationHeaders } from './lifecycle.js';
+import { customerKeyOf, readKeyFor, sseResponseHeaders } from '../sse/headers.js';
 
 type ByteRange = { start: number; end: number };
 
@@ -132,12 +133,15 @@ function rangeStillApplies(value: string | undefined, meta: ObjectMeta): boolean
 }
 
 function readReply(ctx: RequestContext & { op: { key: string } }, meta: ObjectMeta, vary = false): { reply: Reply; range?: ByteRange } {
-  const headers = objectResponseHeaders(meta);
+  const headers = { ...objectResponseHeaders(meta), ...sseResponseHeaders(meta.sse) };
   applyCacheRules(ctx.store, meta, headers);
   if (vary) headers.Vary = 'Accept-Encoding';
   checkConditions(ctx.headers, meta, headers);
   applyOverrides(ctx, headers);
   const part = partRange(ctx, meta);
+  // After the part number's check (S3's order); before any byte is read. SSE-S3 needs no header on reads.
+  if (header(ctx.headers, 'x-amz-server-side-encryption') !== undefined) throw new S3Error('InvalidArgument', 'x-amz-server-side-encryption is not applicable to GET or HEAD requests', { ArgumentName: 'x-amz-server-side-encryption' });
+  readKeyFor(meta, customerKeyOf(ctx.req, ctx.headers));
   if (part.partsCount !== undefined) headers['x-amz-mp-parts-count'] = part.partsCount;
   let range = part.range;
   const rangeHeader = header(ctx.headers, 'range');
@@ -164,7 +168,8 @@ function readReply(ctx: RequestContext & { op: { key: string } }, meta: ObjectMe
 export const getObject: Handler<'GetObject'> = async (ctx) => {
   const bucket = requireBucket(ctx);
   const versionId = requestedVersion(ctx);
-  const reader = await ctx.store.openObject(ctx.op.bucket, ctx.op.key, versionId);
+  const customerKey = customerKeyOf(ctx.req, ctx.headers);
+  const reader = await ctx.store.openObject(ctx.op.bucket, ctx.op.key, { versionId, customerKey: customerKey?.key });
   const fromStore = (r: ObjectReader | undefined) => storedObject(ctx, bucket, r, versionId);
   // An origin bucket (src/origin/) answers a missing or stale key from its origin, the rest from
   // here; a request for one version is always answered from the store.
@@ -190,7 +195,8 @@ async function storedObject(ctx: Parameters<Handler<'GetObject'>>[0], bucket: Bu
     // Bytes held in memory pin nothing; only a reader over files has descriptors to release.
     if (empty || inMemory !== undefined) {
       open.close();
-      const wholeBlob = inMemory !== undefined && range === undefined && meta.segments.length === 1 ? meta.segments[0]!.blobId : undefined;
+      // An SSE-C answer is never one a repeat may reuse without its key.
+      const wholeBlob = inMemory !== undefined && range === undefined && meta.segments.length === 1 && !meta.sse?.customer ? meta.segments[0]!.blobId : undefined;
       return { ...reply, body: inMemory, blobId: wholeBlob };
     }
     const length = range ? range.end - range.start + 1 : meta.size;
@@ -233,6 +239,8 @@ function isRanged(ctx: RequestContext): boolean {
 /** The identity object, or its precompressed variant (pinned by its own reader) when the client accepts it. */
 async function representation(ctx: RequestContext, identity: ObjectReader): Promise<{ meta: ObjectMeta; vary: boolean; variantReader?: ObjectReader }> {
   const ranged = isRanged(ctx);
+  // Encrypted objects are sent as stored: no precompressed variant (encrypted or not) stands in for them.
+  if (identity.meta.sse) return { meta: identity.meta, vary: false };
   const { variant, vary } = await chooseVariant(ctx.store, identity.meta, ctx.headers, { ranged });
   if (!variant) return onTheFly(ctx, identity, vary, ranged);
   const variantReader = await ctx.store.openObject(variant.meta.bucket, variant.key);
@@ -258,6 +266,7 @@ function encodedMeta(identity: ObjectMeta, encoding: 'br' | 'gzip', size: number
 
 /** HEAD answers with the representation GET would send, when it is known without compressing. */
 async function headRepresentation(ctx: RequestContext, identity: ObjectMeta, ranged: boolean): Promise<{ meta: ObjectMeta; vary: boolean }> {
+  if (identity.sse) return { meta: identity, vary: false };
   const { variant, vary } = await chooseVariant(ctx.store, identity, ctx.headers, { ranged });
   if (variant) return { meta: variant.meta, vary };
   if (vary || !ctx.config.compressOnTheFly || !eligibleOnTheFly(identity)) return { meta: identity, vary };

@@ -4,6 +4,9 @@
  * stream straight into the engine. Fields after the file are ignored, as S3 does.
  */
 import { writtenVersionHeaders } from './versioning.js';
+import { writeQuota } from '../limits/quota.js';
+import { sseResponseHeaders } from '../sse/headers.js';
+import { requestedEncryption } from '../sse/write.js';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
 import busboy from 'busboy';
@@ -51,7 +54,7 @@ export const postObject: Handler<'PostObject'> = async (ctx) => {
   }
   const key = meta.key;
   const etag = meta.etag.startsWith('"') ? meta.etag : `"${meta.etag}"`;
-  const replyHeaders: Record<string, string> = { ETag: etag, ...writtenVersionHeaders(meta) };
+  const replyHeaders: Record<string, string> = { ETag: etag, ...writtenVersionHeaders(meta), ...sseResponseHeaders(meta.sse) };
   if (meta.checksum) replyHeaders[`x-amz-checksum-${meta.checksum.algorithm.toLowerCase()}`] = meta.checksum.value;
   const redirect = fields.get('success_action_redirect') ?? fields.get('redirect');
   if (redirect !== undefined && isHttpUrl(redirect)) {
@@ -99,6 +102,9 @@ async function store(ctx: PostContext, bucket: BucketInfo, fields: FormFields, f
   const tagging = fields.get('tagging');
   const tags = tagging === undefined || tagging.trim() === '' ? {} : parseTaggingXml(tagging);
   const checksum = checksumRequestFromHeaders(asHeaders);
+  const encryption = requestedEncryption({ ...ctx, headers: asHeaders }, bucketName);
+  const quota = await writeQuota(ctx.store, bucketName);
+  let written = 0;
   const body = new FormBody(Math.min(range?.max ?? MAX_PUT_SIZE, MAX_PUT_SIZE), checksum);
   file.stream.on('error', (err) => body.destroy(err));
   file.stream.pipe(body);
@@ -112,14 +118,17 @@ async function store(ctx: PostContext, bucket: BucketInfo, fields: FormFields, f
       owner,
       acl,
       tags,
+      encryption,
+      precondition: quota.wrap(() => written, undefined),
       beforeCommit: ({ size }) => {
+        written = size;
         if (range && size < range.min) throw new S3Error('EntityTooSmall', undefined, { ProposedSize: String(size), MinSizeAllowed: String(range.min) });
       },
       get checksum() {
         return body.result ? { ...body.result, type: 'FULL_OBJECT' as const } : undefined;
       },
     }),
-  );
+  ).finally(() => quota.release());
 }
 
 /** A rejected form's remaining bytes are read (up to a limit) so the client can read the error before the connection closes. */

@@ -1,4 +1,5 @@
 /** PutObject: streamed to the engine, verified on the way, acknowledged once durable. */
+import { writeQuota } from '../limits/quota.js';
 import { newObjectOwner, requestedAclHeaders } from '../access/public-access-controls.js';
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -10,6 +11,8 @@ import { checksumRequestFromHeaders, decodeBody, verifyContentMd5 } from '../../
 import type { ObjectMeta } from '../../storage/types.js';
 import { writtenVersionHeaders } from './versioning.js';
 import { expirationHeaders } from './lifecycle.js';
+import { sseResponseHeaders } from '../sse/headers.js';
+import { requestedEncryption } from '../sse/write.js';
 
 export const MAX_PUT_SIZE = 5 * 1024 ** 3;
 export const MAX_KEY_BYTES = 1024;
@@ -82,6 +85,8 @@ export const putObject: Handler<'PutObject'> = async (ctx) => {
   const acl = requestedAclHeaders(ctx.store, bucketName, ctx.headers) ?? { canned: 'private' };
   const tags = tagsFromHeader(header(ctx.headers, 'x-amz-tagging'));
   const precondition = writePrecondition(ctx.headers);
+  const encryption = requestedEncryption(ctx, bucketName);
+  const quota = await writeQuota(ctx.store, bucketName);
   const { decoded, checksum, beforeCommit } = verifiedBody(ctx, size);
   const owner = newObjectOwner(ctx.store, bucketName, ctx.principal.kind === 'user' ? ctx.principal.credential.owner : ctx.config.rootOwner.id, acl);
   const meta = await storeCall(ctx, () =>
@@ -93,15 +98,16 @@ export const putObject: Handler<'PutObject'> = async (ctx) => {
       owner,
       acl,
       tags,
-      precondition,
+      precondition: quota.wrap(size, precondition),
       beforeCommit,
+      encryption,
       get checksum() {
         const value = checksum ? decoded.checksum() : undefined;
         return value ? { ...value, type: 'FULL_OBJECT' as const } : undefined;
       },
     }),
-  );
-  const reply: Record<string, string> = { ETag: meta.etag, ...writtenVersionHeaders(meta), ...expirationHeaders(ctx, meta) };
+  ).finally(() => quota.release());
+  const reply: Record<string, string> = { ETag: meta.etag, ...writtenVersionHeaders(meta), ...expirationHeaders(ctx, meta), ...sseResponseHeaders(meta.sse) };
   if (meta.checksum) {
     reply[`x-amz-checksum-${meta.checksum.algorithm.toLowerCase()}`] = meta.checksum.value;
     reply['x-amz-checksum-type'] = meta.checksum.type;

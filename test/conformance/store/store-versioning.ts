@@ -34,8 +34,8 @@ export function versioningCases(fresh: () => Promise<{ store: Store; blobCount?:
     for (let i = 0; i < 3; i++) written.push(await store.putObject(put('b', 'k', Buffer.from(`v${i}`))));
     expect(new Set(written.map((m) => m.versionId)).size).toBe(3);
     expect((await bytes(await store.openObject('b', 'k')))!.toString()).toBe('v2');
-    expect((await bytes(await store.openObject('b', 'k', written[0]!.versionId)))!.toString()).toBe('v0');
-    expect((await bytes(await store.openObject('b', 'k', 'null')))!.toString()).toBe('null');
+    expect((await bytes(await store.openObject('b', 'k', { versionId: written[0]!.versionId })))!.toString()).toBe('v0');
+    expect((await bytes(await store.openObject('b', 'k', { versionId: 'null' })))!.toString()).toBe('null');
     const marker = (await store.deleteObject('b', 'k'))!;
     expect(marker.deleteMarker).toBe(true);
     expect(await store.headObject('b', 'k')).toBeUndefined();
@@ -67,7 +67,7 @@ export function versioningCases(fresh: () => Promise<{ store: Store; blobCount?:
     await store.setBucketConfig('b', 'versioning', 'Suspended');
     const firstNull = big();
     await store.putObject(put('b', 'k', firstNull));
-    const reader = (await store.openObject('b', 'k', 'null'))!;
+    const reader = (await store.openObject('b', 'k', { versionId: 'null' }))!;
     const secondNull = await store.putObject(put('b', 'k', big()));
     expect(secondNull.versionId).toBeUndefined();
     // The first null version is gone, but the reader pinned before holds its bytes.
