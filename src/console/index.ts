@@ -65,8 +65,10 @@ export function startConsole(opts: ConsoleOptions): Console {
     windowMs: envNumber(env, 'OFFLOAD_CONSOLE_SIGNIN_WINDOW_MS', DEFAULT_SIGN_IN_LIMITS.windowMs),
   };
   const sessionStore = opts.sessionStore ?? new SqliteSessionStore(opts.config.dataDir);
-  let stats: ConsoleStatsSource | undefined = opts.stats;
+  // Without usage recording there is no usage page; with it, the shared reader or the SQLite one.
+  let stats: ConsoleStatsSource | undefined = opts.usage && opts.stats;
   const usageDb = opts.usage?.db;
+  const usageStats = () => (stats ??= usageDb && new ConsoleStatsQueries(usageDb));
   const handler = createConsoleHandler({
     store: opts.store,
     config: opts.config,
@@ -77,7 +79,7 @@ export function startConsole(opts: ConsoleOptions): Console {
     limiter: new SignInLimiter(limits),
     prices: filePriceStore(opts.config.dataDir),
     usage: opts.usage,
-    stats: () => (opts.usage && (stats ??= usageDb && new ConsoleStatsQueries(usageDb))) || undefined,
+    stats: usageStats,
     staticDir: STATIC_DIR,
     version: packageVersion(),
     endpoint: opts.endpoint,
