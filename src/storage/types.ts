@@ -10,11 +10,10 @@ import type { Readable } from 'node:stream';
 import type { PooledBuffer } from './buffer-pool.js';
 import type { ListVersionsInput, VersionSelector, VersionUsage } from './version-types.js';
 import type { EncryptionRequest, ObjectEncryption, SegmentEncryption } from './encryption/types.js';
+import type { Acl, Checksum, ChecksumAlgorithm } from './acl-checksum-types.js';
 
 export type { EncryptionRequest, ObjectEncryption, SegmentEncryption };
-
 export type { Acl, CannedAcl, Checksum, ChecksumAlgorithm, Grant } from './acl-checksum-types.js';
-import type { Acl, Checksum, ChecksumAlgorithm } from './acl-checksum-types.js';
 
 /** The headers S3 stores with an object and returns on GET/HEAD. */
 export interface ObjectHeaders {
