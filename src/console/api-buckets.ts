@@ -15,8 +15,11 @@ export async function listBuckets(call: SignedInCall): Promise<ApiAnswer> {
 }
 
 async function describeBucket(call: SignedInCall, name: string, created: string) {
-  const stored = call.deps.stats()?.stored(name) ?? { objects: 0, bytes: 0 };
-  const [isPublic, website] = await Promise.all([bucketIsPublic(call, name), s3Allows(call, { method: 'GET', bucket: name, query: { website: '' } })]);
+  const [stored, isPublic, website] = await Promise.all([
+    call.deps.stats()?.stored(name) ?? { objects: 0, bytes: 0 },
+    bucketIsPublic(call, name),
+    s3Allows(call, { method: 'GET', bucket: name, query: { website: '' } }),
+  ]);
   return { name, created, objects: stored.objects, bytes: stored.bytes, public: isPublic, website };
 }
 

@@ -40,10 +40,10 @@ async function checkAccess(call: SignedInCall, bucket: string | undefined): Prom
   await runS3Text(call, { method: 'HEAD', bucket });
 }
 
-function queries(call: SignedInCall) {
+async function queries(call: SignedInCall) {
   const stats = call.deps.stats();
   if (!stats) throw new ConsoleError(404, 'NotFound', 'Usage is not recorded on this server.');
-  call.deps.usage?.flush();
+  await call.deps.usage?.flush();
   return stats;
 }
 
@@ -58,9 +58,8 @@ export function costEstimate(prices: ConsolePrices, usage: { days: number; bytes
 async function stats(call: SignedInCall): Promise<ApiAnswer> {
   const r = range(call);
   await checkAccess(call, r.bucket);
-  const q = queries(call);
-  const totals = q.totals(r);
-  const stored = q.stored(r.bucket);
+  const q = await queries(call);
+  const [totals, stored, series, top] = await Promise.all([q.totals(r), q.stored(r.bucket), q.series(r), q.top(r)]);
   const days = (r.toHour - r.fromHour + 1) / 24;
   return {
     body: {
@@ -68,8 +67,8 @@ async function stats(call: SignedInCall): Promise<ApiAnswer> {
       period: r.period,
       from: new Date(r.fromHour * HOUR).toISOString(),
       to: new Date((r.toHour + 1) * HOUR).toISOString(),
-      series: q.series(r),
-      ...q.top(r),
+      series,
+      ...top,
       totals,
       storageBytes: stored.bytes,
       objects: stored.objects,
@@ -83,9 +82,10 @@ async function objectStats(call: SignedInCall): Promise<ApiAnswer> {
   const key = call.query.get('key');
   if (r.bucket === undefined || key === null || key === '') throw badInput('"bucket" and "key" are required.');
   await runS3Text(call, { method: 'HEAD', bucket: r.bucket, key });
-  const q = queries(call);
+  const q = await queries(call);
   const withKey = { ...r, key };
-  return { body: { bucket: r.bucket, key, period: r.period, series: q.series(withKey), totals: q.totals(withKey) } };
+  const [series, totals] = await Promise.all([q.series(withKey), q.totals(withKey)]);
+  return { body: { bucket: r.bucket, key, period: r.period, series, totals } };
 }
 
 async function getPrices(call: SignedInCall): Promise<ApiAnswer> {

@@ -8,7 +8,7 @@ import type { UsageRecorder } from '../serving/usage.js';
 import type { SignInLimiter } from './rate-limit.js';
 import type { ActiveSession, Sessions } from './sessions.js';
 import type { PriceStore } from './prices.js';
-import type { ConsoleStatsQueries } from './stats-queries.js';
+import type { ConsoleStatsSource } from './stats-queries.js';
 
 export interface ConsoleDeps {
   store: Store;
@@ -21,7 +21,7 @@ export interface ConsoleDeps {
   prices: PriceStore;
   usage?: UsageRecorder;
   /** The usage tables' queries (undefined without usage recording). */
-  stats: () => ConsoleStatsQueries | undefined;
+  stats: () => ConsoleStatsSource | undefined;
   /** The folder of the built front end (index.html and hashed assets). */
   staticDir: string;
   version: string;

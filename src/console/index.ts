@@ -18,7 +18,7 @@ import { filePriceStore } from './prices.js';
 import { DEFAULT_SIGN_IN_LIMITS, SignInLimiter } from './rate-limit.js';
 import { SqliteSessionStore, type SessionStore } from './session-store.js';
 import { DEFAULT_LIFETIMES, Sessions } from './sessions.js';
-import { ConsoleStatsQueries } from './stats-queries.js';
+import { ConsoleStatsQueries, type ConsoleStatsSource } from './stats-queries.js';
 
 export { CONSOLE_PREFIX } from './handler.js';
 
@@ -34,6 +34,8 @@ export interface ConsoleOptions {
   websiteEndpoint?: () => string | undefined;
   /** Another session store (a shared one); default: SQLite in the data folder. */
   sessionStore?: SessionStore;
+  /** Another reader of the usage tables (PostgreSQL); default: the SQLite tables of `usage`. */
+  stats?: ConsoleStatsSource;
 }
 
 export interface Console {
@@ -63,7 +65,10 @@ export function startConsole(opts: ConsoleOptions): Console {
     windowMs: envNumber(env, 'OFFLOAD_CONSOLE_SIGNIN_WINDOW_MS', DEFAULT_SIGN_IN_LIMITS.windowMs),
   };
   const sessionStore = opts.sessionStore ?? new SqliteSessionStore(opts.config.dataDir);
-  let stats: ConsoleStatsQueries | undefined;
+  // Without usage recording there is no usage page; with it, the shared reader or the SQLite one.
+  let stats: ConsoleStatsSource | undefined = opts.usage && opts.stats;
+  const usageDb = opts.usage?.db;
+  const usageStats = () => (stats ??= usageDb && new ConsoleStatsQueries(usageDb));
   const handler = createConsoleHandler({
     store: opts.store,
     config: opts.config,
@@ -74,7 +79,7 @@ export function startConsole(opts: ConsoleOptions): Console {
     limiter: new SignInLimiter(limits),
     prices: filePriceStore(opts.config.dataDir),
     usage: opts.usage,
-    stats: () => (opts.usage ? (stats ??= new ConsoleStatsQueries(opts.usage.db)) : undefined),
+    stats: usageStats,
     staticDir: STATIC_DIR,
     version: packageVersion(),
     endpoint: opts.endpoint,

@@ -31,10 +31,44 @@ export interface StatsRange {
 const SUMS = `SUM(requests) AS requests, SUM(bytes_out) AS bytesOut, SUM(bytes_in) AS bytesIn, SUM(s2xx) AS s2xx,
   SUM(s4xx) AS s4xx, SUM(s5xx) AS s5xx, SUM(gets) AS gets, SUM(puts) AS puts`;
 const WHERE = `(@bucket IS NULL OR bucket = @bucket) AND (@key IS NULL OR key = @key) AND hour >= @fromHour AND hour <= @toHour`;
-type Params = { bucket: string | null; key: string | null; fromHour: number; toHour: number; span: number; top: number };
-type Row = Omit<SeriesPoint, 't'> & { slot: number };
+type Maybe<T> = T | Promise<T>;
 
-export class ConsoleStatsQueries {
+export type TotalsPoint = Omit<SeriesPoint, 't'>;
+export interface TopLists {
+  topByRequests: { key: string; requests: number; bytes: number }[];
+  topByBytes: { key: string; requests: number; bytes: number }[];
+  topReferrers: { referrer: string; requests: number }[];
+}
+
+/** The usage page's readers: SQLite here, PostgreSQL (shared by nodes) in stats-queries-pg.ts. */
+export interface ConsoleStatsSource {
+  series(r: StatsRange): Maybe<SeriesPoint[]>;
+  totals(r: StatsRange): Maybe<TotalsPoint>;
+  top(r: StatsRange): Maybe<TopLists>;
+  stored(bucket: string | undefined): Maybe<{ objects: number; bytes: number }>;
+}
+
+type Params = { bucket: string | null; key: string | null; fromHour: number; toHour: number; span: number; top: number };
+export type SlotRow = TotalsPoint & { slot: number };
+type Row = SlotRow;
+
+/** One point per hour or day of the range, zeros included, so a plot's x axis is even. */
+export function fillSeries(r: StatsRange, found: SlotRow[]): SeriesPoint[] {
+  const span = r.period === 'day' ? 24 : 1;
+  const rows = new Map(found.map((row) => [row.slot, row]));
+  const out: SeriesPoint[] = [];
+  for (let slot = Math.floor(r.fromHour / span); slot <= Math.floor(r.toHour / span); slot++) {
+    const { slot: _slot, ...counts } = rows.get(slot) ?? ({ slot, requests: 0, bytesOut: 0, bytesIn: 0, s2xx: 0, s4xx: 0, s5xx: 0, gets: 0, puts: 0 } as Row);
+    out.push({ t: new Date(slot * span * 3_600_000).toISOString(), ...counts });
+  }
+  return out;
+}
+
+export function zeroTotals(t: Partial<Record<keyof TotalsPoint, number | null>>): TotalsPoint {
+  return { requests: t.requests ?? 0, bytesOut: t.bytesOut ?? 0, bytesIn: t.bytesIn ?? 0, s2xx: t.s2xx ?? 0, s4xx: t.s4xx ?? 0, s5xx: t.s5xx ?? 0, gets: t.gets ?? 0, puts: t.puts ?? 0 };
+}
+
+export class ConsoleStatsQueries implements ConsoleStatsSource {
   private readonly sql;
 
   constructor(db: Db) {
@@ -56,24 +90,15 @@ export class ConsoleStatsQueries {
     return { bucket: r.bucket ?? null, key: r.key ?? null, fromHour: r.fromHour, toHour: r.toHour, span: r.period === 'day' ? 24 : 1, top: r.top ?? 10 };
   }
 
-  /** One point per hour or day of the range, zeros included, so a plot's x axis is even. */
   series(r: StatsRange): SeriesPoint[] {
-    const p = this.params(r);
-    const rows = new Map(this.sql.series.all(p).map((row) => [row.slot, row]));
-    const out: SeriesPoint[] = [];
-    for (let slot = Math.floor(r.fromHour / p.span); slot <= Math.floor(r.toHour / p.span); slot++) {
-      const { slot: _slot, ...counts } = rows.get(slot) ?? ({ slot, requests: 0, bytesOut: 0, bytesIn: 0, s2xx: 0, s4xx: 0, s5xx: 0, gets: 0, puts: 0 } as Row);
-      out.push({ t: new Date(slot * p.span * 3_600_000).toISOString(), ...counts });
-    }
-    return out;
+    return fillSeries(r, this.sql.series.all(this.params(r)));
   }
 
-  totals(r: StatsRange): Omit<SeriesPoint, 't'> {
-    const t = this.sql.totals.get(this.params(r))!;
-    return { requests: t.requests ?? 0, bytesOut: t.bytesOut ?? 0, bytesIn: t.bytesIn ?? 0, s2xx: t.s2xx ?? 0, s4xx: t.s4xx ?? 0, s5xx: t.s5xx ?? 0, gets: t.gets ?? 0, puts: t.puts ?? 0 };
+  totals(r: StatsRange): TotalsPoint {
+    return zeroTotals(this.sql.totals.get(this.params(r))!);
   }
 
-  top(r: StatsRange) {
+  top(r: StatsRange): TopLists {
     const p = this.params(r);
     return { topByRequests: this.sql.byRequests.all(p), topByBytes: this.sql.byBytes.all(p), topReferrers: this.sql.referrers.all(p) };
   }

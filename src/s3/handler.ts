@@ -60,7 +60,16 @@ export function createS3Handler(deps: S3HandlerDeps): (req: IncomingMessage, res
     // A shared metadata store answers refresh() asynchronously; the embedded one does not, and
     // its hot path keeps no extra turn of the event loop.
     const refreshed = store.refresh();
-    if (refreshed) refreshed.then(() => serveRequest(req, res, target), (err: unknown) => writeError(req, res, err, target.rawPath, nextRequestId()));
+    if (refreshed) {
+      refreshed.then(
+        () => serveRequest(req, res, target),
+        (err: unknown) => {
+          // Counted too (in the metrics, by status): the 503s of a metadata outage are worth seeing.
+          deps.usage?.begin(req, res);
+          writeError(req, res, err, target.rawPath, nextRequestId());
+        },
+      );
+    }
     else serveRequest(req, res, target);
   };
 

@@ -9,6 +9,7 @@ import { S3Error } from '../errors/s3-error.js';
 import { nextRequestId, setRequestIdHeaders } from '../s3/handler.js';
 import { writeError } from '../s3/respond.js';
 import type { UsageRecorder } from '../serving/usage.js';
+import type { UsageReaders } from '../serving/usage-backend.js';
 import { StatsArgumentError, StatsQueries } from '../serving/stats-report.js';
 import { METRICS_CONTENT_TYPE, MetricsQueries } from '../serving/metrics.js';
 import type { Store } from '../storage/types.js';
@@ -27,6 +28,8 @@ export interface AdminDeps extends RootCheck {
   ready: () => boolean;
   /** Usage recording; without it stats and metrics answer XOffloadNoSuchAdminEndpoint. */
   usage?: UsageRecorder;
+  /** Where stats and metrics are read (PostgreSQL with --meta); default: the SQLite tables of `usage`. */
+  usageReaders?: UsageReaders;
   bucketExists?: (name: string) => boolean;
   /** Serve /_offload/metrics without a signature. */
   metricsPublic?: boolean;
@@ -40,11 +43,12 @@ export interface AdminDeps extends RootCheck {
   limiter?: RequestLimiter;
 }
 
-type UsageQueries = { stats: StatsQueries; metrics: MetricsQueries };
+type UsageQueries = UsageReaders;
 
 export function createAdminHandler(deps: AdminDeps): (req: IncomingMessage, res: ServerResponse, target: RequestTarget) => void {
   let queries: UsageQueries | undefined;
-  const usageQueries = () => (deps.usage ? (queries ??= { stats: new StatsQueries(deps.usage.db), metrics: new MetricsQueries(deps.usage.db) }) : undefined);
+  const db = deps.usage?.db;
+  const usageQueries = () => deps.usageReaders ?? (db ? (queries ??= { stats: new StatsQueries(db), metrics: new MetricsQueries(db) }) : undefined);
   return (req, res, target) => {
     const requestId = nextRequestId();
     setRequestIdHeaders(res, requestId);
@@ -83,9 +87,9 @@ async function answer(req: IncomingMessage, res: ServerResponse, target: Request
   if (method !== 'GET' && !headOnly) throw methodNotAllowed(method, 'GET, HEAD');
   if (!(isMetrics && (deps.metricsPublic || hasMetricsToken(req, deps.metricsToken)))) requireRoot(req, target, deps);
   // This worker's latest counts first; other workers' arrive within their flush interval.
-  deps.usage.flush();
+  await deps.usage.flush();
   if (isMetrics) {
-    const text = q.metrics.render() + (deps.limiter && deps.store ? limitMetrics(deps.limiter, deps.store) : '');
+    const text = (await q.metrics.render()) + (deps.limiter && deps.store ? limitMetrics(deps.limiter, deps.store) : '');
     res.writeHead(200, { 'Content-Type': METRICS_CONTENT_TYPE, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
     res.end(headOnly ? undefined : text);
     return;
@@ -97,7 +101,7 @@ async function answer(req: IncomingMessage, res: ServerResponse, target: Request
   if (!Number.isInteger(top) || top < 1 || top > 1000) throw invalidArgument('top must be a whole number from 1 to 1000', 'top', params.get('top'));
   let report;
   try {
-    report = q.stats.report({ bucket, prefix: params.get('prefix') ?? '', since: params.get('since') ?? '7d', top });
+    report = await q.stats.report({ bucket, prefix: params.get('prefix') ?? '', since: params.get('since') ?? '7d', top });
   } catch (err) {
     if (!(err instanceof StatsArgumentError)) throw err;
     throw invalidArgument(err.message, 'since', params.get('since'));

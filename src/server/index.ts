@@ -16,7 +16,7 @@ import { UsageRecorder } from '../serving/usage.js';
 import { AddressGuard } from '../origin/address-guard.js';
 import { OriginService } from '../origin/service.js';
 import { openKeyStore, type KeyStore } from '../storage/keys.js';
-import { openSharedMetadata } from './shared-meta.js';
+import { openSharedMetadata, type SharedServices } from './shared-meta.js';
 import type { Credential } from '../auth/types.js';
 import type { Store } from '../storage/types.js';
 import { ConnectionCap } from './connection-cap.js';
@@ -61,9 +61,11 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const release = worker || opts.metaUrl !== undefined ? undefined : claimDataFolder(dataDir);
   let store: Store;
   let keys: KeyStore;
+  // With --meta: usage counters and console sessions in PostgreSQL too, so every node sees all of them.
+  let shared: SharedServices | undefined;
   try {
     const blobStorage = opts.blobs === undefined ? undefined : openBlobStorage(opts.blobs, opts.env);
-    if (opts.metaUrl !== undefined) ({ store, keys } = await openSharedMetadata(opts.metaUrl, dataDir, { ...opts, blobs: blobStorage }));
+    if (opts.metaUrl !== undefined) ({ store, keys, shared } = await openSharedMetadata(opts.metaUrl, dataDir, { ...opts, blobs: blobStorage }));
     else {
       store = await openStore(dataDir, { skipRecovery: worker, soleWriter: !worker, cache: { maxTotalBytes: opts.hotCacheBytes }, minFreeSpace: opts.minFreeSpace, blobs: blobStorage, masterKey });
       keys = openKeyStore(dataDir);
@@ -93,11 +95,12 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   let accepting = true;
   const lookup = (id: string) => (id === root.accessKeyId ? rootCredential : keys.lookupKey(id));
   const cache = store.hotCache;
-  const usage = new UsageRecorder(store, dataDir, { cacheCounters: cache && (() => ({ hits: cache.hits, misses: cache.misses })), counters: () => origin.counters.snapshot() });
+  const usage = new UsageRecorder(store, dataDir, { cacheCounters: cache && (() => ({ hits: cache.hits, misses: cache.misses })), counters: () => origin.counters.snapshot(), sink: shared?.usageSink });
   const limiter = new RequestLimiter(store, opts.rateLimits);
   const admin = createAdminHandler({
     ready: () => accepting,
     usage,
+    usageReaders: shared?.usageReaders,
     region: config.region,
     lookup,
     rootAccessKeyId: root.accessKeyId,
@@ -138,6 +141,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const urls: { api: string; website?: string } = { api: '' };
   const consoleApp = opts.noConsole ? undefined : startConsole({
     store, config, lookup, keys, rootAccessKeyId: root.accessKeyId, usage, env: opts.env ?? process.env,
+    stats: shared?.consoleStats, sessionStore: shared?.sessions,
     endpoint: () => urls.api,
     websiteEndpoint: () => urls.website,
   });
@@ -188,7 +192,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       for (const s of servers) s.closeAllConnections?.();
       tls?.destroyConnections();
       guards.bodies.stop();
-      usage.close();
+      await usage.close();
       consoleApp?.close();
       await store.close();
       await keys.close();

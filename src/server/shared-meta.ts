@@ -8,11 +8,36 @@ import { attachPgKeyStore } from '../storage/postgres/keys.js';
 import type { KeyStore } from '../storage/keys.js';
 import type { BlobStorage } from '../storage/blobs.js';
 import type { Store } from '../storage/types.js';
+import type { PgDb } from '../storage/postgres/db.js';
+import { PgUsageSink } from '../serving/usage-pg.js';
+import { PgMetricsQueries, PgStatsQueries } from '../serving/usage-pg-reports.js';
+import type { UsageReaders, UsageSink } from '../serving/usage-backend.js';
+import { PgConsoleStatsQueries } from '../console/stats-queries-pg.js';
+import { PgSessionStore } from '../console/session-store-pg.js';
+import type { ConsoleStatsSource } from '../console/stats-queries.js';
+import type { SessionStore } from '../console/session-store.js';
 
-export async function openSharedMetadata(url: string, dataDir: string, opts: { hotCacheBytes?: number; blobs?: BlobStorage }): Promise<{ store: Store; keys: KeyStore }> {
+/** What else the nodes share through the database: usage counters and reports, console sessions. */
+export interface SharedServices {
+  usageSink: UsageSink;
+  usageReaders: UsageReaders;
+  consoleStats: ConsoleStatsSource;
+  sessions: SessionStore;
+}
+
+export function sharedServices(db: PgDb): SharedServices {
+  return {
+    usageSink: new PgUsageSink(db),
+    usageReaders: { stats: new PgStatsQueries(db), metrics: new PgMetricsQueries(db) },
+    consoleStats: new PgConsoleStatsQueries(db),
+    sessions: new PgSessionStore(db),
+  };
+}
+
+export async function openSharedMetadata(url: string, dataDir: string, opts: { hotCacheBytes?: number; blobs?: BlobStorage }): Promise<{ store: Store; keys: KeyStore; shared: SharedServices }> {
   const store = await openPgStore(url, { blobs: opts.blobs, blobDir: dataDir, cache: { maxTotalBytes: opts.hotCacheBytes } });
   try {
-    return { store, keys: await attachPgKeyStore(store.db, store.state) };
+    return { store, keys: await attachPgKeyStore(store.db, store.state), shared: sharedServices(store.db) };
   } catch (err) {
     await store.close().catch(() => undefined);
     throw err;

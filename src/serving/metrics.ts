@@ -27,56 +27,75 @@ export class MetricsQueries {
   }
 
   render(): string {
-    const out: string[] = [];
-    const family = (name: string, type: string, help: string) => out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-
-    family('offload_requests_total', 'counter', 'S3 and website requests answered, by operation and HTTP status.');
-    for (const r of this.sql.requests.all()) out.push(`offload_requests_total{op="${esc(r.op)}",status="${r.status}"} ${r.requests}`);
-
-    const byOp = this.sql.byOp.all();
-    family('offload_received_bytes_total', 'counter', 'Request body bytes received, by operation.');
-    for (const r of byOp) out.push(`offload_received_bytes_total{op="${esc(r.op)}"} ${r.bytesIn}`);
-    family('offload_sent_bytes_total', 'counter', 'Response body bytes sent, by operation.');
-    for (const r of byOp) out.push(`offload_sent_bytes_total{op="${esc(r.op)}"} ${r.bytesOut}`);
-
-    family('offload_request_duration_seconds', 'histogram', 'Time from request start to response end, by operation.');
-    const buckets = new Map<string, number[]>();
-    for (const l of this.sql.latency.all()) {
-      let counts = buckets.get(l.op);
-      if (counts === undefined) buckets.set(l.op, (counts = new Array<number>(LATENCY_BOUNDS.length + 1).fill(0)));
-      if (l.bucket >= 0 && l.bucket < counts.length) counts[l.bucket] = l.count;
-    }
-    for (const r of byOp) {
-      const counts = buckets.get(r.op) ?? new Array<number>(LATENCY_BOUNDS.length + 1).fill(0);
-      let cumulative = 0;
-      counts.forEach((n, i) => {
-        cumulative += n;
-        const le = i < LATENCY_BOUNDS.length ? String(LATENCY_BOUNDS[i]) : '+Inf';
-        out.push(`offload_request_duration_seconds_bucket{op="${esc(r.op)}",le="${le}"} ${cumulative}`);
-      });
-      out.push(`offload_request_duration_seconds_sum{op="${esc(r.op)}"} ${r.seconds}`);
-      out.push(`offload_request_duration_seconds_count{op="${esc(r.op)}"} ${cumulative}`);
-    }
-
-    const totals = new Map(this.sql.totals.all().map((t) => [t.name, t.value]));
-    const hits = totals.get('cache_hits') ?? 0;
-    const misses = totals.get('cache_misses') ?? 0;
-    family('offload_cache_hits_total', 'counter', 'Reads of small objects answered from the in-memory hot cache.');
-    out.push(`offload_cache_hits_total ${hits}`);
-    family('offload_cache_misses_total', 'counter', 'Reads of small objects that missed the in-memory hot cache.');
-    out.push(`offload_cache_misses_total ${misses}`);
-    family('offload_cache_hit_ratio', 'gauge', 'Hot-cache hits / (hits + misses) since the data folder was created (0 before any lookup).');
-    out.push(`offload_cache_hit_ratio ${hits + misses === 0 ? 0 : hits / (hits + misses)}`);
-
-    renderOriginCounters(totals, family, out);
-
-    const stored = this.sql.stored.all();
-    family('offload_bucket_objects', 'gauge', 'Objects stored, by bucket.');
-    for (const s of stored) out.push(`offload_bucket_objects{bucket="${esc(s.bucket)}"} ${s.objects}`);
-    family('offload_bucket_bytes', 'gauge', 'Bytes stored (sum of object sizes), by bucket.');
-    for (const s of stored) out.push(`offload_bucket_bytes{bucket="${esc(s.bucket)}"} ${s.bytes ?? 0}`);
-    return out.join('\n') + '\n';
+    return renderMetrics({
+      requests: this.sql.requests.all(),
+      byOp: this.sql.byOp.all(),
+      latency: this.sql.latency.all(),
+      totals: this.sql.totals.all(),
+      stored: this.sql.stored.all(),
+    });
   }
+}
+
+/** What the exposition is made of, as rows of the usage tables (SQLite or PostgreSQL). */
+export interface MetricsRows {
+  requests: { op: string; status: number; requests: number }[];
+  byOp: { op: string; requests: number; bytesIn: number; bytesOut: number; seconds: number }[];
+  latency: { op: string; bucket: number; count: number }[];
+  totals: { name: string; value: number }[];
+  stored: { bucket: string; objects: number; bytes: number | null }[];
+}
+
+export function renderMetrics(rows: MetricsRows): string {
+  const out: string[] = [];
+  const family = (name: string, type: string, help: string) => out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+
+  family('offload_requests_total', 'counter', 'S3 and website requests answered, by operation and HTTP status.');
+  for (const r of rows.requests) out.push(`offload_requests_total{op="${esc(r.op)}",status="${r.status}"} ${r.requests}`);
+
+  const byOp = rows.byOp;
+  family('offload_received_bytes_total', 'counter', 'Request body bytes received, by operation.');
+  for (const r of byOp) out.push(`offload_received_bytes_total{op="${esc(r.op)}"} ${r.bytesIn}`);
+  family('offload_sent_bytes_total', 'counter', 'Response body bytes sent, by operation.');
+  for (const r of byOp) out.push(`offload_sent_bytes_total{op="${esc(r.op)}"} ${r.bytesOut}`);
+
+  family('offload_request_duration_seconds', 'histogram', 'Time from request start to response end, by operation.');
+  const buckets = new Map<string, number[]>();
+  for (const l of rows.latency) {
+    let counts = buckets.get(l.op);
+    if (counts === undefined) buckets.set(l.op, (counts = new Array<number>(LATENCY_BOUNDS.length + 1).fill(0)));
+    if (l.bucket >= 0 && l.bucket < counts.length) counts[l.bucket] = l.count;
+  }
+  for (const r of byOp) {
+    const counts = buckets.get(r.op) ?? new Array<number>(LATENCY_BOUNDS.length + 1).fill(0);
+    let cumulative = 0;
+    counts.forEach((n, i) => {
+      cumulative += n;
+      const le = i < LATENCY_BOUNDS.length ? String(LATENCY_BOUNDS[i]) : '+Inf';
+      out.push(`offload_request_duration_seconds_bucket{op="${esc(r.op)}",le="${le}"} ${cumulative}`);
+    });
+    out.push(`offload_request_duration_seconds_sum{op="${esc(r.op)}"} ${r.seconds}`);
+    out.push(`offload_request_duration_seconds_count{op="${esc(r.op)}"} ${cumulative}`);
+  }
+
+  const totals = new Map(rows.totals.map((t) => [t.name, t.value]));
+  const hits = totals.get('cache_hits') ?? 0;
+  const misses = totals.get('cache_misses') ?? 0;
+  family('offload_cache_hits_total', 'counter', 'Reads of small objects answered from the in-memory hot cache.');
+  out.push(`offload_cache_hits_total ${hits}`);
+  family('offload_cache_misses_total', 'counter', 'Reads of small objects that missed the in-memory hot cache.');
+  out.push(`offload_cache_misses_total ${misses}`);
+  family('offload_cache_hit_ratio', 'gauge', 'Hot-cache hits / (hits + misses) since the data folder was created (0 before any lookup).');
+  out.push(`offload_cache_hit_ratio ${hits + misses === 0 ? 0 : hits / (hits + misses)}`);
+
+  renderOriginCounters(totals, family, out);
+
+  const stored = rows.stored;
+  family('offload_bucket_objects', 'gauge', 'Objects stored, by bucket.');
+  for (const s of stored) out.push(`offload_bucket_objects{bucket="${esc(s.bucket)}"} ${s.objects}`);
+  family('offload_bucket_bytes', 'gauge', 'Bytes stored (sum of object sizes), by bucket.');
+  for (const s of stored) out.push(`offload_bucket_bytes{bucket="${esc(s.bucket)}"} ${s.bytes ?? 0}`);
+  return out.join('\n') + '\n';
 }
 
 const ORIGIN_FAMILIES: [string, string][] = [

@@ -85,10 +85,7 @@ export class StatsQueries {
   }
 
   report(q: StatsQuery): StatsReport {
-    const periodMs = parseSince(q.since);
-    if (periodMs === undefined) throw new StatsArgumentError(`since must look like 7d, 24h or 30m, got "${q.since}"`);
-    const now = q.now ?? Date.now();
-    const hour = Math.floor((now - periodMs) / 3_600_000);
+    const { periodMs, hour } = reportPeriod(q);
     const p: Params = { bucket: q.bucket, hour, prefix: q.prefix, top: q.top };
     const stored = this.sql.stored.get({ bucket: q.bucket, prefix: q.prefix })!;
     const old = this.sql.noncurrent.get({ bucket: q.bucket, prefix: q.prefix })!;
@@ -101,23 +98,36 @@ export class StatsQueries {
       totals: zeroed(this.sql.totals.get(p)!),
       topByRequests: this.sql.byRequests.all(p),
       topByBytes: this.sql.byBytes.all(p),
-      perDay: this.sql.perDay.all(p).map(({ dayNumber, ...t }) => ({ day: new Date(dayNumber * 86_400_000).toISOString().slice(0, 10), ...t })),
+      perDay: this.sql.perDay.all(p).map(dayOf),
       referrers: this.sql.referrers.all(p),
       stored: { objects: stored.objects, bytes: stored.bytes ?? 0, noncurrentVersions: old.versions, noncurrentBytes: old.bytes, deleteMarkers: old.markers },
-      ...this.originCounters(q.bucket),
+      ...originCounters(q.bucket, this.sql.origin.all({ suffix: `:${q.bucket}` })),
     };
-  }
-
-  private originCounters(bucket: string): { origin?: Record<string, number> } {
-    const suffix = `:${bucket}`;
-    const rows = this.sql.origin.all({ suffix }).filter((r) => r.name.indexOf(':') === r.name.length - suffix.length);
-    if (rows.length === 0) return {};
-    return { origin: Object.fromEntries(rows.map((r) => [r.name.slice('origin_'.length, -suffix.length), r.value])) };
   }
 }
 
+/** The period a report covers: its length, and the first hour counted. */
+export function reportPeriod(q: StatsQuery): { periodMs: number; hour: number } {
+  const periodMs = parseSince(q.since);
+  if (periodMs === undefined) throw new StatsArgumentError(`since must look like 7d, 24h or 30m, got "${q.since}"`);
+  const now = q.now ?? Date.now();
+  return { periodMs, hour: Math.floor((now - periodMs) / 3_600_000) };
+}
+
+export function dayOf({ dayNumber, ...t }: Totals & { dayNumber: number }): Totals & { day: string } {
+  return { day: new Date(dayNumber * 86_400_000).toISOString().slice(0, 10), ...t };
+}
+
+/** An origin bucket's counters from the metrics_totals rows named origin_<counter>:<bucket> (those ending in `:<bucket>`). */
+export function originCounters(bucket: string, candidates: { name: string; value: number }[]): { origin?: Record<string, number> } {
+  const suffix = `:${bucket}`;
+  const rows = candidates.filter((r) => r.name.startsWith('origin_') && r.name.endsWith(suffix) && r.name.indexOf(':') === r.name.length - suffix.length);
+  if (rows.length === 0) return {};
+  return { origin: Object.fromEntries(rows.map((r) => [r.name.slice('origin_'.length, -suffix.length), r.value])) };
+}
+
 /** SUM over no rows is NULL. */
-function zeroed(t: Totals): Totals {
+export function zeroed(t: Totals): Totals {
   const out = { ...t };
   for (const k of Object.keys(out) as (keyof Totals)[]) out[k] ??= 0;
   return out;

@@ -10,8 +10,9 @@ import type { Principal } from '../auth/types.js';
 import type { Store } from '../storage/types.js';
 import type { Db } from '../storage/schema.js';
 import { AccessLogBuffer } from './access-log.js';
-import { batchWriter, openUsageDatabase, type BatchWriter } from './usage-db.js';
-import { PendingUsage } from './usage-pending.js';
+import { batchWriter, openUsageDatabase } from './usage-db.js';
+import { PendingUsage, type UsageBatch } from './usage-pending.js';
+import type { UsageSink } from './usage-backend.js';
 import type { RequestTap, UsageTap } from '../s3/usage-tap.js';
 
 export type { RequestTap };
@@ -23,15 +24,22 @@ export interface UsageOptions {
   cacheCounters?: () => { hits: number; misses: number };
   /** More monotonic named counters of this process (origin buckets'), flushed by their growth. */
   counters?: () => Record<string, number>;
+  /** Another place for the counts (PostgreSQL, shared by nodes); default: the data folder's SQLite. */
+  sink?: UsageSink;
 }
 
 const ANONYMOUS: Principal = { kind: 'anonymous' };
 
 export class UsageRecorder implements UsageTap {
-  readonly db: Db;
+  /** The SQLite usage tables; undefined when another sink keeps the counts. */
+  readonly db: Db | undefined;
   private readonly pending = new PendingUsage();
   private readonly accessLog: AccessLogBuffer;
-  private readonly write: BatchWriter;
+  private readonly sink: UsageSink;
+  /** The asynchronous write under way (PostgreSQL); one at a time. */
+  private writing: Promise<void> | undefined;
+  /** The flush that runs once `writing` settles. */
+  private queued: Promise<void> | undefined;
   private readonly timer: NodeJS.Timeout;
   private closed = false;
   private failures = 0;
@@ -42,12 +50,12 @@ export class UsageRecorder implements UsageTap {
   private countersSeen: Record<string, number> = {};
 
   constructor(store: Store, dataDir: string, options: UsageOptions = {}) {
-    this.db = openUsageDatabase(dataDir);
-    this.write = batchWriter(this.db);
+    this.db = options.sink ? undefined : openUsageDatabase(dataDir);
+    this.sink = options.sink ?? { write: batchWriter(this.db!) };
     this.accessLog = new AccessLogBuffer(store, dataDir);
     this.cacheCounters = options.cacheCounters;
     this.counters = options.counters;
-    this.timer = setInterval(() => this.flush(), options.flushMs ?? 2000);
+    this.timer = setInterval(() => void this.flush(), options.flushMs ?? 2000);
     this.timer.unref();
   }
 
@@ -107,9 +115,21 @@ export class UsageRecorder implements UsageTap {
     }
   }
 
-  /** Writes this worker's batch (one transaction) and appends buffered access-log lines. */
-  flush(): void {
-    if (this.closed) return;
+  /**
+   * Writes this worker's batch (one transaction) and appends buffered access-log lines. Resolves
+   * once every batch taken so far is written (or put back after a failure); with SQLite the
+   * write is done before this returns.
+   */
+  flush(): Promise<void> {
+    if (this.closed) return this.writing ?? Promise.resolve();
+    // A write still under way (a slow or unreachable PostgreSQL): one more flush after it, at
+    // most, so that an outage keeps the counts pending instead of piling up writes.
+    if (this.writing) {
+      return (this.queued ??= this.writing.then(() => {
+        this.queued = undefined;
+        return this.flush();
+      }));
+    }
     if (this.cacheCounters) {
       const now = this.cacheCounters();
       this.pending.add('cache_hits', now.hits - this.cacheSeen.hits);
@@ -123,14 +143,8 @@ export class UsageRecorder implements UsageTap {
     }
     if (this.pending.size > 0) {
       const batch = this.pending.take();
-      try {
-        this.write(batch);
-        this.failures = 0;
-      } catch (err) {
-        // Busy or failing database: keep the counts for the next attempt.
-        this.pending.restore(batch);
-        if (this.failures++ === 0) console.error(`offload: usage stats flush failed: ${(err as Error).message}`);
-      }
+      const pending = this.write(batch);
+      if (pending) this.chain(pending);
     }
     try {
       this.accessLog.flush();
@@ -139,15 +153,47 @@ export class UsageRecorder implements UsageTap {
       // A full disk fails every flush: one line per run of failures, not one every two seconds.
       if (this.accessLogFailures++ === 0) console.error(`offload: access log write failed (lines are dropped until it works again): ${(err as Error).message}`);
     }
+    return this.writing ?? Promise.resolve();
+  }
+
+  private chain(write: Promise<void>): void {
+    const settled = write.finally(() => {
+      if (this.writing === settled) this.writing = undefined;
+    });
+    this.writing = settled;
+  }
+
+  /** Writes a batch; undefined when done synchronously, else a Promise that never rejects. */
+  private write(batch: UsageBatch): Promise<void> | undefined {
+    try {
+      const done = this.sink.write(batch);
+      if (!(done instanceof Promise)) {
+        this.failures = 0;
+        return undefined;
+      }
+      return done.then(
+        () => void (this.failures = 0),
+        (err: unknown) => this.failed(batch, err),
+      );
+    } catch (err) {
+      this.failed(batch, err);
+      return undefined;
+    }
+  }
+
+  /** Busy or failing database: keep the counts for the next attempt. */
+  private failed(batch: UsageBatch, err: unknown): void {
+    this.pending.restore(batch);
+    if (this.failures++ === 0) console.error(`offload: usage stats flush failed: ${(err as Error).message}`);
   }
 
   /** Final flush; later requests are not recorded. */
-  close(): void {
+  async close(): Promise<void> {
     if (this.closed) return;
     clearInterval(this.timer);
-    this.flush();
+    await this.flush();
     this.closed = true;
-    this.db.close();
+    this.db?.close();
   }
 }
 

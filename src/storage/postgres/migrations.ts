@@ -176,6 +176,44 @@ const MIGRATIONS: string[] = [
   `
   ALTER TABLE access_keys ADD COLUMN scope_bucket text, ADD COLUMN scope_access text;
   `,
+  // Usage stats, metrics counters and console sessions, shared by every node (serving/usage-pg.ts,
+  // console/session-store-pg.ts). Counters only grow: each node adds its batch with upserts.
+  `
+  CREATE TABLE usage_hourly (
+    bucket text COLLATE "C" NOT NULL,
+    key text COLLATE "C" NOT NULL,
+    hour integer NOT NULL,
+    requests bigint NOT NULL, bytes_out bigint NOT NULL, bytes_in bigint NOT NULL,
+    s2xx bigint NOT NULL, s3xx bigint NOT NULL, s4xx bigint NOT NULL, s5xx bigint NOT NULL,
+    anonymous bigint NOT NULL, signed bigint NOT NULL, puts bigint NOT NULL, gets bigint NOT NULL,
+    PRIMARY KEY (bucket, key, hour)
+  );
+  CREATE INDEX usage_hourly_by_hour ON usage_hourly (bucket, hour);
+  CREATE TABLE usage_referrers (
+    bucket text COLLATE "C" NOT NULL,
+    key text COLLATE "C" NOT NULL,
+    hour integer NOT NULL,
+    host text NOT NULL,
+    requests bigint NOT NULL,
+    PRIMARY KEY (bucket, key, hour, host)
+  );
+  CREATE INDEX usage_referrers_by_hour ON usage_referrers (bucket, hour);
+  CREATE TABLE metrics_requests (
+    op text NOT NULL, status integer NOT NULL,
+    requests bigint NOT NULL, bytes_in bigint NOT NULL, bytes_out bigint NOT NULL, seconds double precision NOT NULL,
+    PRIMARY KEY (op, status)
+  );
+  CREATE TABLE metrics_latency (op text NOT NULL, bucket integer NOT NULL, count bigint NOT NULL, PRIMARY KEY (op, bucket));
+  CREATE TABLE metrics_totals (name text PRIMARY KEY, value bigint NOT NULL);
+  CREATE TABLE console_sessions (
+    id_hash text PRIMARY KEY,
+    access_key_id text NOT NULL,
+    csrf_token text NOT NULL,
+    created_at bigint NOT NULL,
+    last_seen_at bigint NOT NULL
+  );
+  CREATE INDEX console_sessions_by_key ON console_sessions (access_key_id);
+  `,
 ];
 
 /** Brings the schema up to date (idempotent; safe while other nodes do the same). */
