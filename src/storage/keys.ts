@@ -102,9 +102,16 @@ export function openKeyStore(dataDir: string): LocalKeyStore {
 
 /** Schema migration: databases made before key scopes get the two columns (NULL: no limit). */
 function addScopeColumns(db: Db): void {
-  const columns = new Set(db.prepare<[], { name: string }>('PRAGMA table_info(access_keys)').all().map((c) => c.name));
-  if (!columns.has('scope_bucket')) db.exec('ALTER TABLE access_keys ADD COLUMN scope_bucket TEXT');
-  if (!columns.has('scope_access')) db.exec('ALTER TABLE access_keys ADD COLUMN scope_access TEXT');
+  const missing = (): string[] => {
+    const columns = new Set(db.prepare<[], { name: string }>('PRAGMA table_info(access_keys)').all().map((c) => c.name));
+    return ['scope_bucket', 'scope_access'].filter((c) => !columns.has(c));
+  };
+  if (missing().length === 0) return;
+  // Worker processes open the keys at the same moment: the write lock first, then look again, so
+  // that two of them never both add a column (the second would fail, and its worker with it).
+  db.transaction(() => {
+    for (const column of missing()) db.exec(`ALTER TABLE access_keys ADD COLUMN ${column} TEXT`);
+  }).immediate();
 }
 
 /** The scope to store: validated, and undefined when it limits nothing. */
