@@ -9,6 +9,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { resolve } from 'node:path';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { loadCacheRulesFile } from '../media/cache-rules.js';
+import { openKeyStore } from '../storage/keys.js';
 import { openStore } from '../storage/engine.js';
 import { openBlobStorage } from '../storage/blob-backends/open.js';
 import { claimDataFolder } from './data-lock.js';
@@ -37,7 +38,11 @@ export async function startCluster(opts: ServeOptions, workers: number): Promise
   if (opts.cacheRulesFile !== undefined) loadCacheRulesFile(readFileSync(opts.cacheRulesFile, 'utf8'), opts.cacheRulesFile);
   // With --meta the data folder holds only blobs, which several nodes may share: no claim, no SQLite.
   const release = opts.metaUrl === undefined ? claimDataFolder(dataDir) : () => undefined;
-  if (opts.metaUrl === undefined) await (await openStore(dataDir, { blobs: opts.blobs === undefined ? undefined : openBlobStorage(opts.blobs, opts.env) })).close();
+  if (opts.metaUrl === undefined) {
+    await (await openStore(dataDir, { blobs: opts.blobs === undefined ? undefined : openBlobStorage(opts.blobs, opts.env) })).close();
+    // The key store's schema changes run here once too, not in every worker at the same moment.
+    openKeyStore(dataDir).close();
+  }
   // Each worker accepts on the shared socket itself: the default round-robin would make the
   // primary touch every connection.
   cluster.schedulingPolicy = cluster.SCHED_NONE;
@@ -57,7 +62,16 @@ export async function startCluster(opts: ServeOptions, workers: number): Promise
         }
       });
     });
-  const started = await Promise.all(Array.from({ length: workers }, fork));
+  let started: FromWorker[];
+  try {
+    started = await Promise.all(Array.from({ length: workers }, fork));
+  } catch (err) {
+    // One worker failed to start: stop the others, or they would keep this process alive with no server.
+    stopping = true;
+    for (const w of Object.values(cluster.workers ?? {})) w?.kill('SIGKILL');
+    release();
+    throw err;
+  }
   const first = started[0]!;
   ready = true;
   const stop = (graceMs = 10_000): Promise<void> => {
