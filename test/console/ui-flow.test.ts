@@ -185,7 +185,8 @@ describe.skipIf(!canRunBrowser)('web console: the main flow in a browser', () =>
     await dialog.getByLabel(/to confirm/).fill('scratch');
     await confirm.click();
     await page.getByText('Deleted scratch and everything in it.').waitFor();
-    await expect(page.getByRole('link', { name: 'scratch', exact: true }).count()).resolves.toBe(0);
+    // The list is fetched again after the message: wait for it to drop the bucket (a bucket that stayed would time out here).
+    await page.getByRole('link', { name: 'scratch', exact: true }).waitFor({ state: 'detached', timeout: 10_000 });
     await expect(s3.send(new HeadBucketCommand({ Bucket: 'scratch' }))).rejects.toThrow();
   });
 
