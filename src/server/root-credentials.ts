@@ -59,9 +59,13 @@ export function markRootSecretShown(root: RootCredentials): void {
   writeSecretFile(root.file, { ...stored, shown: true });
 }
 
-/** Written whole to a temp file, fsynced and renamed, so a crash never leaves half a key. */
+/**
+ * Written whole to a temp file, fsynced and renamed, so a crash never leaves half a key. The temp
+ * name is this process's own: nodes starting together on a shared data folder (--meta) must not
+ * rename each other's file away.
+ */
 function writeSecretFile(file: string, content: RootFile): void {
-  const tmp = `${file}.tmp`;
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   writeFileSync(tmp, JSON.stringify(content, null, 2) + '\n', { mode: 0o600 });
   const fd = openSync(tmp, 'r');
   fsyncSync(fd);
