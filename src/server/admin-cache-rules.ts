@@ -47,16 +47,16 @@ export async function cacheRulesAdmin(req: IncomingMessage, res: ServerResponse,
   }
 }
 
-/** A small signed JSON body (also the origin endpoints'). */
-export async function readBody(req: IncomingMessage, payload: PayloadMode): Promise<string> {
+/** A small signed JSON body (also the origin and limits endpoints'), at most `limit.maxBytes`. */
+export async function readBody(req: IncomingMessage, payload: PayloadMode, limit = { what: 'rules', maxBytes: MAX_RULES_BYTES }): Promise<string> {
   const decoded = decodeBody(req, payload, { headers: req.headers });
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of decoded.stream) {
     size += (chunk as Buffer).length;
-    if (size > MAX_RULES_BYTES) {
+    if (size > limit.maxBytes) {
       decoded.stream.destroy();
-      throw new S3Error('MaxMessageLengthExceeded', `A rules document is at most ${MAX_RULES_BYTES} bytes.`);
+      throw new S3Error('MaxMessageLengthExceeded', `A ${limit.what} document is at most ${limit.maxBytes} bytes.`);
     }
     chunks.push(chunk as Buffer);
   }

@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { S3Error } from '../errors/s3-error.js';
-import { decodeBody } from '../auth/index.js';
+import { readBody } from './admin-cache-rules.js';
 import type { PayloadMode } from '../auth/types.js';
 import { bucketLimits, validateBucketLimits } from '../s3/limits/bucket-limits.js';
 import type { Store } from '../storage/types.js';
@@ -24,7 +24,7 @@ export async function limitsAdmin(req: IncomingMessage, res: ServerResponse, buc
     case 'PUT': {
       let limits;
       try {
-        limits = validateBucketLimits(JSON.parse(await readBody(req, deps.payload)));
+        limits = validateBucketLimits(JSON.parse(await readBody(req, deps.payload, { what: 'limits', maxBytes: MAX_DOCUMENT_BYTES })));
       } catch (err) {
         if (err instanceof S3Error) throw err;
         throw new S3Error('InvalidArgument', `Invalid limits: ${(err as Error).message}`, { ArgumentName: 'limits' });
@@ -35,19 +35,4 @@ export async function limitsAdmin(req: IncomingMessage, res: ServerResponse, buc
     default:
       throw methodNotAllowed(req.method ?? '', 'GET, PUT, DELETE');
   }
-}
-
-async function readBody(req: IncomingMessage, payload: PayloadMode): Promise<string> {
-  const decoded = decodeBody(req, payload, { headers: req.headers });
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of decoded.stream) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_DOCUMENT_BYTES) {
-      decoded.stream.destroy();
-      throw new S3Error('MaxMessageLengthExceeded', `A limits document is at most ${MAX_DOCUMENT_BYTES} bytes.`);
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }

@@ -228,7 +228,8 @@ export class Objects {
   }
 }
 
-function headersOf(input: PutObjectInput): Omit<ObjectMeta, 'bucket' | 'key' | 'size' | 'etag' | 'lastModified' | 'owner' | 'acl' | 'tags' | 'segments'> {
+/** The stored headers of a write (shared with the PostgreSQL store). */
+export function headersOf(input: PutObjectInput): Omit<ObjectMeta, 'bucket' | 'key' | 'size' | 'etag' | 'lastModified' | 'owner' | 'acl' | 'tags' | 'segments'> {
   return {
     contentType: input.contentType,
     contentEncoding: input.contentEncoding,
@@ -241,7 +242,8 @@ function headersOf(input: PutObjectInput): Omit<ObjectMeta, 'bucket' | 'key' | '
   };
 }
 
-function sameSegments(a: Segment[], b: Segment[]): boolean {
+/** Whether two versions share their bytes (the same blobs in order). */
+export function sameSegments(a: Segment[], b: Segment[]): boolean {
   return a.length === b.length && a.every((s, i) => s.blobId === b[i]!.blobId);
 }
 

@@ -9,6 +9,7 @@ import { S3Error } from '../../errors/s3-error.js';
 import type { PgBlobs } from './blob-gc.js';
 import type { PgDb, Sql } from './db.js';
 import { listPage } from './listing.js';
+import { headersOf, sameSegments } from '../objects.js';
 import { PutBatcher, type PutArgs } from './put-batch.js';
 import type { PgState } from './state.js';
 
@@ -186,23 +187,6 @@ function reclaimedAsUnavailable(err: unknown): never {
   if ((err as { code?: string }).code === '23503') throw new StoreError('NoSuchBucket');
   if ((err as { code?: string }).code === 'OF001') throw new S3Error('ServiceUnavailable', 'The upload took longer than the blob grace period between its bytes and its commit; retry it.');
   throw err;
-}
-
-function headersOf(input: PutObjectInput): Omit<ObjectMeta, 'bucket' | 'key' | 'size' | 'etag' | 'lastModified' | 'owner' | 'acl' | 'tags' | 'segments'> {
-  return {
-    contentType: input.contentType,
-    contentEncoding: input.contentEncoding,
-    contentDisposition: input.contentDisposition,
-    contentLanguage: input.contentLanguage,
-    cacheControl: input.cacheControl,
-    expires: input.expires,
-    websiteRedirectLocation: input.websiteRedirectLocation,
-    userMeta: input.userMeta,
-  };
-}
-
-function sameSegments(a: Segment[], b: Segment[]): boolean {
-  return a.length === b.length && a.every((s, i) => s.blobId === b[i]!.blobId);
 }
 
 export function encodeMeta(meta: ObjectMeta): string {
