@@ -46,7 +46,7 @@ export function parseWrk(out) {
 
 /**
  * One wrk run. Returns the parsed result plus `error` when wrk failed or saw errors.
- * @param {string} url @param {{ connections: number, seconds: number, headers?: string[], threads?: number, script?: string, scriptArgs?: string[] }} o
+ * @param {string} url @param {{ connections: number, seconds: number, headers?: string[], threads?: number, script?: string, scriptArgs?: string[], env?: NodeJS.ProcessEnv }} o
  */
 export async function wrk(url, o) {
   const threads = Math.min(o.threads ?? 2, o.connections);
@@ -55,7 +55,7 @@ export async function wrk(url, o) {
   if (o.script) args.push('-s', o.script);
   args.push(url);
   if (o.scriptArgs) args.push('--', ...o.scriptArgs);
-  const r = await run(WRK, args, { timeoutMs: (o.seconds + 30) * 1000 });
+  const r = await run(WRK, args, { timeoutMs: (o.seconds + 30) * 1000, env: o.env ? { ...process.env, ...o.env } : undefined });
   const parsed = parseWrk(r.stdout);
   let error;
   if (r.code !== 0) error = `wrk exited ${r.code}: ${r.stderr.trim().slice(0, 200)}`;

@@ -17,8 +17,9 @@ import { ROOT } from './peers.js';
  * accepts them for 15 minutes).
  * @param {{ url: string, accessKeyId: string, secretAccessKey: string }} server
  * @param {string} bucket @param {Buffer} body @param {number} count @param {string} prefix
+ * @param {Partial<import('@aws-sdk/client-s3').S3ClientConfig>} [clientOptions] e.g. the checksum settings
  */
-export async function signedPutRequests(server, bucket, body, count, prefix) {
+export async function signedPutRequests(server, bucket, body, count, prefix, clientOptions = {}) {
   /** @type {Buffer[]} */ const out = [];
   const capture = {
     /** @param {any} req */
@@ -41,6 +42,7 @@ export async function signedPutRequests(server, bucket, body, count, prefix) {
     forcePathStyle: true,
     credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
     requestHandler: /** @type {any} */ (capture),
+    ...clientOptions,
   });
   for (let i = 0; i < count; i++) {
     await client.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}/${i}`, Body: body, ContentType: 'application/octet-stream' }));

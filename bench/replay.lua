@@ -14,7 +14,8 @@ function init(args)
     table.insert(requests, string.sub(data, nl + 1, nl + len))
     pos = nl + len + 1
   end
-  at = math.random(#requests)
+  -- Every thread's Lua state has the same random seed: a thread index (bench/nodes.lua sets tid) spreads the starts.
+  at = tid and (tid * 7919) % #requests or math.random(#requests)
 end
 
 function request()

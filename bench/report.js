@@ -8,7 +8,8 @@ import { ROOT } from './peers.js';
 
 /**
  * @typedef {{ metric: string, values: Record<string, number>, better?: 'higher' | 'lower', target?: { text: string, met: boolean | null }, digits?: number }} Row
- * @typedef {{ id: number, title: string, columns: string[], rows: Row[], notes: string[] }} CaseResult
+ * @typedef {{ id: number, title: string, columns: string[], rows: Row[], notes: string[], markdown?: string[] }} CaseResult
+ * (markdown: a case's own tables, written instead of the generic one; its rows still feed the Targets table)
  */
 
 /** CPU, cores, RAM, tool versions, git commit. */
@@ -108,7 +109,7 @@ export function writeReport(file, r) {
     }
   }
   for (const c of r.cases) {
-    out.push('', `## ${c.id}. ${c.title}`, '', caseTable(c));
+    out.push('', `## ${c.id}. ${c.title}`, '', ...(c.markdown ? c.markdown : [caseTable(c)]));
     if (c.notes.length) out.push('', ...c.notes.map((n) => `- ${n}`));
   }
   if (r.problems.length) {
