@@ -1,0 +1,165 @@
+/**
+ * Versioning on PgStore beyond the contract cases: the same random history of writes, deletes
+ * and versioning changes applied to the embedded engine and to PgStore lists the same versions
+ * and markers (S3 order, IsLatest, prefix, delimiter, paging by key/version-id marker: one
+ * listing loop, two sources); concurrent versioned PUTs through several PgStores keep blob
+ * reference counts exact; the lifecycle sweep runs on one node at a time (advisory lock).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openStore } from '../../../src/storage/engine.js';
+import { openPgStore, type PgStore } from '../../../src/storage/postgres/store.js';
+import type { ListVersionsInput, PutObjectInput, Store } from '../../../src/storage/types.js';
+import { findPostgresBin, startPostgres, type TestPostgres } from '../../helpers/postgres.js';
+import { missingPeer } from '../../helpers/require-peer.js';
+
+const DAY_MS = 24 * 3600 * 1000;
+const put = (bucket: string, key: string, body: string, extra: Partial<PutObjectInput> = {}): PutObjectInput => ({ bucket, key, body: Readable.from([Buffer.from(body)]), owner: 'o', acl: { canned: 'private' }, userMeta: {}, ...extra });
+
+let server: Promise<TestPostgres> | undefined;
+let databases = 0;
+const dirs: string[] = [];
+afterAll(async () => {
+  await (await server)?.stop();
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+async function freshPg(instances = 1): Promise<{ stores: PgStore[]; url: string }> {
+  server ??= startPostgres();
+  const url = await (await server).createDatabase(`v${++databases}`);
+  const dir = mkdtempSync(join(tmpdir(), 'offload-pgv-'));
+  dirs.push(dir);
+  const stores = [];
+  for (let i = 0; i < instances; i++) stores.push(await openPgStore(url, { blobDir: dir, blobGraceMs: 500 }));
+  return { stores, url };
+}
+
+/** A seeded generator, so that a failure replays. */
+function random(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+}
+
+/** Every page of a version listing, ids replaced by their place in the listing (the stores make different ids). */
+async function listAll(store: Store, input: Omit<ListVersionsInput, 'bucket'>): Promise<unknown[]> {
+  const pages: unknown[] = [];
+  let marker: Pick<ListVersionsInput, 'keyMarker' | 'versionIdMarker'> = {};
+  const ids = new Map<string, number>();
+  const idOf = (id: string | undefined) => (id === undefined ? 'null' : (ids.get(id) ?? ids.set(id, ids.size).get(id)));
+  for (let n = 0; n < 200; n++) {
+    const page = await store.listObjectVersions!({ bucket: 'b', ...input, ...marker });
+    pages.push({
+      versions: page.versions.map((v) => [v.meta.key, idOf(v.meta.versionId), v.isLatest, v.meta.deleteMarker ?? false, v.meta.etag]),
+      prefixes: page.commonPrefixes,
+      truncated: page.isTruncated,
+      next: [page.nextKeyMarker, page.nextVersionIdMarker === undefined ? undefined : idOf(page.nextVersionIdMarker === 'null' ? undefined : page.nextVersionIdMarker)],
+    });
+    if (!page.isTruncated) return pages;
+    marker = { keyMarker: page.nextKeyMarker, versionIdMarker: page.nextVersionIdMarker };
+  }
+  throw new Error('listing did not end');
+}
+
+describe.skipIf(missingPeer('postgresql (Debian package)', findPostgresBin()))('versioning on PostgreSQL metadata', () => {
+  it('the same random history lists the same versions on the embedded engine and on PgStore, page by page', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'offload-pgv-sqlite-'));
+    dirs.push(dataDir);
+    const sqlite = await openStore(dataDir, { minFreeSpace: { bytes: 0 } });
+    const { stores: [pgStore] } = await freshPg();
+    const both: Store[] = [sqlite, pgStore!];
+    for (const s of both) await s.createBucket({ name: 'b', owner: 'o', region: 'us-east-1', acl: { canned: 'private' } });
+    const keys = ['a', 'a/1', 'a/2', 'a/b/1', 'b', 'b/x', 'c/é', 'c/z', 'd'];
+    const next = random(20261202);
+    const pick = <T,>(xs: T[]) => xs[Math.floor(next() * xs.length)]!;
+    for (let step = 0; step < 160; step++) {
+      const r = next();
+      const key = pick(keys);
+      if (step === 10) for (const s of both) await s.setBucketConfig('b', 'versioning', 'Enabled');
+      else if (step === 90) for (const s of both) await s.setBucketConfig('b', 'versioning', 'Suspended');
+      else if (step === 120) for (const s of both) await s.setBucketConfig('b', 'versioning', 'Enabled');
+      else if (r < 0.6) for (const s of both) await s.putObject(put('b', key, `${key}#${step}`));
+      else if (r < 0.8) for (const s of both) await s.deleteObject('b', key);
+      else {
+        // Remove the n-th version of the key (the same one on both: by place, not id).
+        const n = Math.floor(next() * 3);
+        for (const s of both) {
+          const versions = (await s.listObjectVersions!({ bucket: 'b', prefix: key, maxKeys: 1000 })).versions.filter((v) => v.meta.key === key);
+          const target = versions[n];
+          if (target) await s.deleteObject('b', key, target.meta.versionId ?? 'null');
+        }
+      }
+    }
+    for (const query of [{ maxKeys: 1000 }, { maxKeys: 1 }, { maxKeys: 3 }, { maxKeys: 2, delimiter: '/' }, { maxKeys: 4, prefix: 'a/', delimiter: '/' }, { maxKeys: 5, prefix: 'c' }, { maxKeys: 0 }]) {
+      expect(await listAll(pgStore!, query), JSON.stringify(query)).toEqual(await listAll(sqlite, query));
+    }
+    expect(await pgStore!.versionUsage!('b')).toEqual(await sqlite.versionUsage!('b'));
+    for (const key of keys) {
+      const [x, y] = await Promise.all(both.map((s) => s.headObject('b', key)));
+      expect(y?.etag, key).toBe(x?.etag);
+    }
+    await sqlite.close();
+    await pgStore!.close();
+  }, 120_000);
+
+  it('concurrent versioned PUTs and deletes through three instances keep every blob reference exact', async () => {
+    const { stores, url } = await freshPg(3);
+    await stores[0]!.createBucket({ name: 'b', owner: 'o', region: 'us-east-1', acl: { canned: 'private' } });
+    await stores[1]!.setBucketConfig('b', 'versioning', 'Enabled');
+    for (const s of stores) await s.refresh();
+    // Bodies over the inline limit too, so that both kinds of blob are counted.
+    await Promise.all(stores.flatMap((s, n) => Array.from({ length: 15 }, (_, k) => s.putObject(put('b', `k${k % 3}`, `${n}-${k}-`.padEnd(k % 2 ? 70_000 : 10, 'x'))))));
+    await Promise.all(stores.map((s, n) => s.deleteObject('b', `k${n}`)));
+    const db = new pg.Client(url);
+    await db.connect();
+    try {
+      const refs = async () => (await db.query<{ id: string; refs: number }>('SELECT id, refs FROM blobs WHERE refs > 0')).rows;
+      const rows = (await db.query<{ n: string; markers: string; current: string }>("SELECT count(*)::text AS n, count(*) FILTER (WHERE marker)::text AS markers, count(*) FILTER (WHERE is_current)::text AS current FROM objects")).rows[0]!;
+      expect(rows).toEqual({ n: '48', markers: '3', current: '0' });
+      // Every version holds one reference to its blob, and nothing else holds any.
+      expect((await refs()).map((r) => r.refs)).toEqual(Array(45).fill(1));
+      for (const s of stores) await s.refresh();
+      const listed = (await stores[2]!.listObjectVersions!({ bucket: 'b', maxKeys: 1000 })).versions;
+      expect(listed.filter((v) => v.isLatest).map((v) => v.meta.deleteMarker)).toEqual([true, true, true]);
+      await Promise.all(listed.map((v, i) => stores[i % 3]!.deleteObject('b', v.meta.key, v.meta.versionId)));
+      expect(await refs()).toEqual([]);
+      expect(await stores[0]!.bucketHasObjects('b')).toBe(false);
+    } finally {
+      await db.end();
+      await Promise.all(stores.map((s) => s.close()));
+    }
+  }, 60_000);
+
+  it('the lifecycle sweep runs on one node at a time; two nodes sweeping at once expire each version once', async () => {
+    const { stores, url } = await freshPg(2);
+    const [a, b] = stores as [PgStore, PgStore];
+    await a.createBucket({ name: 'b', owner: 'o', region: 'us-east-1', acl: { canned: 'private' } });
+    await a.setBucketConfig('b', 'versioning', 'Enabled');
+    await a.setBucketConfig('b', 'lifecycle', JSON.stringify({ rules: [{ id: 'r', status: 'Enabled', expiration: { days: 1 }, noncurrentExpiration: { noncurrentDays: 30 } }] }));
+    for (let k = 0; k < 5; k++) await a.putObject(put('b', `k${k}`, `v${k}`));
+    const later = Date.now() + 3 * DAY_MS;
+    // Another node holds the sweep: this one skips its round.
+    const other = new pg.Client(url);
+    await other.connect();
+    await other.query('SELECT pg_advisory_lock($1)', [0x0ff11fe]);
+    expect(await b.lifecycle.sweep(later)).toBe(0);
+    await other.query('SELECT pg_advisory_unlock($1)', [0x0ff11fe]);
+    await other.end();
+    // Both sweep at once: five markers in all, not ten.
+    const [x, y] = await Promise.all([a.lifecycle.sweep(later), b.lifecycle.sweep(later)]);
+    expect(x + y).toBe(5);
+    expect(await a.lifecycle.sweep(later)).toBe(0);
+    await b.refresh();
+    const listed = (await b.listObjectVersions!({ bucket: 'b', maxKeys: 100 })).versions;
+    expect(listed.map((v) => [v.meta.key, v.isLatest, v.meta.deleteMarker ?? false])).toEqual(['k0', 'k1', 'k2', 'k3', 'k4'].flatMap((k) => [[k, true, true], [k, false, false]]));
+    // What is not yet due stays.
+    await b.putObject(put('b', 'fresh', 'new'));
+    await a.refresh();
+    expect(await b.lifecycle.sweep(Date.now())).toBe(0);
+    expect((await a.headObject('b', 'fresh'))?.size).toBe(3);
+    await Promise.all(stores.map((s) => s.close()));
+  }, 60_000);
+});
