@@ -22,12 +22,12 @@ const BATCH = 500;
 type StoredMeta = Omit<ObjectMeta, 'bucket' | 'key'>;
 type AgedRow = { key: string; version_id: string; seq: string; age: string; revision: string; meta: StoredMeta };
 
-const DUE_CURRENT = `SELECT key, version_id, seq::text, modified::text AS age, revision::text, meta FROM objects
-  WHERE bucket = $1 AND is_current AND modified <= $2 AND (modified, key) > ($3::bigint, $4) ORDER BY modified, key LIMIT ${BATCH}`;
-const DUE_NONCURRENT = `SELECT key, version_id, seq::text, since::text AS age, revision::text, meta FROM objects
-  WHERE bucket = $1 AND NOT is_current AND NOT marker AND since <= $2 AND (since, key, seq) > ($3::bigint, $4, $5::bigint) ORDER BY since, key, seq LIMIT ${BATCH}`;
-const MARKERS = `SELECT key, version_id, seq::text, since::text AS age, revision::text, meta FROM objects
-  WHERE bucket = $1 AND marker AND since <= $2 AND (since, key, seq) > ($3::bigint, $4, $5::bigint) ORDER BY since, key, seq LIMIT ${BATCH}`;
+export const DUE_CURRENT = `SELECT key, version_id, seq::text, modified::text AS age, revision::text, meta FROM objects o
+  WHERE bucket = $1 AND is_current AND modified <= $2 AND (modified, key) > ($3::bigint, $4) ORDER BY o.modified, o.key LIMIT ${BATCH}`;
+export const DUE_NONCURRENT = `SELECT key, version_id, seq::text, since::text AS age, revision::text, meta FROM objects o
+  WHERE bucket = $1 AND NOT is_current AND NOT marker AND since <= $2 AND (since, key, seq) > ($3::bigint, $4, $5::bigint) ORDER BY o.since, o.key, o.seq LIMIT ${BATCH}`;
+export const MARKERS = `SELECT key, version_id, seq::text, since::text AS age, revision::text, meta FROM objects o
+  WHERE bucket = $1 AND marker AND since <= $2 AND (since, key, seq) > ($3::bigint, $4, $5::bigint) ORDER BY o.since, o.key, o.seq LIMIT ${BATCH}`;
 
 export class PgLifecycle {
   private timer: NodeJS.Timeout | undefined;

@@ -15,8 +15,9 @@ type StoredMeta = Omit<ObjectMeta, 'bucket' | 'key'>;
 type VersionRow = { key: string; seq: string; meta: StoredMeta };
 
 // Within a key the listing position is -seq (newest first): rows after (key $2, position -$4).
-const PAGE = `SELECT key, seq::text, meta FROM objects WHERE bucket = $1 AND key >= $2 AND key >= $3 AND (key > $2 OR seq < $4)
-  ORDER BY key, seq DESC LIMIT $5`;
+// ORDER BY names the table's columns: a bare "seq" would be the text the SELECT makes of it.
+export const VERSION_PAGE = `SELECT o.key, o.seq::text, o.meta FROM objects o WHERE o.bucket = $1 AND o.key >= $2 AND o.key >= $3 AND (o.key > $2 OR o.seq < $4)
+  ORDER BY o.key, o.seq DESC LIMIT $5`;
 
 export class PgVersions {
   constructor(private readonly db: PgDb, private readonly state: PgState, private readonly objects: PgObjects) {}
@@ -40,7 +41,7 @@ export class PgVersions {
     const { bucket } = input;
     if (!this.state.bucket(bucket)) throw new StoreError('NoSuchBucket');
     const source: VersionSource<VersionRow> = {
-      fetch: async (after, from, limit) => (await this.db.read<VersionRow>(PAGE, [bucket, after.key, from, String(-after.pos), limit])).rows,
+      fetch: async (after, from, limit) => (await this.db.read<VersionRow>(VERSION_PAGE, [bucket, after.key, from, String(-after.pos), limit])).rows,
       keyOf: (row) => row.key,
       posOf: (row) => -Number(row.seq),
       decode: (row) => ({ ...decodeMeta(bucket, row.key, row.meta), seq: Number(row.seq) }),

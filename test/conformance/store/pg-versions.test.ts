@@ -4,7 +4,8 @@
  * and markers (S3 order, IsLatest, prefix, delimiter, paging by key/version-id marker: one
  * listing loop, two sources); concurrent versioned PUTs through several PgStores keep blob
  * reference counts exact; the lifecycle sweep runs on one node at a time (advisory lock);
- * `offload migrate`'s copy carries a versioned bucket's whole history both ways.
+ * `offload migrate`'s copy carries a versioned bucket's whole history both ways; over 100,000
+ * versions, a listing page and the sweep's queries are index scans without a sort.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +15,9 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../../src/storage/engine.js';
 import { copyStore } from '../../../src/storage/store-copy.js';
+import { DUE_CURRENT, DUE_NONCURRENT, MARKERS } from '../../../src/storage/postgres/lifecycle.js';
 import { openPgStore, type PgStore } from '../../../src/storage/postgres/store.js';
+import { VERSION_PAGE } from '../../../src/storage/postgres/versions.js';
 import type { ListVersionsInput, PutObjectInput, Store } from '../../../src/storage/types.js';
 import { findPostgresBin, startPostgres, type TestPostgres } from '../../helpers/postgres.js';
 import { missingPeer } from '../../helpers/require-peer.js';
@@ -191,4 +194,43 @@ describe.skipIf(missingPeer('postgresql (Debian package)', findPostgresBin()))('
     expect(await back.versionUsage!('b')).toEqual(await sqlite.versionUsage!('b'));
     await Promise.all([sqlite.close(), pgStore!.close(), back.close()]);
   }, 60_000);
+
+  it('over 100,000 versions a ListObjectVersions page and the sweep\'s queries read an index from their position, without a sort', async () => {
+    const { stores: [store], url } = await freshPg();
+    await store!.createBucket({ name: 'big', owner: 'o', region: 'us-east-1', acl: { canned: 'private' } });
+    const db = new pg.Client(url);
+    await db.connect();
+    try {
+      // 10,000 keys of 10 versions each (the newest current), a marker on top of every 7th key.
+      await db.query(`INSERT INTO objects (bucket, key, version_id, is_current, revision, meta, seq, marker, since, modified)
+        SELECT 'big', 'k' || lpad((i / 10)::text, 5, '0'), 'v' || i, i % 10 = 9 AND (i / 10) % 7 <> 0, i,
+          jsonb_build_object('size', 1, 'etag', '"e"', 'lastModified', 1000 + i, 'owner', 'o', 'acl', '{"canned":"private"}'::jsonb, 'tags', '{}'::jsonb, 'userMeta', '{}'::jsonb, 'segments', '[]'::jsonb, 'versionId', 'v' || i, 'seq', i),
+          i, i % 10 = 9 AND (i / 10) % 7 = 0, CASE WHEN i % 10 <> 9 OR (i / 10) % 7 = 0 THEN 1000 + i END, 1000 + i
+        FROM generate_series(0, 99999) i`);
+      await db.query('ANALYZE objects');
+      const plans: Record<string, [string, unknown[]]> = {
+        page: [VERSION_PAGE, ['big', 'k05000', 'k0', '55005', 101]],
+        dueCurrent: [DUE_CURRENT, ['big', 50_000, 40_000, 'k03000']],
+        dueNoncurrent: [DUE_NONCURRENT, ['big', 50_000, 40_000, 'k03000', 30_000]],
+        markers: [MARKERS, ['big', Number.MAX_SAFE_INTEGER, 40_000, 'k03000', 30_000]],
+      };
+      for (const [name, [text, params]] of Object.entries(plans)) {
+        await db.query(`PREPARE q_${name} AS ${text}`);
+        const plan = (await db.query(`EXPLAIN EXECUTE q_${name}(${params.map((p) => (typeof p === 'number' ? String(p) : `'${String(p)}'`)).join(', ')})`)).rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n');
+        expect(plan, name).toMatch(/Index (Only )?Scan/);
+        expect(plan, name).not.toMatch(/Sort|Seq Scan/);
+      }
+      await store!.refresh();
+      const before = store!.db.roundTrips;
+      const page = await store!.listObjectVersions!({ bucket: 'big', keyMarker: 'k05000', versionIdMarker: 'v50005', maxKeys: 6 });
+      expect(store!.db.roundTrips - before).toBe(2);
+      expect(page.versions.map((v) => [v.meta.key, v.meta.versionId, v.isLatest])).toEqual([
+        ['k05000', 'v50004', false], ['k05000', 'v50003', false], ['k05000', 'v50002', false], ['k05000', 'v50001', false], ['k05000', 'v50000', false], ['k05001', 'v50019', true],
+      ]);
+      expect(page.nextVersionIdMarker).toBe('v50019');
+    } finally {
+      await db.end();
+      await store!.close();
+    }
+  }, 120_000);
 });
