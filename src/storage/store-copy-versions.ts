@@ -6,7 +6,7 @@
  * write the null version), every other with it Enabled; the source's state is set last. Version
  * ids and Last-Modified are the target's own: the Store contract has no way to set them.
  */
-import type { ObjectMeta, ObjectReader, Store, VersioningState } from './types.js';
+import type { ObjectMeta, Store, VersioningState } from './types.js';
 
 export interface VersionCopyReport {
   versions: number;
@@ -15,11 +15,11 @@ export interface VersionCopyReport {
 }
 
 /**
- * Copies the history of every key of `bucket` (the target bucket exists, empty). copyObject
- * copies one version's bytes and headers as a write into the target, as store-copy.ts does for
- * current objects.
+ * Copies the history of every key of `bucket` (the target bucket exists, empty). copyVersion
+ * writes one version (its bytes and headers) into the target as store-copy.ts does for current
+ * objects, and says whether it was still there.
  */
-export async function copyVersions(from: Store, to: Store, bucket: string, copyObject: (reader: ObjectReader, to: Store) => Promise<void>): Promise<VersionCopyReport> {
+export async function copyVersions(from: Store, to: Store, bucket: string, copyVersion: (meta: ObjectMeta) => Promise<boolean>): Promise<VersionCopyReport> {
   const report: VersionCopyReport = { versions: 0, markers: 0, bytes: 0 };
   let state: VersioningState | undefined;
   const setState = async (want: VersioningState) => {
@@ -36,13 +36,7 @@ export async function copyVersions(from: Store, to: Store, bucket: string, copyO
         report.markers++;
         continue;
       }
-      const reader = await from.openObject(bucket, version.key, { versionId: version.versionId ?? 'null' });
-      if (!reader) continue;
-      try {
-        await copyObject(reader, to);
-      } finally {
-        reader.close();
-      }
+      if (!(await copyVersion(version))) continue;
       report.versions++;
       report.bytes += version.size;
     }

@@ -43,7 +43,16 @@ export async function copyStore(from: Store, to: Store, onProgress: (line: strin
       report.configs++;
     }
     if (from.getBucketConfig(bucket.name, 'versioning') !== undefined && from.listObjectVersions && to.supportsVersioning) {
-      const copied = await copyVersions(from, to, bucket.name, copyObject);
+      const copied = await copyVersions(from, to, bucket.name, async (version) => {
+        const reader = await from.openObject(bucket.name, version.key, { versionId: version.versionId ?? 'null' });
+        if (!reader) return false;
+        try {
+          await copyObject(reader, to);
+        } finally {
+          reader.close();
+        }
+        return true;
+      });
       report.objects += copied.versions;
       report.bytes += copied.bytes;
       report.configs++;

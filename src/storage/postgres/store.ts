@@ -136,7 +136,7 @@ export class PgStore implements Store {
   readonly supportsVersioning = true;
   putObject: Store['putObject'] = (input) => this.objects.put(input);
   headObject: Store['headObject'] = (bucket, key, version) => (version ? this.versions.head(bucket, key, version) : this.objects.head(bucket, key));
-  openObject: Store['openObject'] = (bucket, key, which) => this.reads.open(bucket, key, which?.versionId);
+  openObject: Store['openObject'] = (bucket, key, which) => this.reads.open(bucket, key, which);
   deleteObject: Store['deleteObject'] = (bucket, key, versionId) => this.objects.delete(bucket, key, versionId);
   updateObjectMeta: Store['updateObjectMeta'] = (bucket, key, change, versionId) => this.objects.updateMeta(bucket, key, change, versionId);
   copyObject: Store['copyObject'] = (input) => this.objects.copy(input);
