@@ -10,7 +10,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand, PutBucketLifecycleConfigurationCommand,
+  CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteObjectCommand, UploadPartCommand, GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand, PutBucketLifecycleConfigurationCommand,
   PutBucketVersioningCommand, PutObjectCommand, type ListObjectVersionsCommandOutput, type S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -112,6 +112,19 @@ describe.skipIf(missingPeer('postgresql (Debian package)', findPostgresBin()))('
     const outcomes = await Promise.all([...c, ...c].map((client, i) => failure(client.send(new PutObjectCommand({ Bucket: 'race', Key: 'once', Body: versionBody(`o${i}`, 900), IfNoneMatch: '*' })))));
     expect(outcomes.filter((o) => o === undefined)).toHaveLength(1);
     for (const o of outcomes) if (o) expect(['PreconditionFailed', 'ConditionalRequestConflict']).toContain(o.code);
+    const etag = (await c[0]!.send(new HeadObjectCommand({ Bucket: 'race', Key: 'once' }))).ETag!;
+    const matches = await Promise.all([...c, ...c].map((client, i) => failure(client.send(new PutObjectCommand({ Bucket: 'race', Key: 'once', Body: versionBody(`m${i}`, 900), IfMatch: etag })))));
+    expect(matches.filter((o) => o === undefined)).toHaveLength(1);
+    expect(await allVersions(c[2]!, 'race', 'once')).toHaveLength(2);
+    // CompleteMultipartUpload raced through every node: one completes it, one version more.
+    const { UploadId } = await c[0]!.send(new CreateMultipartUploadCommand({ Bucket: 'race', Key: 'once' }));
+    const part = await c[1]!.send(new UploadPartCommand({ Bucket: 'race', Key: 'once', UploadId, PartNumber: 1, Body: versionBody('mp', 6000) }));
+    const completes = await Promise.all(c.map((client) => failure(client.send(new CompleteMultipartUploadCommand({ Bucket: 'race', Key: 'once', UploadId, MultipartUpload: { Parts: [{ ETag: part.ETag, PartNumber: 1 }] } })))));
+    expect(completes.filter((o) => o === undefined)).toHaveLength(1);
+    for (const o of completes) if (o) expect(o.code).toBe('NoSuchUpload');
+    const history = await allVersions(c[1]!, 'race', 'once');
+    expect(history).toHaveLength(3);
+    expect(versionOf(await getBytes(c[2]!, 'race', 'once', history[0]!.id))).toBe('mp');
   }, 120_000);
 
   it('kill -9 of one node during versioned overwrites: every acknowledged version is whole by id through the others, one latest per key', async () => {
