@@ -14,7 +14,10 @@ import {
   PutBucketVersioningCommand, PutObjectCommand, type ListObjectVersionsCommandOutput, type S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { peerEnv } from '../helpers/clients.js';
+import { mustRun, removeDir, tempDir } from '../helpers/peers.js';
 import { findPostgresBin } from '../helpers/postgres.js';
+import { CLI } from '../helpers/server.js';
 import { missingPeer } from '../helpers/require-peer.js';
 import { failure, startTestCluster, versionBody, versionOf, type TestCluster } from './cluster-fixture.js';
 
@@ -71,6 +74,15 @@ describe.skipIf(missingPeer('postgresql (Debian package)', findPostgresBin()))('
     expect(listed.map((v) => v.id)).toEqual([...ids].reverse());
     expect(listed.map((v) => v.latest)).toEqual([true, false, false, false]);
     for (const [v, id] of ids.entries()) expect(versionOf(await getBytes(c[1]!, 'vers', 'photo.jpg', id))).toBe(`p${v}`);
+    // `offload stats` through node C counts the noncurrent versions apart (from the shared database).
+    const home = tempDir('cluster-versions-stats');
+    try {
+      const { stdout } = await mustRun(process.execPath, [CLI, 'stats', 's3://vers'], { env: { ...peerEnv(cluster.nodes[2]!, home), AWS_ENDPOINT_URL: cluster.nodes[2]!.endpoint }, timeoutMs: 60_000 });
+      expect(stdout).toMatch(/Stored now: 1 objects, 10 B/);
+      expect(stdout).toMatch(/Noncurrent versions: 3, /);
+    } finally {
+      removeDir(home);
+    }
     expect(versionOf(await getBytes(c[2]!, 'vers', 'photo.jpg'))).toBe('p3');
 
     const marker = await c[0]!.send(new DeleteObjectCommand({ Bucket: 'vers', Key: 'photo.jpg' }));
