@@ -4,6 +4,7 @@
  * and markers (S3 order, IsLatest, prefix, delimiter, paging by key/version-id marker: one
  * listing loop, two sources); concurrent versioned PUTs through several PgStores keep blob
  * reference counts exact; the lifecycle sweep runs on one node at a time (advisory lock);
+ * the same lifecycle rules expire the same versions, markers and uploads on both stores;
  * `offload migrate`'s copy carries a versioned bucket's whole history both ways; over 100,000
  * versions, a listing page and the sweep's queries are index scans without a sort.
  */
@@ -13,7 +14,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openStore } from '../../../src/storage/engine.js';
+import { openStore, type Engine } from '../../../src/storage/engine.js';
 import { copyStore } from '../../../src/storage/store-copy.js';
 import { DUE_CURRENT, DUE_NONCURRENT, MARKERS } from '../../../src/storage/postgres/lifecycle.js';
 import { openPgStore, type PgStore } from '../../../src/storage/postgres/store.js';
@@ -233,4 +234,51 @@ describe.skipIf(missingPeer('postgresql (Debian package)', findPostgresBin()))('
       await store!.close();
     }
   }, 120_000);
+
+  it('the same lifecycle rules expire the same versions, markers and uploads on the embedded engine and on PgStore', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'offload-pgv-lc-'));
+    dirs.push(dataDir);
+    const sqlite = (await openStore(dataDir, { minFreeSpace: { bytes: 0 } })) as Engine;
+    const { stores: [pgStore] } = await freshPg();
+    const rules = [
+      { id: 'logs', status: 'Enabled', filter: { prefix: 'logs/' }, expiration: { days: 1 } },
+      { id: 'temp', status: 'Enabled', filter: { tags: { temp: 'yes' } }, noncurrentExpiration: { noncurrentDays: 1, newerNoncurrentVersions: 1 } },
+      { id: 'dated', status: 'Enabled', filter: { prefix: 'dated/' }, expiration: { date: '2001-01-01T00:00:00.000Z' } },
+      { id: 'markers', status: 'Enabled', filter: { prefix: 'm/' }, expiration: { expiredObjectDeleteMarker: true } },
+      { id: 'uploads', status: 'Enabled', filter: { prefix: 'up/' }, abortIncompleteMultipartUploadDays: 1 },
+      { id: 'off', status: 'Disabled', filter: { prefix: 'keep/' }, expiration: { days: 1 } },
+    ];
+    const uploads: Record<string, string> = {};
+    for (const [name, s] of [['sqlite', sqlite], ['pg', pgStore!]] as const) {
+      await s.createBucket({ name: 'b', owner: 'o', region: 'us-east-1', acl: { canned: 'private' } });
+      await s.setBucketConfig('b', 'versioning', 'Enabled');
+      await s.setBucketConfig('b', 'lifecycle', JSON.stringify({ rules }));
+      for (let v = 0; v < 2; v++) await s.putObject(put('b', 'logs/a', `log${v}`));
+      for (let v = 0; v < 4; v++) await s.putObject(put('b', 't/x', `x${v}`, { tags: { temp: 'yes' } }));
+      for (let v = 0; v < 3; v++) await s.putObject(put('b', 't/y', `y${v}`));
+      await s.putObject(put('b', 'dated/z', 'z'));
+      await s.putObject(put('b', 'keep/k', 'k'));
+      const doomed = await s.putObject(put('b', 'm/k', 'm'));
+      await s.deleteObject('b', 'm/k');
+      await s.deleteObject('b', 'm/k', doomed.versionId);
+      await s.deleteObject('b', 'm/other');
+      await s.putObject(put('b', 'm/other', 'back'));
+      uploads[name] = (await s.createMultipartUpload({ bucket: 'b', key: 'up/big', owner: 'o', headers: { userMeta: {} }, acl: { canned: 'private' }, tags: {} })).uploadId;
+      await s.createMultipartUpload({ bucket: 'b', key: 'other/big', owner: 'o', headers: { userMeta: {} }, acl: { canned: 'private' }, tags: {} });
+    }
+    const later = Date.now() + 3 * DAY_MS;
+    const removed = [await sqlite.lifecycle.sweep(later), await pgStore!.lifecycle.sweep(later)];
+    expect(removed[1]).toBe(removed[0]);
+    // logs/a: 1 marker over 2 versions (+0 removed); t/x: 2 oldest noncurrent; dated/z: 1 marker; m/k: its lone marker; up/big.
+    expect(removed[0]).toBe(6);
+    await pgStore!.refresh();
+    for (const query of [{ maxKeys: 1000 }, { maxKeys: 3, delimiter: '/' }]) expect(await listAll(pgStore!, query)).toEqual(await listAll(sqlite, query));
+    const left = await Promise.all([sqlite, pgStore!].map(async (s) => (await s.listMultipartUploads('b', { maxUploads: 10 })).uploads.map((u) => u.key)));
+    expect(left[1]).toEqual(left[0]);
+    expect(left[0]).toEqual(['other/big']);
+    expect(await pgStore!.getMultipartUpload('b', uploads.pg!)).toBeUndefined();
+    // A second sweep finds nothing more on either.
+    expect([await sqlite.lifecycle.sweep(later), await pgStore!.lifecycle.sweep(later)]).toEqual([0, 0]);
+    await Promise.all([sqlite.close(), pgStore!.close()]);
+  }, 60_000);
 });
