@@ -281,4 +281,18 @@ describe.skipIf(missingPeer('postgresql (Debian package)', findPostgresBin()))('
     expect([await sqlite.lifecycle.sweep(later), await pgStore!.lifecycle.sweep(later)]).toEqual([0, 0]);
     await Promise.all([sqlite.close(), pgStore!.close()]);
   }, 60_000);
+
+  it('concurrent PUTs into an Enabled bucket still share commits (group commit): fewer statements than puts, every one a version', async () => {
+    const { stores: [store] } = await freshPg();
+    await store!.createBucket({ name: 'b', owner: 'o', region: 'us-east-1', acl: { canned: 'private' } });
+    await store!.setBucketConfig('b', 'versioning', 'Enabled');
+    const before = store!.db.roundTrips;
+    const written = await Promise.all(Array.from({ length: 200 }, (_, i) => store!.putObject(put('b', `k${i % 7}`, `v${i}`))));
+    expect(store!.db.roundTrips - before).toBeLessThan(100);
+    expect(new Set(written.map((m) => `${m.key}/${m.versionId}`)).size).toBe(200);
+    const listed = (await store!.listObjectVersions!({ bucket: 'b', maxKeys: 1000 })).versions;
+    expect(listed).toHaveLength(200);
+    expect(listed.filter((v) => v.isLatest)).toHaveLength(7);
+    await store!.close();
+  }, 60_000);
 });
