@@ -1,52 +1,26 @@
 /**
- * ListObjects over the key index: prefix and delimiter grouping without reading the keys a
- * common prefix hides (each group is skipped with one index seek).
+ * ListObjects over a key index, for both stores: the source gives the keys after a key
+ * (SQLite synchronously, PostgreSQL over the network), the loop of list-core.ts groups them.
  */
-import type { Statement } from 'better-sqlite3';
+import { continueAfter, listGrouped } from './list-core.js';
 import type { ListInput, ListResult, ObjectMeta } from './types.js';
 
-/** Sorts after every key that starts with the given prefix (U+10FFFF is the largest code point). */
-const AFTER_ALL = '\u{10FFFF}';
+/** Up to `limit` current objects with keys strictly after `after` and not below `from`, by key. */
+export type SelectKeys<M> = (after: string, from: string, limit: number) => { key: string; meta: M }[] | Promise<{ key: string; meta: M }[]>;
 
-export function listKeys(select: Statement<[string, string, string, number], { key: string; meta: string }>, decode: (key: string, meta: string) => ObjectMeta, input: ListInput): ListResult {
+export async function listKeys<M>(select: SelectKeys<M>, decode: (key: string, meta: M) => ObjectMeta, input: ListInput): Promise<ListResult> {
   const prefix = input.prefix ?? '';
   const delimiter = input.delimiter ?? '';
-  let after = input.after ?? '';
-  // A marker that is itself a common prefix means: continue after that whole group.
-  if (delimiter && after.startsWith(prefix)) {
-    const i = after.indexOf(delimiter, prefix.length);
-    if (i >= 0 && i + delimiter.length === after.length) after += AFTER_ALL;
-  }
+  const page = await listGrouped(
+    { fetch: select, keyOf: (row) => row.key, after: (row) => row.key, afterKey: (key) => key },
+    { prefix, delimiter, start: continueAfter(input.after ?? '', prefix, delimiter), maxKeys: input.maxKeys },
+  );
   const objects: ObjectMeta[] = [];
   const commonPrefixes: string[] = [];
-  let count = 0;
-  let lastReturned: string | undefined;
-  let isTruncated = false;
-  const want = input.maxKeys;
-  outer: for (;;) {
-    const rows = select.all(input.bucket, after, prefix, Math.min(Math.max(want - count + 1, 2), 1001));
-    if (rows.length === 0) break;
-    for (const row of rows) {
-      if (!row.key.startsWith(prefix)) break outer;
-      if (count >= want) {
-        isTruncated = true;
-        break outer;
-      }
-      const i = delimiter ? row.key.indexOf(delimiter, prefix.length) : -1;
-      if (i >= 0) {
-        const group = row.key.slice(0, i + delimiter.length);
-        commonPrefixes.push(group);
-        count++;
-        lastReturned = group;
-        after = group + AFTER_ALL;
-        continue outer;
-      }
-      objects.push(decode(row.key, row.meta));
-      count++;
-      lastReturned = row.key;
-      after = row.key;
-    }
+  for (const entry of page.entries) {
+    if (entry.prefix === undefined) objects.push(decode(entry.row.key, entry.row.meta));
+    else commonPrefixes.push(entry.prefix);
   }
-  if (want === 0) isTruncated = false;
-  return { objects, commonPrefixes, isTruncated, lastReturned };
+  const last = page.entries.at(-1);
+  return { objects, commonPrefixes, isTruncated: page.isTruncated, lastReturned: last && (last.prefix ?? last.row.key) };
 }

@@ -12,7 +12,7 @@ import { listKeys } from './listing.js';
 import type { MetaCache } from './meta-cache.js';
 import type { Db } from './schema.js';
 import { StoreError, type ListInput, type ListResult, type ObjectMeta, type PutObjectInput, type Segment, type Store, type VersionSelector, type VersioningState, type ListVersionsInput, type ListVersionsResult, type VersionUsage } from './types.js';
-import { listVersions } from './version-listing.js';
+import { listVersions, sqliteVersions } from './version-listing.js';
 import { decodeVersion, encodeVersion, newVersionId, seqAfter, seqOf, VersionRows } from './versions.js';
 
 export class Objects {
@@ -211,14 +211,14 @@ export class Objects {
     });
   }
 
-  list(input: ListInput): ListResult {
+  list(input: ListInput): Promise<ListResult> {
     if (!this.buckets.get(input.bucket)) throw new StoreError('NoSuchBucket');
-    return listKeys(this.sql.list, decodeMeta.bind(null, input.bucket), input);
+    return listKeys((after, from, limit) => this.sql.list.all(input.bucket, after, from, limit), decodeMeta.bind(null, input.bucket), input);
   }
 
-  listVersions(input: ListVersionsInput): ListVersionsResult {
+  listVersions(input: ListVersionsInput): Promise<ListVersionsResult> {
     if (!this.buckets.get(input.bucket)) throw new StoreError('NoSuchBucket');
-    return listVersions({ current: this.sql.list, versions: this.versions, decodeCurrent: decodeMeta.bind(null, input.bucket), head: (key) => this.head(input.bucket, key) }, input);
+    return listVersions(sqliteVersions(input.bucket, this.sql.list, this.versions, decodeMeta.bind(null, input.bucket), (key) => this.head(input.bucket, key)), input);
   }
 
   usage(bucket: string): VersionUsage {

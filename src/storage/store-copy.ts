@@ -5,9 +5,11 @@
  * object is rebuilt from the same part sizes, so it keeps its `"<md5>-N"` ETag, and that ETag,
  * recomputed from the copied parts' MD5s, checks its bytes; a single object's MD5 is checked
  * before its commit. Multipart uploads in progress are not copied (they are to be restarted).
- * Last-Modified becomes the time of the copy: the Store contract has no way to set it.
+ * Last-Modified becomes the time of the copy: the Store contract has no way to set it. A bucket
+ * that has had versioning is copied with its whole history (store-copy-versions.ts).
  */
 import { createHash } from 'node:crypto';
+import { copyVersions } from './store-copy-versions.js';
 import type { BucketConfigKind, ObjectHeaders, ObjectMeta, ObjectReader, Store } from './types.js';
 
 const CONFIG_KINDS: BucketConfigKind[] = ['policy', 'cors', 'website', 'tagging', 'cache-rules', 'logging', 'ownership', 'public-access-block', 'encryption', 'lifecycle'];
@@ -39,6 +41,22 @@ export async function copyStore(from: Store, to: Store, onProgress: (line: strin
       if (value === undefined) continue;
       await to.setBucketConfig(bucket.name, kind, value);
       report.configs++;
+    }
+    if (from.getBucketConfig(bucket.name, 'versioning') !== undefined && from.listObjectVersions && to.supportsVersioning) {
+      const copied = await copyVersions(from, to, bucket.name, async (version) => {
+        const reader = await from.openObject(bucket.name, version.key, { versionId: version.versionId ?? 'null' });
+        if (!reader) return false;
+        try {
+          await copyObject(reader, to);
+        } finally {
+          reader.close();
+        }
+        return true;
+      });
+      report.objects += copied.versions;
+      report.bytes += copied.bytes;
+      report.configs++;
+      continue;
     }
     for await (const meta of allObjects(from, bucket.name)) {
       const reader = await from.openObject(bucket.name, meta.key);

@@ -1,105 +1,89 @@
 /**
- * ListObjectVersions: the current objects (`objects`) and the older versions and markers
- * (`versions`) merged in S3's order, key ascending and newest first within a key. Both tables
- * are read from their primary-key index a batch at a time from the page's position, and a
- * common prefix is skipped with one seek: a page costs about its own size, whatever the
- * bucket holds.
+ * ListObjectVersions for both stores, over the listing loop of list-core.ts: the source gives
+ * the versions after a (key, position) in S3's order, key ascending and newest first within a
+ * key, from an index a batch at a time; this module adds the key/version-id markers, IsLatest
+ * and the next markers. On SQLite the source merges the two tables a version can be in (the
+ * current objects, and `versions`: sqliteVersions below); on PostgreSQL one index holds them all.
  */
 import type { Statement } from 'better-sqlite3';
+import { continueAfter, listGrouped } from './list-core.js';
 import { decodeVersion, type VersionRow, type VersionRows } from './versions.js';
 import type { ListVersionsInput, ListVersionsResult, ObjectMeta, VersionEntry } from './types.js';
 
-/** Sorts after every key that starts with the given prefix (U+10FFFF is the largest code point). */
-const AFTER_ALL = '\u{10FFFF}';
-/** neg_seq below every stored one: "all of this key's noncurrent versions are still ahead". */
-const BEFORE_ALL_VERSIONS = -Number.MAX_SAFE_INTEGER;
-/** neg_seq above every stored one: "past all of this key's versions". */
-const AFTER_ALL_VERSIONS = Number.MAX_SAFE_INTEGER;
-const BATCH = 200;
-
-type CurrentSelect = Statement<[string, string, string, number], { key: string; meta: string }>;
-
-interface Source {
-  current: CurrentSelect;
-  versions: VersionRows;
-  decodeCurrent: (key: string, json: string) => ObjectMeta;
-  /** The current object of a key (for a version-id marker naming it). */
-  head: (key: string) => ObjectMeta | undefined;
+/** A place in the listing: a key, and within it a position that grows from newest to oldest. */
+export interface VersionPos {
+  key: string;
+  pos: number;
 }
 
-/** Where the page starts: after (key, negSeq) in the versions' order; the key's current object is behind it. */
-function startOf(src: Source, input: ListVersionsInput, prefix: string, delimiter: string): { key: string; negSeq: number; inKey: boolean } {
-  let key = input.keyMarker ?? '';
-  if (key === '') return { key: '', negSeq: AFTER_ALL_VERSIONS, inKey: false };
-  // A marker that is itself a common prefix means: continue after that whole group.
-  if (delimiter && key.startsWith(prefix)) {
-    const i = key.indexOf(delimiter, prefix.length);
-    if (i >= 0 && i + delimiter.length === key.length) key += AFTER_ALL;
-  }
-  const vid = input.versionIdMarker;
-  if (vid !== undefined && vid !== '') {
-    const current = src.head(key);
-    if (current && (current.versionId ?? 'null') === vid) return { key, negSeq: BEFORE_ALL_VERSIONS, inKey: true };
-    const row = src.versions.byId(input.bucket, key, vid);
-    if (row) return { key, negSeq: row.neg_seq, inKey: true };
-  }
-  return { key, negSeq: AFTER_ALL_VERSIONS, inKey: true };
+/** Before every version of the key (its current object sits here): "all of the key is still ahead". */
+export const BEFORE_ALL_VERSIONS = -Number.MAX_SAFE_INTEGER;
+/** Past every version of the key. */
+export const AFTER_ALL_VERSIONS = Number.MAX_SAFE_INTEGER;
+
+export interface VersionSource<Row> {
+  /** Up to `limit` versions strictly after `after`, in S3's order, none with a key below `from`. */
+  fetch(after: VersionPos, from: string, limit: number): Row[] | Promise<Row[]>;
+  keyOf(row: Row): string;
+  posOf(row: Row): number;
+  decode(row: Row): ObjectMeta;
+  /** Where a version is within its key (undefined: no such version). */
+  positionOf(key: string, versionId: string): number | undefined | Promise<number | undefined>;
 }
 
-export function listVersions(src: Source, input: ListVersionsInput): ListVersionsResult {
+export async function listVersions<Row>(src: VersionSource<Row>, input: ListVersionsInput): Promise<ListVersionsResult> {
   const prefix = input.prefix ?? '';
   const delimiter = input.delimiter ?? '';
-  const start = startOf(src, input, prefix, delimiter);
-  let cursorKey = start.key;
-  let cursorNeg = start.negSeq;
+  let start: VersionPos = { key: '', pos: AFTER_ALL_VERSIONS };
   // The key whose latest version is already behind the cursor (IsLatest is false for the rest of it).
-  let latestSeenKey: string | undefined = start.inKey ? start.key : undefined;
+  let latestSeenKey: string | undefined;
+  if (input.keyMarker) {
+    start = { key: continueAfter(input.keyMarker, prefix, delimiter), pos: AFTER_ALL_VERSIONS };
+    latestSeenKey = start.key;
+    if (input.versionIdMarker) start.pos = (await src.positionOf(start.key, input.versionIdMarker)) ?? AFTER_ALL_VERSIONS;
+  }
+  const page = await listGrouped(
+    { fetch: src.fetch, keyOf: src.keyOf, after: (row) => ({ key: src.keyOf(row), pos: src.posOf(row) }), afterKey: (key) => ({ key, pos: AFTER_ALL_VERSIONS }) },
+    { prefix, delimiter, start, maxKeys: input.maxKeys },
+  );
   const versions: VersionEntry[] = [];
   const commonPrefixes: string[] = [];
-  let isTruncated = false;
-  let last: { key: string; versionId?: string } | undefined;
-  const want = input.maxKeys;
-  let count = 0;
-  outer: for (;;) {
-    const currents = src.current.all(input.bucket, cursorKey, prefix, BATCH);
-    const older = src.versions.sql.page.all(input.bucket, cursorKey, cursorNeg, prefix, BATCH);
-    let ci = 0;
-    let vi = 0;
-    for (;;) {
-      const c = currents[ci];
-      const v: VersionRow | undefined = older[vi];
-      // A batch used up while it was full may have more behind it: fetch both again from here.
-      if ((c === undefined && currents.length === BATCH) || (v === undefined && older.length === BATCH)) continue outer;
-      if (c === undefined && v === undefined) break outer;
-      const takeCurrent = c !== undefined && (v === undefined || c.key <= v.key);
-      const key = takeCurrent ? c!.key : v!.key;
-      if (!key.startsWith(prefix)) break outer;
-      if (count >= want) {
-        isTruncated = true;
-        break outer;
-      }
-      const d = delimiter ? key.indexOf(delimiter, prefix.length) : -1;
-      if (d >= 0) {
-        const group = key.slice(0, d + delimiter.length);
-        commonPrefixes.push(group);
-        count++;
-        last = { key: group };
-        cursorKey = group + AFTER_ALL;
-        cursorNeg = AFTER_ALL_VERSIONS;
-        latestSeenKey = undefined;
-        continue outer;
-      }
-      const meta = takeCurrent ? src.decodeCurrent(c!.key, c!.meta) : decodeVersion(input.bucket, v!);
-      versions.push({ meta, isLatest: latestSeenKey !== key });
-      latestSeenKey = key;
-      count++;
-      last = { key, versionId: meta.versionId ?? 'null' };
-      cursorKey = key;
-      cursorNeg = takeCurrent ? BEFORE_ALL_VERSIONS : v!.neg_seq;
-      if (takeCurrent) ci++;
-      else vi++;
+  for (const entry of page.entries) {
+    if (entry.prefix !== undefined) {
+      commonPrefixes.push(entry.prefix);
+      continue;
     }
+    const key = src.keyOf(entry.row);
+    versions.push({ meta: src.decode(entry.row), isLatest: latestSeenKey !== key });
+    latestSeenKey = key;
   }
-  if (want === 0) isTruncated = false;
-  return { versions, commonPrefixes, isTruncated, nextKeyMarker: isTruncated ? last?.key : undefined, nextVersionIdMarker: isTruncated ? last?.versionId : undefined };
+  const last = page.entries.at(-1);
+  const next = !page.isTruncated || !last ? {} : last.prefix === undefined ? { nextKeyMarker: src.keyOf(last.row), nextVersionIdMarker: versions.at(-1)!.meta.versionId ?? 'null' } : { nextKeyMarker: last.prefix };
+  return { versions, commonPrefixes, isTruncated: page.isTruncated, ...next };
+}
+
+type SqliteRow = { key: string; pos: number; current?: string; old?: VersionRow };
+
+/**
+ * The SQLite source: the current objects (`objects`, at BEFORE_ALL_VERSIONS within their key)
+ * and the older versions and markers (`versions`, by neg_seq), each read from its primary-key
+ * index from the cursor on, merged. The first `limit` of the merge are within the first `limit` of each.
+ */
+export function sqliteVersions(bucket: string, current: Statement<[string, string, string, number], { key: string; meta: string }>, older: VersionRows, decodeCurrent: (key: string, json: string) => ObjectMeta, head: (key: string) => ObjectMeta | undefined): VersionSource<SqliteRow> {
+  return {
+    fetch(after, from, limit) {
+      const rows: SqliteRow[] = current.all(bucket, after.key, from, limit).map((r) => ({ key: r.key, pos: BEFORE_ALL_VERSIONS, current: r.meta }));
+      for (const v of older.sql.page.all(bucket, after.key, after.pos, from, limit)) rows.push({ key: v.key, pos: v.neg_seq, old: v });
+      rows.sort((a, b) => (a.key === b.key ? a.pos - b.pos : a.key < b.key ? -1 : 1));
+      return rows.slice(0, limit);
+    },
+    keyOf: (row) => row.key,
+    posOf: (row) => row.pos,
+    decode: (row) => (row.old ? decodeVersion(bucket, row.old) : decodeCurrent(row.key, row.current!)),
+    positionOf(key, versionId) {
+      const cur = head(key);
+      if (cur && (cur.versionId ?? 'null') === versionId) return BEFORE_ALL_VERSIONS;
+      return older.byId(bucket, key, versionId)?.neg_seq;
+    },
+  };
 }

@@ -25,11 +25,11 @@ export interface TestCluster {
   stop(): Promise<void>;
 }
 
-export async function startTestCluster(opts: { nodes?: number; blobs?: string } = {}): Promise<TestCluster> {
+export async function startTestCluster(opts: { nodes?: number; blobs?: string; env?: Record<string, string> } = {}): Promise<TestCluster> {
   const temp = mkdtempSync(join(tmpdir(), 'offload-cluster-'));
   const blobs = opts.blobs ?? join(temp, 'shared-blobs');
   const pg = await startPostgres();
-  const start = (i: number) => startServer({ dataDir: join(temp, `node${i}-${randomBytes(3).toString('hex')}`), args: ['--meta', pg.url, '--blobs', blobs] });
+  const start = (i: number) => startServer({ dataDir: join(temp, `node${i}-${randomBytes(3).toString('hex')}`), args: ['--meta', pg.url, '--blobs', blobs], env: opts.env });
   const count = opts.nodes ?? 3;
   // The first node migrates the schema; the others start at once beside it.
   const nodes = await Promise.all(Array.from({ length: count }, (_, i) => start(i)));

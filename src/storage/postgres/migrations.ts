@@ -4,10 +4,11 @@
  * so one applies what is missing and the others then find it done.
  *
  * Keys and bucket names are COLLATE "C": PostgreSQL then compares the UTF-8 bytes, which is S3's
- * listing order. Objects are keyed (bucket, key, version_id) with an is_current flag, so that S3
- * versions can be added without a new primary key; today every row is the 'null' version.
+ * listing order. Objects are keyed (bucket, key, version_id) with an is_current flag: one row per
+ * S3 version (migration 6); a never-versioned bucket's rows are all the 'null' version.
  */
 import type { PgDb } from './db.js';
+import { VERSIONS_MIGRATION } from './migration-versions.js';
 
 // Any fixed number: the lock is held only while migrating, by whoever holds the database.
 const MIGRATION_LOCK = 0x0ff10ad;
@@ -214,6 +215,8 @@ const MIGRATIONS: string[] = [
   );
   CREATE INDEX console_sessions_by_key ON console_sessions (access_key_id);
   `,
+  // 6 (pg-versions): object versions (migration-versions.ts).
+  VERSIONS_MIGRATION,
 ];
 
 /** Brings the schema up to date (idempotent; safe while other nodes do the same). */

@@ -1,14 +1,17 @@
 /**
- * Objects in PostgreSQL: the current version of each key, its metadata one jsonb row. PutObject
- * and DeleteObject are one round trip each (the offload_put / offload_delete functions of
- * migrations.ts; concurrent puts share one, put-batch.ts); the rarer writes are short transactions with the key's row locked
- * (SELECT ... FOR UPDATE), which is what makes a precondition and the write atomic across nodes.
+ * Objects in PostgreSQL: every version of a key one row, its metadata jsonb (the current object
+ * flagged is_current; noncurrent versions and delete markers beside it: versions.ts). Every write
+ * follows the bucket's versioning state, read inside its statement (offload_replace). PutObject
+ * and DeleteObject are one round trip each (offload_put / offload_delete_version of
+ * migrations.ts; concurrent puts share one, put-batch.ts); the rarer writes are short
+ * transactions with the key's row locked (offload_lock_version), which is what makes a
+ * precondition and the write atomic across nodes.
  */
 import { StoreError, type ListInput, type ListResult, type ObjectMeta, type PutObjectInput, type Segment, type Store } from '../types.js';
 import { S3Error } from '../../errors/s3-error.js';
 import type { PgBlobs } from './blob-gc.js';
 import type { PgDb, Sql } from './db.js';
-import { listPage } from './listing.js';
+import { listKeys } from '../listing.js';
 import { headersOf, sameSegments } from '../objects.js';
 import { PutBatcher, type PutArgs } from './put-batch.js';
 import type { PgState } from './state.js';
@@ -74,7 +77,10 @@ export class PgObjects {
       const args: PutArgs = { bucket: input.bucket, key: input.key, expect, meta: encodeMeta(meta), blob: segments.length ? blob.id : null, size: blob.size, data: segments.length && blob.data !== undefined ? blob.data : null };
       for (;;) {
         const row = await this.batch.submit(args).catch(reclaimedAsUnavailable);
-        if (row.out_status === 'ok') break;
+        if (row.out_status === 'ok') {
+          adoptStored(meta, row.out_meta);
+          break;
+        }
         input.precondition?.(row.out_meta ? decodeMeta(input.bucket, input.key, row.out_meta as StoredMeta) : undefined);
         args.expect = Number(row.out_revision);
       }
@@ -87,9 +93,10 @@ export class PgObjects {
     }
   }
 
-  async delete(bucket: string, key: string): Promise<ObjectMeta | undefined> {
+  /** Without versionId as the bucket's versioning state says (removal or a delete marker); with it, exactly that version. */
+  async delete(bucket: string, key: string, versionId?: string): Promise<ObjectMeta | undefined> {
     if (!this.state.bucket(bucket)) throw new StoreError('NoSuchBucket');
-    const { rows } = await this.db.query<{ meta: StoredMeta | null }>('SELECT offload_delete($1, $2) AS meta', [bucket, key]);
+    const { rows } = await this.db.query<{ meta: StoredMeta | null }>('SELECT offload_delete_version($1, $2, $3, $4) AS meta', [bucket, key, versionId ?? null, Date.now()]).catch(noBucketOnForeignKey);
     const stored = rows[0]?.meta;
     if (!stored) return undefined;
     this.state.objectChanged(bucket, key);
@@ -97,12 +104,33 @@ export class PgObjects {
     return decodeMeta(bucket, key, stored);
   }
 
-  async updateMeta(bucket: string, key: string, change: (current: ObjectMeta) => Partial<ObjectMeta>): Promise<ObjectMeta> {
+  /**
+   * For the lifecycle sweep: deletes as delete() does (`which` undefined: the current object, as a
+   * DELETE without a version id; else exactly that version), but only if the version's row,
+   * locked with the key, still passes `still`: a write another node made since the sweep read
+   * the row is never undone.
+   */
+  async deleteIfStill(bucket: string, key: string, which: string | undefined, still: (row: LockedRow, sql: Sql) => boolean | Promise<boolean>): Promise<boolean> {
+    const done = await this.db.tx(async (sql) => {
+      const { rows } = await sql.query<LockedRow>('SELECT * FROM offload_lock_version($1, $2, $3)', [bucket, key, which ?? null]);
+      if (!rows[0] || !(await still(rows[0], sql))) return false;
+      await sql.query('SELECT offload_delete_version($1, $2, $3, $4)', [bucket, key, which ?? null, Date.now()]);
+      return true;
+    });
+    if (done) {
+      this.state.objectChanged(bucket, key);
+      this.blobs.released();
+    }
+    return done;
+  }
+
+  async updateMeta(bucket: string, key: string, change: (current: ObjectMeta) => Partial<ObjectMeta>, versionId?: string): Promise<ObjectMeta> {
     const next = await this.db.tx(async (sql) => {
-      const current = await lockCurrent(sql, bucket, key);
-      if (!current) throw new StoreError(this.state.bucket(bucket) ? 'NoSuchKey' : 'NoSuchBucket');
-      const next: ObjectMeta = { ...current.meta, ...change(current.meta), bucket, key, segments: current.meta.segments };
-      await sql.query("UPDATE objects SET meta = $3::jsonb, revision = nextval('object_revisions') WHERE bucket = $1 AND key = $2 AND is_current", [bucket, key, encodeMeta(next)]);
+      const { rows } = await sql.query<LockedRow>('SELECT * FROM offload_lock_version($1, $2, $3)', [bucket, key, versionId ?? null]);
+      const target = rows[0] && !rows[0].out_marker ? decodeMeta(bucket, key, rows[0].out_meta) : undefined;
+      if (!target) throw new StoreError(!this.state.bucket(bucket) ? 'NoSuchBucket' : versionId === undefined ? 'NoSuchKey' : 'NoSuchVersion');
+      const next: ObjectMeta = { ...target, ...change(target), bucket, key, segments: target.segments, versionId: target.versionId, seq: target.seq };
+      await sql.query("UPDATE objects SET meta = $4::jsonb, revision = nextval('object_revisions') WHERE bucket = $1 AND key = $2 AND version_id = $3", [bucket, key, rows[0]!.out_version, encodeMeta(next)]);
       await sql.query("SELECT offload_changed('objects')");
       return next;
     });
@@ -113,8 +141,8 @@ export class PgObjects {
   async copy(input: Parameters<Store['copyObject']>[0]): Promise<ObjectMeta> {
     if (!this.state.bucket(input.bucket)) throw new StoreError('NoSuchBucket');
     const meta = await this.db.tx(async (sql) => {
-      // Shared lock on the source: it cannot be overwritten or deleted (its blobs released) before we commit.
-      const { rows } = await sql.query<{ meta: StoredMeta }>('SELECT meta FROM objects WHERE bucket = $1 AND key = $2 AND is_current FOR SHARE', [input.source.bucket, input.source.key]);
+      // Shared lock on the source version: it cannot be removed (its blobs released) before we commit.
+      const { rows } = await sql.query<{ meta: StoredMeta }>('SELECT meta FROM objects WHERE bucket = $1 AND key = $2 AND version_id = $3 AND NOT marker FOR SHARE', [input.source.bucket, input.source.key, input.source.versionId ?? 'null']);
       const source = rows[0] && decodeMeta(input.source.bucket, input.source.key, rows[0].meta);
       if (!source || source.etag !== input.source.etag || !sameSegments(source.segments, input.source.segments)) throw new StoreError('NoSuchKey');
       if (source.segments.length) await sql.query('UPDATE blobs SET refs = refs + 1 WHERE id = ANY($1)', [source.segments.map((s) => s.blobId)]);
@@ -142,38 +170,47 @@ export class PgObjects {
 
   async list(input: ListInput): Promise<ListResult> {
     if (!this.state.bucket(input.bucket)) throw new StoreError('NoSuchBucket');
-    const select = async (after: string, prefix: string, limit: number) =>
-      (await this.db.read<{ key: string; meta: StoredMeta }>('SELECT key, meta FROM objects WHERE bucket = $1 AND is_current AND key > $2 AND key >= $3 ORDER BY key LIMIT $4', [input.bucket, after, prefix, limit])).rows;
-    return listPage(select, (key, meta) => decodeMeta(input.bucket, key, meta as StoredMeta), input);
+    const select = async (after: string, from: string, limit: number) =>
+      (await this.db.read<{ key: string; meta: StoredMeta }>('SELECT key, meta FROM objects WHERE bucket = $1 AND is_current AND key > $2 AND key >= $3 ORDER BY key LIMIT $4', [input.bucket, after, from, limit])).rows;
+    return listKeys(select, (key, meta) => decodeMeta(input.bucket, key, meta), input);
   }
 }
 
-/** Inside a transaction: the key's current version, its row locked until the commit. */
+/** A version's row as offload_lock_version returns it, locked until the commit. */
+export type LockedRow = { out_meta: StoredMeta; out_revision: string; out_version: string; out_current: boolean; out_marker: boolean };
+
+/** Inside a transaction: the key's current object, its row (and the key's write lock) held until the commit. */
 export async function lockCurrent(sql: Sql, bucket: string, key: string): Promise<{ meta: ObjectMeta; revision: number } | undefined> {
-  const { rows } = await sql.query<{ meta: StoredMeta; revision: string }>('SELECT meta, revision FROM objects WHERE bucket = $1 AND key = $2 AND is_current FOR UPDATE', [bucket, key]);
-  return rows[0] && { meta: decodeMeta(bucket, key, rows[0].meta), revision: Number(rows[0].revision) };
+  const { rows } = await sql.query<LockedRow>('SELECT * FROM offload_lock_version($1, $2, NULL)', [bucket, key]);
+  return rows[0] && { meta: decodeMeta(bucket, key, rows[0].out_meta), revision: Number(rows[0].out_revision) };
 }
 
 /**
- * Inside a transaction: makes meta the current version of its key (its blobs already counted),
- * releasing the old version's blobs. The precondition sees the current version with its row
- * locked; a key created by another writer meanwhile is locked and looked at again.
+ * Inside a transaction: makes meta the latest version of its key as the bucket's versioning
+ * state says (its blobs already counted; what it replaces releases its own), setting meta's
+ * versionId. The precondition sees the current object with the key locked; should another
+ * writer have got in between (a key created meanwhile), it is looked at again.
  */
 export async function replaceInTx(sql: Sql, meta: ObjectMeta, precondition?: Precondition): Promise<void> {
   for (;;) {
     const current = await lockCurrent(sql, meta.bucket, meta.key);
     precondition?.(current?.meta);
-    if (current) {
-      await sql.query("UPDATE objects SET meta = $3::jsonb, revision = nextval('object_revisions') WHERE bucket = $1 AND key = $2 AND is_current", [meta.bucket, meta.key, encodeMeta(meta)]);
-      if (current.meta.segments.length) await sql.query('SELECT offload_unref($1)', [current.meta.segments.map((s) => s.blobId)]);
+    const { rows } = await sql
+      .query<{ out_status: string; out_meta: Record<string, unknown> | null }>('SELECT * FROM offload_replace($1, $2, $3, $4::jsonb, false)', [meta.bucket, meta.key, current?.revision ?? 0, encodeMeta(meta)])
+      .catch(noBucketOnForeignKey);
+    if (rows[0]!.out_status === 'ok') {
+      adoptStored(meta, rows[0]!.out_meta);
       break;
     }
-    const inserted = await sql
-      .query("INSERT INTO objects (bucket, key, revision, meta) VALUES ($1, $2, nextval('object_revisions'), $3::jsonb) ON CONFLICT DO NOTHING", [meta.bucket, meta.key, encodeMeta(meta)])
-      .catch(noBucketOnForeignKey);
-    if (inserted.rowCount === 1) break;
   }
   await sql.query("SELECT offload_changed('objects')");
+}
+
+/** What the database decided for a written version: its id (absent: the null version) and place in its key's history. */
+function adoptStored(meta: ObjectMeta, stored: Record<string, unknown> | null): void {
+  if (typeof stored?.seq === 'number') meta.seq = stored.seq;
+  if (typeof stored?.versionId === 'string') meta.versionId = stored.versionId;
+  else delete meta.versionId;
 }
 
 /** A row naming a bucket that another node deleted meanwhile. */

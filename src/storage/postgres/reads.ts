@@ -15,27 +15,29 @@ import type { ObjectMeta, ObjectReader } from '../types.js';
 import type { PgBlobs } from './blob-gc.js';
 import type { PgObjects } from './objects.js';
 import type { PgState } from './state.js';
+import type { PgVersions } from './versions.js';
 
 const CHUNK = 1024 * 1024;
 
 export class PgReads {
-  constructor(private readonly objects: PgObjects, private readonly blobs: PgBlobs, private readonly cache: BlobCache, private readonly state: PgState) {}
+  constructor(private readonly objects: PgObjects, private readonly blobs: PgBlobs, private readonly cache: BlobCache, private readonly state: PgState, private readonly versions: PgVersions) {}
 
-  async open(bucket: string, key: string): Promise<ObjectReader | undefined> {
+  /** The current object, or the version named (a delete marker reads as absent). */
+  async open(bucket: string, key: string, which: { versionId?: string } = {}): Promise<ObjectReader | undefined> {
     try {
-      return await this.tryOpen(bucket, key);
+      return await this.tryOpen(bucket, key, which);
     } catch (err) {
       // The blob was reclaimed after the metadata we read named it (a version replaced longer
       // than the grace period ago): read the metadata again, which names the current blob.
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       this.state.objectChanged(bucket, key);
-      return this.tryOpen(bucket, key);
+      return this.tryOpen(bucket, key, which);
     }
   }
 
-  private async tryOpen(bucket: string, key: string): Promise<ObjectReader | undefined> {
-    const meta = await this.objects.head(bucket, key);
-    if (!meta) return undefined;
+  private async tryOpen(bucket: string, key: string, { versionId }: { versionId?: string }): Promise<ObjectReader | undefined> {
+    const meta = versionId === undefined ? await this.objects.head(bucket, key) : await this.versions.head(bucket, key, { versionId });
+    if (!meta || meta.deleteMarker) return undefined;
     const first = meta.segments[0];
     if (!first) return memoryReader(meta, Buffer.alloc(0));
     const small = meta.segments.length === 1 && this.cache.fits(meta.size);

@@ -6,6 +6,8 @@
  *   migrations.ts  the schema and its versioned migrations, under an advisory lock
  *   state.ts       refresh(): the change counter, bucket state, the object-metadata cache
  *   objects.ts     object versions (put, copy, delete, metadata updates, listing)
+ *   versions.ts    reading versions by id, ListObjectVersions, version usage
+ *   lifecycle.ts   the lifecycle sweep, one node at a time
  *   multipart.ts   multipart uploads
  *   blob-gc.ts     blob reference counts, pending blobs and the collector (grace period)
  *   reads.ts       opening an object for reading
@@ -21,6 +23,9 @@ import { PgMultipart } from './multipart.js';
 import { PgObjects } from './objects.js';
 import { PgReads } from './reads.js';
 import { PgState } from './state.js';
+import { PgVersions } from './versions.js';
+import { clockFromEnv } from '../lifecycle.js';
+import { PgLifecycle } from './lifecycle.js';
 
 export interface PgStoreOptions extends PgDbOptions {
   /** Where blob bytes go (default: BlobFiles in `blobDir`). */
@@ -37,6 +42,8 @@ export interface PgStoreOptions extends PgDbOptions {
   staleUploadMs?: number;
   /** The in-memory cache of small hot objects (per process). */
   cache?: BlobCacheOptions;
+  /** The lifecycle sweep's clock and period (default: the real time, hourly; tests: lifecycle.ts clockFromEnv). */
+  lifecycleClock?: { now: () => number; everyMs: number };
 }
 
 const DEFAULT_GRACE_MS = 15 * 60 * 1000;
@@ -67,7 +74,10 @@ export class PgStore implements Store {
   private readonly objects: PgObjects;
   private readonly multipart: PgMultipart;
   private readonly reads: PgReads;
+  private readonly versions: PgVersions;
   private readonly sweep: NodeJS.Timeout;
+  /** Applies the buckets' lifecycle rules, on one node at a time (lifecycle.ts); exposed for tests that drive the clock. */
+  readonly lifecycle: PgLifecycle;
 
   constructor(readonly db: PgDb, options: PgStoreOptions) {
     const files = options.blobs ?? (options.blobDir !== undefined ? new BlobFiles(options.blobDir) : undefined);
@@ -78,7 +88,10 @@ export class PgStore implements Store {
     this.objects = new PgObjects(db, this.state, this.blobs);
     this.multipart = new PgMultipart(db, this.state, this.blobs);
     this.buckets = new PgBuckets(db, this.state, this.blobs, () => this.multipart);
-    this.reads = new PgReads(this.objects, this.blobs, this.cache, this.state);
+    this.versions = new PgVersions(db, this.state, this.objects);
+    this.reads = new PgReads(this.objects, this.blobs, this.cache, this.state, this.versions);
+    this.lifecycle = new PgLifecycle(db, this.state, this.objects, this.multipart);
+    this.lifecycle.start(options.lifecycleClock ?? clockFromEnv());
     this.blobs.start();
     const staleMs = options.staleUploadMs ?? DEFAULT_STALE_UPLOAD_MS;
     this.sweep = setInterval(() => void this.multipart.reclaimStale(staleMs).catch(() => undefined), SWEEP_UPLOADS_EVERY_MS);
@@ -120,13 +133,16 @@ export class PgStore implements Store {
 
   // ---- objects (objects.ts, reads.ts)
 
+  readonly supportsVersioning = true;
   putObject: Store['putObject'] = (input) => this.objects.put(input);
-  headObject: Store['headObject'] = (bucket, key) => this.objects.head(bucket, key);
-  openObject: Store['openObject'] = (bucket, key) => this.reads.open(bucket, key);
-  deleteObject: Store['deleteObject'] = (bucket, key) => this.objects.delete(bucket, key);
-  updateObjectMeta: Store['updateObjectMeta'] = (bucket, key, change) => this.objects.updateMeta(bucket, key, change);
+  headObject: Store['headObject'] = (bucket, key, version) => (version ? this.versions.head(bucket, key, version) : this.objects.head(bucket, key));
+  openObject: Store['openObject'] = (bucket, key, which) => this.reads.open(bucket, key, which);
+  deleteObject: Store['deleteObject'] = (bucket, key, versionId) => this.objects.delete(bucket, key, versionId);
+  updateObjectMeta: Store['updateObjectMeta'] = (bucket, key, change, versionId) => this.objects.updateMeta(bucket, key, change, versionId);
   copyObject: Store['copyObject'] = (input) => this.objects.copy(input);
   listObjects: Store['listObjects'] = (input) => this.objects.list(input);
+  listObjectVersions: NonNullable<Store['listObjectVersions']> = (input) => this.versions.list(input);
+  versionUsage: NonNullable<Store['versionUsage']> = (bucket) => this.versions.usage(bucket);
 
   // ---- multipart (multipart.ts)
 
@@ -140,6 +156,7 @@ export class PgStore implements Store {
 
   async close(): Promise<void> {
     clearInterval(this.sweep);
+    await this.lifecycle.stop();
     await this.blobs.stop();
     await this.db.close();
   }
