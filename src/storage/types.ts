@@ -11,9 +11,11 @@ import type { PooledBuffer } from './buffer-pool.js';
 import type { ListVersionsInput, VersionSelector, VersionUsage } from './version-types.js';
 import type { EncryptionRequest, ObjectEncryption, SegmentEncryption } from './encryption/types.js';
 import type { Acl, Checksum, ChecksumAlgorithm } from './acl-checksum-types.js';
+import type { BucketQuotaUse } from './quota.js';
 
 export type { EncryptionRequest, ObjectEncryption, SegmentEncryption };
 export type { Acl, CannedAcl, Checksum, ChecksumAlgorithm, Grant } from './acl-checksum-types.js';
+export type { BucketQuotaUse } from './quota.js';
 
 /** The headers S3 stores with an object and returns on GET/HEAD. */
 export interface ObjectHeaders {
@@ -266,6 +268,14 @@ export interface Store {
   listObjectVersions?(input: ListVersionsInput): Promise<ListVersionsResult>;
   /** Bytes held by current and noncurrent versions, per bucket; only on a versioning store. */
   versionUsage?(bucket: string): Promise<VersionUsage>;
+  /**
+   * Bucket quotas: the store enforces the 'limits' configuration's maxBytes and maxObjects inside
+   * each write's commit (putObject, copyObject, completeMultipartUpload throw S3Error
+   * XOffloadQuotaExceeded; nothing is committed), counting every version it keeps (storage/quota.ts).
+   * This answers the usage so counted, exact across processes: one bucket's (none without a
+   * quota), or every bucket's with a quota.
+   */
+  quotaUsage(bucket?: string): Promise<BucketQuotaUse[]>;
 
   // Multipart
   createMultipartUpload(input: Omit<MultipartUpload, 'uploadId' | 'initiated'>): Promise<MultipartUpload>;

@@ -8,6 +8,7 @@
  * versions can be added without a new primary key; today every row is the 'null' version.
  */
 import type { PgDb } from './db.js';
+import { QUOTA_MIGRATION } from './quota.js';
 
 // Any fixed number: the lock is held only while migrating, by whoever holds the database.
 const MIGRATION_LOCK = 0x0ff10ad;
@@ -214,6 +215,8 @@ const MIGRATIONS: string[] = [
   );
   CREATE INDEX console_sessions_by_key ON console_sessions (access_key_id);
   `,
+  // 7 (helper "quotas"): bucket quotas kept and checked by triggers (quota.ts).
+  QUOTA_MIGRATION,
 ];
 
 /** Brings the schema up to date (idempotent; safe while other nodes do the same). */

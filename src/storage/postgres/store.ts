@@ -21,6 +21,7 @@ import { PgMultipart } from './multipart.js';
 import { PgObjects } from './objects.js';
 import { PgReads } from './reads.js';
 import { PgState } from './state.js';
+import { pgQuotaRefusals, pgQuotaUsage } from './quota.js';
 
 export interface PgStoreOptions extends PgDbOptions {
   /** Where blob bytes go (default: BlobFiles in `blobDir`). */
@@ -120,13 +121,15 @@ export class PgStore implements Store {
 
   // ---- objects (objects.ts, reads.ts)
 
-  putObject: Store['putObject'] = (input) => this.objects.put(input);
+  // Writes that can grow a bucket: its quota's trigger may refuse them (quota.ts).
+  putObject: Store['putObject'] = (input) => pgQuotaRefusals(this.objects.put(input));
   headObject: Store['headObject'] = (bucket, key) => this.objects.head(bucket, key);
   openObject: Store['openObject'] = (bucket, key) => this.reads.open(bucket, key);
   deleteObject: Store['deleteObject'] = (bucket, key) => this.objects.delete(bucket, key);
   updateObjectMeta: Store['updateObjectMeta'] = (bucket, key, change) => this.objects.updateMeta(bucket, key, change);
-  copyObject: Store['copyObject'] = (input) => this.objects.copy(input);
+  copyObject: Store['copyObject'] = (input) => pgQuotaRefusals(this.objects.copy(input));
   listObjects: Store['listObjects'] = (input) => this.objects.list(input);
+  quotaUsage: Store['quotaUsage'] = (bucket) => pgQuotaUsage(this.db, bucket);
 
   // ---- multipart (multipart.ts)
 
@@ -135,7 +138,7 @@ export class PgStore implements Store {
   putPart: Store['putPart'] = (input) => this.multipart.putPart(input);
   listParts: Store['listParts'] = (uploadId, input) => this.multipart.listParts(uploadId, input);
   listMultipartUploads: Store['listMultipartUploads'] = (bucket, input) => this.multipart.listUploads(bucket, input);
-  completeMultipartUpload: Store['completeMultipartUpload'] = (input) => this.multipart.complete(input);
+  completeMultipartUpload: Store['completeMultipartUpload'] = (input) => pgQuotaRefusals(this.multipart.complete(input));
   abortMultipartUpload: Store['abortMultipartUpload'] = (uploadId) => this.multipart.abort(uploadId);
 
   async close(): Promise<void> {
