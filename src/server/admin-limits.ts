@@ -14,6 +14,8 @@ import { methodNotAllowed, writeJson } from './admin-common.js';
 const MAX_DOCUMENT_BYTES = 16 * 1024;
 
 export async function limitsAdmin(req: IncomingMessage, res: ServerResponse, bucket: string, deps: { store: Store; payload: PayloadMode }): Promise<void> {
+  // As S3 requests do: bucket state another process (worker, --meta node) changed is seen now.
+  await deps.store.refresh();
   if (!deps.store.getBucket(bucket)) throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket });
   switch (req.method) {
     case 'GET': {

@@ -12,6 +12,8 @@ import type { Store } from '../storage/types.js';
 const REASONS = ['key_rps', 'anonymous_rps', 'key_bandwidth', 'anonymous_bandwidth', 'bucket_rps', 'bucket_anonymous_rps', 'bucket_bandwidth', 'transfer_budget'] as const;
 
 export async function limitMetrics(limiter: RequestLimiter, store: Store): Promise<string> {
+  // The buckets and their limits as other processes (workers, --meta nodes) left them.
+  await store.refresh();
   const out: string[] = [];
   const family = (name: string, type: string, help: string) => out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
   family('offload_throttled_requests_total', 'counter', 'Requests refused by a rate limit (503 SlowDown) or a spent transfer budget, by reason.');
