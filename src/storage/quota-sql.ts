@@ -17,8 +17,7 @@
  * there, and counts the difference: with recursive_triggers off (the default, which schema.ts
  * keeps) REPLACE fires no delete trigger for the replaced row.
  */
-import type { Statement } from 'better-sqlite3';
-import type { Db } from './schema.js';
+import type Database from 'better-sqlite3';
 import { quotaExceeded, quotaUseOf, type BucketQuotaUse } from './quota.js';
 
 /** Starts a trigger's refusal, then the bucket and a newline, then the message for the client. */
@@ -105,10 +104,10 @@ INSERT OR IGNORE INTO bucket_quota (bucket, max_bytes, max_objects, bytes, objec
 type QuotaRow = { bucket: string; bytes: number; objects: number; max_bytes: number | null; max_objects: number | null };
 
 export class SqliteQuotas {
-  private readonly one: Statement<[string], QuotaRow>;
-  private readonly all: Statement<[], QuotaRow>;
+  private readonly one: Database.Statement<[string], QuotaRow>;
+  private readonly all: Database.Statement<[], QuotaRow>;
 
-  constructor(db: Db) {
+  constructor(db: Database.Database) {
     this.one = db.prepare('SELECT * FROM bucket_quota WHERE bucket = ?');
     this.all = db.prepare('SELECT * FROM bucket_quota ORDER BY bucket');
   }

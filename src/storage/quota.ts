@@ -24,6 +24,17 @@ export interface BucketQuotaUse {
   maxObjects?: number;
 }
 
+/** The Store's part (types.ts). */
+export interface StoreQuotas {
+  /**
+   * The store enforces the 'limits' configuration's maxBytes and maxObjects inside each write's
+   * commit: putObject, copyObject and completeMultipartUpload throw S3Error XOffloadQuotaExceeded
+   * (nothing committed, the new bytes reclaimed). This answers the usage so counted, exact across
+   * processes: one bucket's (none without a quota), or every bucket's with a quota.
+   */
+  quotaUsage(bucket?: string): Promise<BucketQuotaUse[]>;
+}
+
 /** Whether a 'limits' document sets a quota (maxBytes or maxObjects). */
 export function setsQuota(limits: string | undefined): boolean {
   if (limits === undefined) return false;

@@ -11,11 +11,10 @@ import type { PooledBuffer } from './buffer-pool.js';
 import type { ListVersionsInput, VersionSelector, VersionUsage } from './version-types.js';
 import type { EncryptionRequest, ObjectEncryption, SegmentEncryption } from './encryption/types.js';
 import type { Acl, Checksum, ChecksumAlgorithm } from './acl-checksum-types.js';
-import type { BucketQuotaUse } from './quota.js';
+import type { StoreQuotas } from './quota.js';
 
 export type { EncryptionRequest, ObjectEncryption, SegmentEncryption };
 export type { Acl, CannedAcl, Checksum, ChecksumAlgorithm, Grant } from './acl-checksum-types.js';
-export type { BucketQuotaUse } from './quota.js';
 
 /** The headers S3 stores with an object and returns on GET/HEAD. */
 export interface ObjectHeaders {
@@ -59,7 +58,6 @@ export interface ObjectMeta extends ObjectHeaders {
 }
 
 export type { ListVersionsInput, VersionSelector, VersioningState, VersionUsage } from './version-types.js';
-
 export interface VersionEntry {
   /** The version (meta.deleteMarker for a marker; a marker's size is 0 and segments empty). */
   meta: ObjectMeta;
@@ -199,7 +197,7 @@ export interface HotBlobCache {
 }
 
 /** The engine. Every method that changes state resolves only once the change is durable. */
-export interface Store {
+export interface Store extends StoreQuotas {
   /**
    * Throws (XOffloadStorageFull) while the data folder's volume is below its free-space threshold:
    * called before an upload's body is read, so that an Expect: 100-continue client sends none.
@@ -268,14 +266,6 @@ export interface Store {
   listObjectVersions?(input: ListVersionsInput): Promise<ListVersionsResult>;
   /** Bytes held by current and noncurrent versions, per bucket; only on a versioning store. */
   versionUsage?(bucket: string): Promise<VersionUsage>;
-  /**
-   * Bucket quotas: the store enforces the 'limits' configuration's maxBytes and maxObjects inside
-   * each write's commit (putObject, copyObject, completeMultipartUpload throw S3Error
-   * XOffloadQuotaExceeded; nothing is committed), counting every version it keeps (storage/quota.ts).
-   * This answers the usage so counted, exact across processes: one bucket's (none without a
-   * quota), or every bucket's with a quota.
-   */
-  quotaUsage(bucket?: string): Promise<BucketQuotaUse[]>;
 
   // Multipart
   createMultipartUpload(input: Omit<MultipartUpload, 'uploadId' | 'initiated'>): Promise<MultipartUpload>;

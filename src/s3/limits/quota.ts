@@ -6,7 +6,8 @@
  *
  * This is what the rest of the server reads of them: the usage, exact across processes.
  */
-import type { BucketQuotaUse, Store } from '../../storage/types.js';
+import type { BucketQuotaUse } from '../../storage/quota.js';
+import type { Store } from '../../storage/types.js';
 
 /** The bucket's quota use (undefined: no quota set). */
 export async function bucketQuotaUse(store: Store, bucket: string): Promise<BucketQuotaUse | undefined> {
