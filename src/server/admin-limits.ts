@@ -7,16 +7,22 @@ import { S3Error } from '../errors/s3-error.js';
 import { readBody } from './admin-cache-rules.js';
 import type { PayloadMode } from '../auth/types.js';
 import { bucketLimits, validateBucketLimits } from '../s3/limits/bucket-limits.js';
+import { bucketQuotaUse } from '../s3/limits/quota.js';
 import type { Store } from '../storage/types.js';
 import { methodNotAllowed, writeJson } from './admin-common.js';
 
 const MAX_DOCUMENT_BYTES = 16 * 1024;
 
 export async function limitsAdmin(req: IncomingMessage, res: ServerResponse, bucket: string, deps: { store: Store; payload: PayloadMode }): Promise<void> {
+  // As S3 requests do: bucket state another process (worker, --meta node) changed is seen now.
+  await deps.store.refresh();
   if (!deps.store.getBucket(bucket)) throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket });
   switch (req.method) {
-    case 'GET':
-      return writeJson(res, 200, { bucket, limits: bucketLimits(deps.store, bucket) ?? {} });
+    case 'GET': {
+      // The quota's use (every version counted), from the metadata store: exact across processes.
+      const use = await bucketQuotaUse(deps.store, bucket);
+      return writeJson(res, 200, { bucket, limits: bucketLimits(deps.store, bucket) ?? {}, ...(use && { quotaUse: { bytes: use.bytes, objects: use.objects } }) });
+    }
     case 'DELETE':
       await deps.store.setBucketConfig(bucket, 'limits', undefined);
       res.writeHead(204).end();

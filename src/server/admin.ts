@@ -89,7 +89,7 @@ async function answer(req: IncomingMessage, res: ServerResponse, target: Request
   // This worker's latest counts first; other workers' arrive within their flush interval.
   await deps.usage.flush();
   if (isMetrics) {
-    const text = (await q.metrics.render()) + (deps.limiter && deps.store ? limitMetrics(deps.limiter, deps.store) : '');
+    const text = (await q.metrics.render()) + (deps.limiter && deps.store ? await limitMetrics(deps.limiter, deps.store) : '');
     res.writeHead(200, { 'Content-Type': METRICS_CONTENT_TYPE, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
     res.end(headOnly ? undefined : text);
     return;

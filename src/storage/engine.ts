@@ -32,6 +32,7 @@ import { recover, startSweeper } from './sweeper.js';
 import { clockFromEnv, LifecycleSweep, startLifecycle } from './lifecycle.js';
 import type { HotBlobCache, Store } from './types.js';
 import { Sealer } from './encryption/sealer.js';
+import { SqliteQuotas } from './quota-sql.js';
 import type { MasterKey } from './encryption/keys.js';
 
 export interface StoreOptions {
@@ -80,6 +81,7 @@ export class Engine implements Store {
   private readonly objects: Objects;
   private readonly reads: ObjectReads;
   private readonly multipart: Multipart;
+  private readonly quotas: SqliteQuotas;
   private readonly stopSweeper: () => void;
   private readonly stopLifecycle: () => void;
   private readonly staleUploadMs: number;
@@ -100,6 +102,7 @@ export class Engine implements Store {
     this.objects = new Objects(this.db, this.commits, this.metaCache, this.buckets);
     this.reads = new ObjectReads(this.objects, this.blobs, this.cache, this.metaCache, this.commits.sealer);
     this.multipart = new Multipart(this.commits, this.buckets, this.objects);
+    this.quotas = new SqliteQuotas(this.db);
     this.staleUploadMs = options.staleUploadMs ?? DEFAULT_STALE_UPLOAD_MS;
     this.stopSweeper = startSweeper(this.multipart, this.staleUploadMs);
     this.lifecycle = new LifecycleSweep(this.db, this.objects, this.buckets, this.multipart);
@@ -143,15 +146,17 @@ export class Engine implements Store {
 
   readonly supportsVersioning = true;
   readonly supportsEncryption = true;
-  putObject: Store['putObject'] = (input) => this.objects.put(input);
+  // Writes that can grow a bucket: its quota's triggers may refuse them (quota-sql.ts).
+  putObject: Store['putObject'] = (input) => SqliteQuotas.refusals(this.objects.put(input));
   headObject: Store['headObject'] = async (bucket, key, version) => (version ? this.objects.headVersion(bucket, key, version) : this.objects.head(bucket, key));
   openObject: Store['openObject'] = (bucket, key, which) => this.reads.open(bucket, key, which);
   deleteObject: Store['deleteObject'] = (bucket, key, versionId) => this.objects.delete(bucket, key, versionId);
   updateObjectMeta: Store['updateObjectMeta'] = (bucket, key, change, versionId) => this.objects.updateMeta(bucket, key, change, versionId);
-  copyObject: Store['copyObject'] = (input) => this.objects.copy(input);
+  copyObject: Store['copyObject'] = (input) => SqliteQuotas.refusals(this.objects.copy(input));
   listObjects: Store['listObjects'] = async (input) => this.objects.list(input);
   listObjectVersions: NonNullable<Store['listObjectVersions']> = async (input) => this.objects.listVersions(input);
   versionUsage: NonNullable<Store['versionUsage']> = async (bucket) => this.objects.usage(bucket);
+  quotaUsage: Store['quotaUsage'] = async (bucket) => this.quotas.usage(bucket);
 
   // ---- multipart (multipart.ts)
 
@@ -160,7 +165,7 @@ export class Engine implements Store {
   putPart: Store['putPart'] = (input) => this.multipart.putPart(input);
   listParts: Store['listParts'] = async (uploadId, input) => this.multipart.listParts(uploadId, input);
   listMultipartUploads: Store['listMultipartUploads'] = async (bucket, input) => this.multipart.listUploads(bucket, input);
-  completeMultipartUpload: Store['completeMultipartUpload'] = (input) => this.multipart.complete(input);
+  completeMultipartUpload: Store['completeMultipartUpload'] = (input) => SqliteQuotas.refusals(this.multipart.complete(input));
   abortMultipartUpload: Store['abortMultipartUpload'] = (uploadId) => this.multipart.abort(uploadId);
 
   async close(): Promise<void> {

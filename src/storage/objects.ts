@@ -168,8 +168,9 @@ export class Objects {
     const newest = this.versions.newest(bucket, key);
     if (!newest || newest.marker) return;
     const meta = decodeVersion(bucket, newest);
-    this.versions.remove(bucket, newest);
+    // Inserted before its versions row goes: the quota trigger sees a move, never refused (quota-sql.ts).
     this.sql.put.run(bucket, key, encodeVersion(meta), meta.lastModified);
+    this.versions.remove(bucket, newest);
   }
 
   async updateMeta(bucket: string, key: string, change: (current: ObjectMeta) => Partial<ObjectMeta>, versionId?: string): Promise<ObjectMeta> {

@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { PRIVATE_FILE_MODE } from './permissions.js';
+import { QUOTA_BACKFILL, QUOTA_SCHEMA } from './quota-sql.js';
 
 export type Db = Database.Database;
 
@@ -90,6 +91,9 @@ export function openDatabase(dataDir: string): Db {
   // SQLite anyway, and a miss costs a read from the OS's page cache (measured at 4 MiB: no change
   // in GET, PUT or list speed, 22 MB less resident memory; 2 MiB, the same speed again).
   db.pragma('cache_size = -2048');
+  // The quota triggers (quota-sql.ts) count an INSERT OR REPLACE as one change: a replaced row
+  // must not fire the delete trigger too, which it would with recursive triggers on.
+  db.pragma('recursive_triggers = OFF');
   db.exec(SCHEMA);
   migrate(db);
   return db;
@@ -98,17 +102,22 @@ export function openDatabase(dataDir: string): Db {
 /**
  * Schema changes to a data folder made by an older version, by PRAGMA user_version:
  *   1: objects.modified (the current version's time, indexed for lifecycle expiration).
+ *   2: bucket_quota and its triggers (quota-sql.ts), with the usage of quotas already set.
  */
 function migrate(db: Db): void {
   const version = db.pragma('user_version', { simple: true }) as number;
-  if (version >= 1) return;
+  if (version >= 2) return;
   db.transaction(() => {
-    const columns = db.prepare<[], { name: string }>('PRAGMA table_info(objects)').all();
-    if (!columns.some((c) => c.name === 'modified')) {
-      db.exec('ALTER TABLE objects ADD COLUMN modified INTEGER NOT NULL DEFAULT 0');
-      db.exec("UPDATE objects SET modified = json_extract(meta, '$.lastModified')");
+    if (version < 1) {
+      const columns = db.prepare<[], { name: string }>('PRAGMA table_info(objects)').all();
+      if (!columns.some((c) => c.name === 'modified')) {
+        db.exec('ALTER TABLE objects ADD COLUMN modified INTEGER NOT NULL DEFAULT 0');
+        db.exec("UPDATE objects SET modified = json_extract(meta, '$.lastModified')");
+      }
+      db.exec('CREATE INDEX IF NOT EXISTS objects_by_age ON objects (bucket, modified)');
     }
-    db.exec('CREATE INDEX IF NOT EXISTS objects_by_age ON objects (bucket, modified)');
-    db.pragma('user_version = 1');
+    db.exec(QUOTA_SCHEMA);
+    db.exec(QUOTA_BACKFILL);
+    db.pragma('user_version = 2');
   }).immediate();
 }

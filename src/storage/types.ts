@@ -11,6 +11,7 @@ import type { PooledBuffer } from './buffer-pool.js';
 import type { ListVersionsInput, VersionSelector, VersionUsage } from './version-types.js';
 import type { EncryptionRequest, ObjectEncryption, SegmentEncryption } from './encryption/types.js';
 import type { Acl, Checksum, ChecksumAlgorithm } from './acl-checksum-types.js';
+import type { StoreQuotas } from './quota.js';
 
 export type { EncryptionRequest, ObjectEncryption, SegmentEncryption };
 export type { Acl, CannedAcl, Checksum, ChecksumAlgorithm, Grant } from './acl-checksum-types.js';
@@ -57,7 +58,6 @@ export interface ObjectMeta extends ObjectHeaders {
 }
 
 export type { ListVersionsInput, VersionSelector, VersioningState, VersionUsage } from './version-types.js';
-
 export interface VersionEntry {
   /** The version (meta.deleteMarker for a marker; a marker's size is 0 and segments empty). */
   meta: ObjectMeta;
@@ -197,7 +197,7 @@ export interface HotBlobCache {
 }
 
 /** The engine. Every method that changes state resolves only once the change is durable. */
-export interface Store {
+export interface Store extends StoreQuotas {
   /**
    * Throws (XOffloadStorageFull) while the data folder's volume is below its free-space threshold:
    * called before an upload's body is read, so that an Expect: 100-continue client sends none.

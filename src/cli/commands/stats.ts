@@ -62,9 +62,9 @@ Examples:
         query: { prefix: opts.prefix ?? loc.prefix, since: opts.since, top: String(top) },
       });
       const cost = monthlyCost(report, prices);
-      const limits = await fetchLimits(adminConnection(opts), loc.bucket);
-      if (opts.json) process.stdout.write(JSON.stringify({ ...report, prices, cost, ...(limits && Object.keys(limits).length > 0 && { limits }) }, null, 2) + '\n');
-      else process.stdout.write(formatStatsReport(report, cost) + (limits && Object.keys(limits).length > 0 ? formatLimits(`Limits and quotas of ${loc.bucket}`, limits) : ''));
+      const { limits, quotaUse } = (await fetchLimits(adminConnection(opts), loc.bucket)) ?? {};
+      if (opts.json) process.stdout.write(JSON.stringify({ ...report, prices, cost, ...(limits && Object.keys(limits).length > 0 && { limits }), ...(quotaUse && { quotaUse }) }, null, 2) + '\n');
+      else process.stdout.write(formatStatsReport(report, cost) + (limits && Object.keys(limits).length > 0 ? formatLimits(`Limits and quotas of ${loc.bucket}`, limits) + formatQuotaUse(limits, quotaUse) : ''));
     }));
 }
 
@@ -74,11 +74,20 @@ function price(flag: string, value: string): number {
   return n;
 }
 
-/** The bucket's limits and quotas; undefined from a server without the limits endpoint. */
-async function fetchLimits(conn: AdminConnection, bucket: string): Promise<BucketLimits | undefined> {
+type QuotaUse = { bytes: number; objects: number };
+
+/** The bucket's limits and quotas, and its quota use; undefined from a server without the limits endpoint. */
+async function fetchLimits(conn: AdminConnection, bucket: string): Promise<{ limits: BucketLimits; quotaUse?: QuotaUse } | undefined> {
   const res = await signedGet(conn, `/_offload/buckets/${encodeURIComponent(bucket)}/limits`);
   if (res.status === 404) return undefined;
-  return (await jsonOrThrow<{ limits: BucketLimits }>(res, conn.endpoint)).limits;
+  return jsonOrThrow<{ limits: BucketLimits; quotaUse?: QuotaUse }>(res, conn.endpoint);
+}
+
+/** What the bucket's quota counts now (every version), against its limits. */
+function formatQuotaUse(limits: BucketLimits, use: QuotaUse | undefined): string {
+  if (!use) return '';
+  const of = (limit: number | undefined) => (limit === undefined ? '' : ` of ${limit}`);
+  return `  quota use: ${use.bytes}${of(limits.maxBytes)} bytes, ${use.objects}${of(limits.maxObjects)} objects\n`;
 }
 
 export interface StatsRequest extends AdminConnection {

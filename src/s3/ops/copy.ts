@@ -1,5 +1,4 @@
 /** CopyObject: same or another bucket, COPY/REPLACE directives, copy-source conditions, copy onto itself. */
-import { writeQuota } from '../limits/quota.js';
 import { newObjectOwner, requestedAclHeaders } from '../access/public-access-controls.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import { S3Error } from '../../errors/s3-error.js';
@@ -104,35 +103,29 @@ export const copyObject: Handler<'CopyObject'> = async (ctx) => {
   const owner = newObjectOwner(ctx.store, ctx.op.bucket, ctx.principal.kind === 'user' ? ctx.principal.credential.owner : ctx.config.rootOwner.id, acl);
   const precondition = writePrecondition(ctx.headers);
   const encryption = copyEncryption(ctx, source, requestedEncryption(ctx, bucket));
-  const quota = await writeQuota(ctx.store, bucket);
-  const guarded = quota.wrap(source.size, precondition);
   let result: ObjectMeta;
   // In a bucket with versioning a copy onto the same key makes a new version (restoring an old
   // one is exactly that); only a never-versioned bucket changes the object in place.
   const destination = source.bucket === bucket && source.key === key ? await ctx.store.headObject(bucket, key) : undefined;
   const ontoItself = destination !== undefined && destination.versionId === source.versionId;
-  try {
-    if (ontoItself && encryption.shares) {
-      const changesSomething = metaDirective === 'REPLACE' || tagDirective === 'REPLACE' || header(ctx.headers, 'x-amz-website-redirect-location') !== undefined || header(ctx.headers, 'x-amz-storage-class') !== undefined || aclFromHeaders(ctx.headers) !== undefined;
-      if (!changesSomething) {
-        throw new S3Error('InvalidRequest', "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.");
-      }
+  if (ontoItself && encryption.shares) {
+    const changesSomething = metaDirective === 'REPLACE' || tagDirective === 'REPLACE' || header(ctx.headers, 'x-amz-website-redirect-location') !== undefined || header(ctx.headers, 'x-amz-storage-class') !== undefined || aclFromHeaders(ctx.headers) !== undefined;
+    if (!changesSomething) {
+      throw new S3Error('InvalidRequest', "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.");
     }
-    if (!encryption.shares) {
-      // A change of encryption (or of SSE-C key) rewrites the bytes under new data keys.
-      const { reader, body } = await openCopySource(ctx.store, source, encryption.sourceKey);
-      result = await storeCall(ctx, () => ctx.store.putObject({ ...headers, bucket, key, body, owner, acl, tags, precondition: guarded, encryption: encryption.target, checksum: source.checksum })).finally(() => reader.close());
-    } else if (ontoItself && versioningState(ctx, bucket) === undefined) {
-      result = await storeCall(ctx, () => ctx.store.updateObjectMeta(bucket, key, (current) => {
-        if (current.etag !== source.etag) throw new S3Error('PreconditionFailed', 'The source object changed during the copy');
-        guarded?.(current);
-        return { ...headers, tags, acl };
-      }));
-    } else {
-      result = await storeCall(ctx, () => ctx.store.copyObject({ source, bucket, key, headers, owner, acl, tags, precondition: guarded }));
-    }
-  } finally {
-    quota.release();
+  }
+  if (!encryption.shares) {
+    // A change of encryption (or of SSE-C key) rewrites the bytes under new data keys.
+    const { reader, body } = await openCopySource(ctx.store, source, encryption.sourceKey);
+    result = await storeCall(ctx, () => ctx.store.putObject({ ...headers, bucket, key, body, owner, acl, tags, precondition, encryption: encryption.target, checksum: source.checksum })).finally(() => reader.close());
+  } else if (ontoItself && versioningState(ctx, bucket) === undefined) {
+    result = await storeCall(ctx, () => ctx.store.updateObjectMeta(bucket, key, (current) => {
+      if (current.etag !== source.etag) throw new S3Error('PreconditionFailed', 'The source object changed during the copy');
+      precondition?.(current);
+      return { ...headers, tags, acl };
+    }));
+  } else {
+    result = await storeCall(ctx, () => ctx.store.copyObject({ source, bucket, key, headers, owner, acl, tags, precondition }));
   }
   const checksum = result.checksum;
   return xmlReply(

@@ -3,7 +3,6 @@
  * integers 1-10000 in strictly ascending order, each with an ETag), then the object points at
  * the chosen parts' blobs in one metadata transaction.
  */
-import { writeQuota } from '../limits/quota.js';
 import { customerKeyOf, partEncryption, sseResponseHeaders } from '../sse/headers.js';
 import { createHash } from 'node:crypto';
 import { S3Error } from '../../errors/s3-error.js';
@@ -90,16 +89,15 @@ export const completeMultipartUpload: Handler<'CompleteMultipartUpload'> = async
       throw new S3Error('BadDigest', `The ${checksum.algorithm} you specified for the object did not match the calculated checksum.`);
     }
   }
-  const quota = await writeQuota(ctx.store, ctx.op.bucket);
   const meta = await storeCall(ctx, () =>
     ctx.store.completeMultipartUpload({
       uploadId: upload.uploadId,
       parts: chosen.map((p) => ({ partNumber: p.partNumber, size: p.size, segment: p.segment })),
       etag,
       checksum,
-      precondition: quota.wrap(chosen.reduce((n, p) => n + p.size, 0), writePrecondition(ctx.headers)),
+      precondition: writePrecondition(ctx.headers),
     }),
-  ).finally(() => quota.release());
+  );
   return completionReply(ctx, meta);
 };
 

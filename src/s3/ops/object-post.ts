@@ -4,7 +4,6 @@
  * stream straight into the engine. Fields after the file are ignored, as S3 does.
  */
 import { writtenVersionHeaders } from './versioning.js';
-import { writeQuota } from '../limits/quota.js';
 import { sseResponseHeaders } from '../sse/headers.js';
 import { requestedEncryption } from '../sse/write.js';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
@@ -103,8 +102,6 @@ async function store(ctx: PostContext, bucket: BucketInfo, fields: FormFields, f
   const tags = tagging === undefined || tagging.trim() === '' ? {} : parseTaggingXml(tagging);
   const checksum = checksumRequestFromHeaders(asHeaders);
   const encryption = requestedEncryption({ ...ctx, headers: asHeaders }, bucketName);
-  const quota = await writeQuota(ctx.store, bucketName);
-  let written = 0;
   const body = new FormBody(Math.min(range?.max ?? MAX_PUT_SIZE, MAX_PUT_SIZE), checksum);
   file.stream.on('error', (err) => body.destroy(err));
   file.stream.pipe(body);
@@ -119,16 +116,14 @@ async function store(ctx: PostContext, bucket: BucketInfo, fields: FormFields, f
       acl,
       tags,
       encryption,
-      precondition: quota.wrap(() => written, undefined),
       beforeCommit: ({ size }) => {
-        written = size;
         if (range && size < range.min) throw new S3Error('EntityTooSmall', undefined, { ProposedSize: String(size), MinSizeAllowed: String(range.min) });
       },
       get checksum() {
         return body.result ? { ...body.result, type: 'FULL_OBJECT' as const } : undefined;
       },
     }),
-  ).finally(() => quota.release());
+  );
 }
 
 /** A rejected form's remaining bytes are read (up to a limit) so the client can read the error before the connection closes. */

@@ -1,5 +1,4 @@
 /** PutObject: streamed to the engine, verified on the way, acknowledged once durable. */
-import { writeQuota } from '../limits/quota.js';
 import { newObjectOwner, requestedAclHeaders } from '../access/public-access-controls.js';
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -86,7 +85,6 @@ export const putObject: Handler<'PutObject'> = async (ctx) => {
   const tags = tagsFromHeader(header(ctx.headers, 'x-amz-tagging'));
   const precondition = writePrecondition(ctx.headers);
   const encryption = requestedEncryption(ctx, bucketName);
-  const quota = await writeQuota(ctx.store, bucketName);
   const { decoded, checksum, beforeCommit } = verifiedBody(ctx, size);
   const owner = newObjectOwner(ctx.store, bucketName, ctx.principal.kind === 'user' ? ctx.principal.credential.owner : ctx.config.rootOwner.id, acl);
   const meta = await storeCall(ctx, () =>
@@ -98,7 +96,7 @@ export const putObject: Handler<'PutObject'> = async (ctx) => {
       owner,
       acl,
       tags,
-      precondition: quota.wrap(size, precondition),
+      precondition,
       beforeCommit,
       encryption,
       get checksum() {
@@ -106,7 +104,7 @@ export const putObject: Handler<'PutObject'> = async (ctx) => {
         return value ? { ...value, type: 'FULL_OBJECT' as const } : undefined;
       },
     }),
-  ).finally(() => quota.release());
+  );
   const reply: Record<string, string> = { ETag: meta.etag, ...writtenVersionHeaders(meta), ...expirationHeaders(ctx, meta), ...sseResponseHeaders(meta.sse) };
   if (meta.checksum) {
     reply[`x-amz-checksum-${meta.checksum.algorithm.toLowerCase()}`] = meta.checksum.value;

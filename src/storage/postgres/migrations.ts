@@ -9,6 +9,7 @@
  */
 import type { PgDb } from './db.js';
 import { VERSIONS_MIGRATION } from './migration-versions.js';
+import { QUOTA_MIGRATION } from './quota.js';
 
 // Any fixed number: the lock is held only while migrating, by whoever holds the database.
 const MIGRATION_LOCK = 0x0ff10ad;
@@ -215,8 +216,10 @@ const MIGRATIONS: string[] = [
   );
   CREATE INDEX console_sessions_by_key ON console_sessions (access_key_id);
   `,
-  // 6 (pg-versions): object versions (migration-versions.ts).
+  // 6: object versions (migration-versions.ts).
   VERSIONS_MIGRATION,
+  // 7: bucket quotas kept and checked by triggers (quota.ts).
+  QUOTA_MIGRATION,
 ];
 
 /** Brings the schema up to date (idempotent; safe while other nodes do the same). */

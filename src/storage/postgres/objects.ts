@@ -14,6 +14,7 @@ import type { PgDb, Sql } from './db.js';
 import { listKeys } from '../listing.js';
 import { headersOf, sameSegments } from '../objects.js';
 import { PutBatcher, type PutArgs } from './put-batch.js';
+import { setsQuota } from '../quota.js';
 import type { PgState } from './state.js';
 
 type StoredMeta = Omit<ObjectMeta, 'bucket' | 'key'>;
@@ -74,7 +75,7 @@ export class PgObjects {
         input.precondition(current.meta);
         expect = current.revision;
       }
-      const args: PutArgs = { bucket: input.bucket, key: input.key, expect, meta: encodeMeta(meta), blob: segments.length ? blob.id : null, size: blob.size, data: segments.length && blob.data !== undefined ? blob.data : null };
+      const args: PutArgs = { bucket: input.bucket, key: input.key, expect, meta: encodeMeta(meta), blob: segments.length ? blob.id : null, size: blob.size, data: segments.length && blob.data !== undefined ? blob.data : null, alone: setsQuota(this.state.config(input.bucket, 'limits')) };
       for (;;) {
         const row = await this.batch.submit(args).catch(reclaimedAsUnavailable);
         if (row.out_status === 'ok') {

@@ -4,7 +4,9 @@
  * lone put is a batch of one, no slower than before; many concurrent puts cost a fraction of the
  * round trips and commits. Should a batch fail as a whole (a bucket deleted meanwhile, a
  * deadlock with another node's batch), each of its puts is sent again on its own, so that one
- * put's failure never fails another's.
+ * put's failure never fails another's. Puts into a bucket with a quota go on their own from the
+ * start (`alone`): one of them refused by the quota would fail the batch, and they would queue on
+ * the bucket's quota row anyway.
  */
 import { isConnectionError, type PgDb } from './db.js';
 
@@ -17,6 +19,8 @@ export interface PutArgs {
   blob: string | null;
   size: number;
   data: Buffer | null;
+  /** Not batched with others (the bucket has a quota). */
+  alone?: boolean;
 }
 
 export interface PutOutcome {
@@ -37,6 +41,7 @@ export class PutBatcher {
 
   submit(args: PutArgs): Promise<PutOutcome> {
     return new Promise((resolve, reject) => {
+      if (args.alone) return void this.sendOne({ args, resolve, reject });
       if (this.queue.length === 0) setImmediate(() => this.flush());
       this.queue.push({ args, resolve, reject });
     });

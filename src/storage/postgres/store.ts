@@ -26,6 +26,7 @@ import { PgState } from './state.js';
 import { PgVersions } from './versions.js';
 import { clockFromEnv } from '../lifecycle.js';
 import { PgLifecycle } from './lifecycle.js';
+import { pgQuotaRefusals, pgQuotaUsage } from './quota.js';
 
 export interface PgStoreOptions extends PgDbOptions {
   /** Where blob bytes go (default: BlobFiles in `blobDir`). */
@@ -134,15 +135,17 @@ export class PgStore implements Store {
   // ---- objects (objects.ts, reads.ts)
 
   readonly supportsVersioning = true;
-  putObject: Store['putObject'] = (input) => this.objects.put(input);
+  // Writes that can grow a bucket: its quota's trigger may refuse them (quota.ts).
+  putObject: Store['putObject'] = (input) => pgQuotaRefusals(this.objects.put(input));
   headObject: Store['headObject'] = (bucket, key, version) => (version ? this.versions.head(bucket, key, version) : this.objects.head(bucket, key));
   openObject: Store['openObject'] = (bucket, key, which) => this.reads.open(bucket, key, which);
   deleteObject: Store['deleteObject'] = (bucket, key, versionId) => this.objects.delete(bucket, key, versionId);
   updateObjectMeta: Store['updateObjectMeta'] = (bucket, key, change, versionId) => this.objects.updateMeta(bucket, key, change, versionId);
-  copyObject: Store['copyObject'] = (input) => this.objects.copy(input);
+  copyObject: Store['copyObject'] = (input) => pgQuotaRefusals(this.objects.copy(input));
   listObjects: Store['listObjects'] = (input) => this.objects.list(input);
   listObjectVersions: NonNullable<Store['listObjectVersions']> = (input) => this.versions.list(input);
   versionUsage: NonNullable<Store['versionUsage']> = (bucket) => this.versions.usage(bucket);
+  quotaUsage: Store['quotaUsage'] = (bucket) => pgQuotaUsage(this.db, bucket);
 
   // ---- multipart (multipart.ts)
 
@@ -151,7 +154,7 @@ export class PgStore implements Store {
   putPart: Store['putPart'] = (input) => this.multipart.putPart(input);
   listParts: Store['listParts'] = (uploadId, input) => this.multipart.listParts(uploadId, input);
   listMultipartUploads: Store['listMultipartUploads'] = (bucket, input) => this.multipart.listUploads(bucket, input);
-  completeMultipartUpload: Store['completeMultipartUpload'] = (input) => this.multipart.complete(input);
+  completeMultipartUpload: Store['completeMultipartUpload'] = (input) => pgQuotaRefusals(this.multipart.complete(input));
   abortMultipartUpload: Store['abortMultipartUpload'] = (uploadId) => this.multipart.abort(uploadId);
 
   async close(): Promise<void> {

@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Acl, ObjectMeta, ObjectReader, PutObjectInput, Store } from '../../../src/storage/types.js';
 import { versioningCases } from './store-versioning.js';
+import { quotaCases } from './store-quota.js';
 
 export interface StoreFixture {
   store: Store;
@@ -313,5 +314,6 @@ export function runStoreConformance(name: string, open: () => Promise<StoreFixtu
 
     // Only on a store with supportsVersioning: the others skip them.
     versioningCases(fresh);
+    quotaCases(fresh);
   });
 }
