@@ -214,6 +214,26 @@ const MIGRATIONS: string[] = [
   );
   CREATE INDEX console_sessions_by_key ON console_sessions (access_key_id);
   `,
+  // shared-rate (session 6 entry 8): rate-limit use and monthly transfer shared by every node
+  // (serving/limits-pg.ts). rate_use: each node's running total per limit name, `at` the
+  // database clock in ms (rows read by it, pruned by it); transfer_month: bytes sent per bucket and month.
+  `
+  CREATE TABLE IF NOT EXISTS rate_use (
+    name text NOT NULL,
+    node text NOT NULL,
+    used double precision NOT NULL,
+    last double precision NOT NULL,
+    at double precision NOT NULL,
+    PRIMARY KEY (name, node)
+  );
+  CREATE INDEX IF NOT EXISTS rate_use_by_time ON rate_use (at);
+  CREATE TABLE IF NOT EXISTS transfer_month (
+    bucket text NOT NULL,
+    month text NOT NULL,
+    bytes double precision NOT NULL,
+    PRIMARY KEY (bucket, month)
+  );
+  `,
 ];
 
 /** Brings the schema up to date (idempotent; safe while other nodes do the same). */
