@@ -67,7 +67,7 @@ export class SqliteLimitsStore implements LimitsStore {
     closeSync(openSync(file, 'a', PRIVATE_FILE_MODE));
     const db = new Database(file);
     // Short: a sync that finds the database busy is retried on the next one, not waited for.
-    db.pragma('busy_timeout = 250');
+    db.pragma('busy_timeout = 100');
     db.pragma('journal_mode = WAL');
     // Counters: a power cut may lose the last second of them, never corrupt the file.
     db.pragma('synchronous = NORMAL');

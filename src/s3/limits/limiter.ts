@@ -99,19 +99,24 @@ export class RequestLimiter {
     if (this.active && this.budgets.size > 0) await this.transfer.sync(this.budgets);
   }
 
+  /** Never rejects: a store that throws (busy, unreachable) is retried on the next tick. */
   private async tick(): Promise<void> {
-    if (!this.active) return;
-    const now = Date.now();
-    if (this.share) {
-      await this.share.sync();
-      if (now - this.lastPrune > PRUNE_MS) {
-        this.lastPrune = now;
-        await Promise.resolve(this.options.limitsStore!.prune(PRUNE_AGE_MS)).catch(() => undefined);
+    try {
+      if (!this.active) return;
+      const now = Date.now();
+      if (this.share) {
+        await this.share.sync();
+        if (now - this.lastPrune > PRUNE_MS) {
+          this.lastPrune = now;
+          await this.options.limitsStore!.prune(PRUNE_AGE_MS);
+        }
       }
-    }
-    if (now - this.lastTransferSync >= TRANSFER_SYNC_MS - 50) {
-      this.lastTransferSync = now;
-      await this.transfer.sync(this.budgets);
+      if (now - this.lastTransferSync >= TRANSFER_SYNC_MS - 50) {
+        this.lastTransferSync = now;
+        await this.transfer.sync(this.budgets);
+      }
+    } catch {
+      // Only prune() gets here (sync() never rejects): the next minute's prune tries again.
     }
   }
 
