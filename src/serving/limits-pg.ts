@@ -1,5 +1,5 @@
 /**
- * `--meta postgres://...`: the limits store in PostgreSQL (tables rate_use and transfer_month,
+ * `--meta postgres://...`: the limits store in PostgreSQL (tables rate_use and limit_totals,
  * migration 8), shared by every node. Each rate sync and each transfer sync is one statement:
  * a data-modifying CTE adds this node's numbers and the same statement reads the others'. A node
  * only ever updates its own rate rows, so nodes syncing at once never wait on each other's locks.
@@ -19,15 +19,15 @@ const EXCHANGE = `WITH mine AS (
   FROM rate_use WHERE $4::float8 IS NOT NULL AND at > $4::float8 AND node <> $1`;
 
 // RETURNING gives the totals after this statement's additions; the others are read as they are.
-const TRANSFER = `WITH added AS (
-    INSERT INTO transfer_month AS t (bucket, month, bytes)
-    SELECT b, $1, n FROM unnest($2::text[], $3::float8[]) AS x(b, n)
-    ON CONFLICT (bucket, month) DO UPDATE SET bytes = t.bytes + EXCLUDED.bytes
-    RETURNING bucket, bytes
+const TOTALS = `WITH added AS (
+    INSERT INTO limit_totals AS t (name, value)
+    SELECT n, v FROM unnest($1::text[], $2::float8[]) AS x(n, v)
+    ON CONFLICT (name) DO UPDATE SET value = t.value + EXCLUDED.value
+    RETURNING name, value
   )
-  SELECT bucket, bytes FROM added
+  SELECT name, value FROM added
   UNION ALL
-  SELECT bucket, bytes FROM transfer_month WHERE month = $1 AND bucket = ANY($4::text[]) AND NOT (bucket = ANY($2::text[]))`;
+  SELECT name, value FROM limit_totals WHERE name = ANY($3::text[]) AND NOT (name = ANY($1::text[]))`;
 
 interface ExchangeRow {
   now: number;
@@ -51,9 +51,12 @@ export class PgLimitsStore implements LimitsStore {
     await this.db.query('DELETE FROM rate_use WHERE at < (extract(epoch FROM now()) * 1000)::float8 - $1::float8', [ageMs]);
   }
 
-  async addTransfer(month: string, sent: [string, number][], buckets: string[]): Promise<Map<string, number>> {
-    const result = await this.db.query<{ bucket: string; bytes: number }>(TRANSFER, [month, sent.map(([b]) => b), sent.map(([, n]) => n), buckets]);
-    return new Map(result.rows.map((r) => [r.bucket, r.bytes]));
+  async addTotals(adds: [string, number][], read: string[]): Promise<Map<string, number>> {
+    const result = await this.db.query<{ name: string; value: number }>(TOTALS, [adds.map(([n]) => n), adds.map(([, v]) => v), read]);
+    const totals = new Map(result.rows.map((r) => [r.name, r.value]));
+    // A counter no one has added to yet has no row: it is 0.
+    for (const name of read) if (!totals.has(name)) totals.set(name, 0);
+    return totals;
   }
 
   /** The pool belongs to the store. */

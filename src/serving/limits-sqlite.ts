@@ -2,7 +2,8 @@
  * The limits store of a data folder (no --meta): DATA/limits.db, a small SQLite database of its
  * own (WAL), so that the workers' rate syncs, ten a second each, never wait on the metadata
  * database's write lock. Opened on first use: a server with no limit never creates it.
- * Rate rows are running totals per (limit name, process); transfer rows per (bucket, month).
+ * Rate rows are running totals per (limit name, process); limit_totals are counters every process
+ * adds to (monthly transfer per bucket, throttled requests by reason).
  */
 import Database from 'better-sqlite3';
 import { closeSync, openSync } from 'node:fs';
@@ -20,11 +21,9 @@ CREATE TABLE IF NOT EXISTS rate_use (
   PRIMARY KEY (name, node)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS rate_use_by_time ON rate_use (at);
-CREATE TABLE IF NOT EXISTS transfer_month (
-  bucket TEXT NOT NULL,
-  month TEXT NOT NULL,
-  bytes REAL NOT NULL,
-  PRIMARY KEY (bucket, month)
+CREATE TABLE IF NOT EXISTS limit_totals (
+  name TEXT PRIMARY KEY,
+  value REAL NOT NULL
 ) WITHOUT ROWID;
 `;
 
@@ -35,19 +34,19 @@ function prepare(db: Database.Database) {
     SELECT key, ?, value, value, ? FROM json_each(?) WHERE true
     ON CONFLICT (name, node) DO UPDATE SET used = used + excluded.used, last = excluded.last, at = excluded.at`);
   const changed = db.prepare<[number, string], UseRow>('SELECT name, node, used, last, at FROM rate_use WHERE at > ? AND node <> ?');
-  const addSent = db.prepare<[string, string, number]>(`INSERT INTO transfer_month (bucket, month, bytes) VALUES (?, ?, ?)
-    ON CONFLICT (bucket, month) DO UPDATE SET bytes = bytes + excluded.bytes`);
-  const total = db.prepare<[string, string], { bytes: number }>('SELECT bytes FROM transfer_month WHERE bucket = ? AND month = ?');
+  const add = db.prepare<[string, number]>(`INSERT INTO limit_totals (name, value) VALUES (?, ?)
+    ON CONFLICT (name) DO UPDATE SET value = value + excluded.value`);
+  const total = db.prepare<[string], { value: number }>('SELECT value FROM limit_totals WHERE name = ?');
   return {
     exchange: db.transaction((node: string, use: [string, number][], since: number | undefined) => {
       const now = Date.now();
       if (use.length > 0) addUse.run(node, now, JSON.stringify(Object.fromEntries(use)));
       return { now, rows: since === undefined ? [] : changed.all(since, node) };
     }),
-    transfer: db.transaction((month: string, sent: [string, number][], buckets: string[]) => {
-      for (const [bucket, bytes] of sent) addSent.run(bucket, month, bytes);
+    totals: db.transaction((adds: [string, number][], read: string[]) => {
+      for (const [name, amount] of adds) add.run(name, amount);
       const totals = new Map<string, number>();
-      for (const bucket of new Set([...buckets, ...sent.map(([b]) => b)])) totals.set(bucket, total.get(bucket, month)?.bytes ?? 0);
+      for (const name of new Set([...read, ...adds.map(([n]) => n)])) totals.set(name, total.get(name)?.value ?? 0);
       return totals;
     }),
     prune: db.prepare<[number]>('DELETE FROM rate_use WHERE at < ?'),
@@ -85,8 +84,8 @@ export class SqliteLimitsStore implements LimitsStore {
     this.open().prune.run(Date.now() - ageMs);
   }
 
-  addTransfer(month: string, sent: [string, number][], buckets: string[]): Map<string, number> {
-    return this.open().transfer.immediate(month, sent, buckets);
+  addTotals(adds: [string, number][], read: string[]): Map<string, number> {
+    return this.open().totals.immediate(adds, read);
   }
 
   close(): void {

@@ -4,7 +4,8 @@
  * processes admit about R a second (the shared-budget bound: R x seconds + N bursts + the others'
  * consumption during one sync lag, see s3/limits/shared-budget.ts), clearly less than the 2R a
  * second two independent limiters would; another key and anonymous readers of another bucket
- * are unaffected, and the AWS SDK's retry gets through once under the limit.
+ * are unaffected, and the AWS SDK's retry gets through once under the limit. The throttled
+ * counter in /_offload/metrics counts every process's refusals.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,7 +15,7 @@ import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } fro
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sdkClient } from '../helpers/clients.js';
 import { findPostgresBin, startPostgres, type TestPostgres } from '../helpers/postgres.js';
-import { signRequest, toHttp } from '../helpers/raw.js';
+import { rawRequest, signRequest, toHttp } from '../helpers/raw.js';
 import { missingPeer } from '../helpers/require-peer.js';
 import { CLI, startServer, type TestServer } from '../helpers/server.js';
 import { hammer } from './hammer.js';
@@ -79,6 +80,12 @@ async function checkSharedLimit(nodes: TestServer[]): Promise<void> {
 
   // Once the debt the lag left is paid, the SDK's retry gets 1.5 x R requests through.
   await new Promise((r) => setTimeout(r, 2500));
+  // Every process's refusals, on every node's metrics (not the answering worker's own).
+  for (const node of nodes) {
+    const metrics = await rawRequest(node, toHttp(await signRequest(node, { method: 'GET', path: '/_offload/metrics' })));
+    expect(metrics.status).toBe(200);
+    expect(Number(/offload_throttled_requests_total\{reason="key_rps"\} (\d+)/.exec(metrics.body)?.[1])).toBe(refused);
+  }
   const clients = nodes.map((node) => patient(node, HAMMER));
   const results = await Promise.all(Array.from({ length: RATE * 1.5 }, (_, i) => clients[i % clients.length]!.send(new GetObjectCommand({ Bucket: 'hammered', Key: 'x.txt' })).then(() => 200, (err: { $metadata?: { httpStatusCode?: number } }) => err.$metadata?.httpStatusCode ?? 0)));
   for (const c of clients) c.destroy();

@@ -20,6 +20,7 @@ import { ClientAddresses } from './client-address.js';
 import { TokenBuckets } from './token-buckets.js';
 import { BudgetShare, PRUNE_AGE_MS, type LimitsStore } from './shared-budget.js';
 import { TransferBudgets } from './transfer-budget.js';
+import { SharedTotals } from './shared-totals.js';
 
 export interface ServerLimits {
   /** Requests per second per access key. */
@@ -41,13 +42,15 @@ export interface LimiterOptions {
   syncMs?: number;
 }
 
-export type ThrottleReason = 'key_rps' | 'anonymous_rps' | 'key_bandwidth' | 'anonymous_bandwidth' | 'bucket_rps' | 'bucket_anonymous_rps' | 'bucket_bandwidth' | 'transfer_budget';
+export const THROTTLE_REASONS = ['key_rps', 'anonymous_rps', 'key_bandwidth', 'anonymous_bandwidth', 'bucket_rps', 'bucket_anonymous_rps', 'bucket_bandwidth', 'transfer_budget'] as const;
+export type ThrottleReason = (typeof THROTTLE_REASONS)[number];
 
-const TRANSFER_SYNC_MS = 1000;
+const TOTALS_SYNC_MS = 1000;
 const PRUNE_MS = 60_000;
 
 export class RequestLimiter {
-  readonly throttled = new Map<ThrottleReason, number>();
+  /** This process's refusals by reason (shared mode: also added to the deployment's counters). */
+  private readonly refused = new Map<ThrottleReason, number>();
   private readonly buckets: TokenBuckets;
   private readonly addresses: ClientAddresses;
   private readonly serverWide: boolean;
@@ -56,9 +59,10 @@ export class RequestLimiter {
   /** Buckets with a monthly transfer budget -> the budget (bytes), re-read when the store changes. */
   private budgets = new Map<string, number>();
   private readonly share: BudgetShare | undefined;
+  private readonly totals: SharedTotals;
   private readonly transfer: TransferBudgets;
   private readonly timer: NodeJS.Timeout | undefined;
-  private lastTransferSync = 0;
+  private lastTotalsSync = 0;
   private lastPrune = 0;
 
   constructor(private readonly store: Store, private readonly limits: ServerLimits = {}, private readonly options: LimiterOptions = {}) {
@@ -67,9 +71,10 @@ export class RequestLimiter {
     const shared = options.shareRates === true && options.limitsStore !== undefined;
     this.buckets = new TokenBuckets(undefined, { noteUse: shared });
     if (shared) this.share = new BudgetShare(options.limitsStore!, this.buckets, `${process.pid}-${randomBytes(4).toString('hex')}`);
-    this.transfer = new TransferBudgets(options.limitsStore);
+    this.totals = new SharedTotals(options.limitsStore);
+    this.transfer = new TransferBudgets(this.totals);
     if (options.limitsStore) {
-      this.timer = setInterval(() => void this.tick(), shared ? (options.syncMs ?? 100) : TRANSFER_SYNC_MS);
+      this.timer = setInterval(() => void this.tick(), shared ? (options.syncMs ?? 100) : TOTALS_SYNC_MS);
       this.timer.unref();
     }
   }
@@ -94,9 +99,17 @@ export class RequestLimiter {
     this.budgets = budgets;
   }
 
-  /** Reads the transfer totals before the first request (a restart continues the month's count). */
+  /** Reads the shared totals before the first request (a restart continues the month's transfer count). */
   async start(): Promise<void> {
-    if (this.active && this.budgets.size > 0) await this.transfer.sync(this.budgets);
+    if (this.active) await this.syncTotals();
+  }
+
+  /** Transfer counters of budgeted buckets; with shared limits, the throttled counters too. */
+  private async syncTotals(): Promise<void> {
+    const read = this.transfer.counters(this.budgets);
+    if (this.share) read.push(...THROTTLE_REASONS.map(throttledCounter));
+    await this.totals.sync(read);
+    this.transfer.check(this.budgets);
   }
 
   /** Never rejects: a store that throws (busy, unreachable) is retried on the next tick. */
@@ -111,9 +124,9 @@ export class RequestLimiter {
           await this.options.limitsStore!.prune(PRUNE_AGE_MS);
         }
       }
-      if (now - this.lastTransferSync >= TRANSFER_SYNC_MS - 50) {
-        this.lastTransferSync = now;
-        await this.transfer.sync(this.budgets);
+      if (now - this.lastTotalsSync >= TOTALS_SYNC_MS - 50) {
+        this.lastTotalsSync = now;
+        await this.syncTotals();
       }
     } catch {
       // Only prune() gets here (sync() never rejects): the next minute's prune tries again.
@@ -123,7 +136,7 @@ export class RequestLimiter {
   /** Writes what is still unsynced (at shutdown, before the store closes). */
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    if (this.active) await this.transfer.sync(this.budgets);
+    if (this.active) await this.syncTotals();
     await this.options.limitsStore?.close();
   }
 
@@ -179,8 +192,22 @@ export class RequestLimiter {
   }
 
   count(reason: ThrottleReason): void {
-    this.throttled.set(reason, (this.throttled.get(reason) ?? 0) + 1);
+    this.refused.set(reason, (this.refused.get(reason) ?? 0) + 1);
+    if (this.share) this.totals.add(throttledCounter(reason), 1);
   }
+
+  /**
+   * Requests refused by reason: this process's own, or with shared limits the deployment's (every
+   * worker or node, kept across restarts), as far as this process knows (the others' last ~1 s missing).
+   */
+  get throttled(): ReadonlyMap<ThrottleReason, number> {
+    if (!this.share) return this.refused;
+    return new Map(THROTTLE_REASONS.map((r) => [r, this.totals.value(throttledCounter(r))]));
+  }
+}
+
+function throttledCounter(reason: ThrottleReason): string {
+  return `throttled:${reason}`;
 }
 
 function bodyBytes(req: IncomingMessage, res: ServerResponse): number {

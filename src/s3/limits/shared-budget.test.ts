@@ -21,7 +21,7 @@ class MemoryStore implements LimitsStore {
     return { now, rows: since === undefined ? [] : [...this.rows.values()].filter((r) => r.at > since && r.node !== node).map((r) => ({ ...r })) };
   }
   prune(): void {}
-  addTransfer(): Map<string, number> {
+  addTotals(): Map<string, number> {
     return new Map();
   }
   close(): void {}

@@ -44,8 +44,8 @@ export interface LimitsStore {
   exchange(node: string, use: [string, number][], since: number | undefined): Maybe<{ now: number; rows: UseRow[] }>;
   /** Deletes rows no node changed for `ageMs`. */
   prune(ageMs: number): Maybe<void>;
-  /** One statement: adds bytes sent per bucket in `month` ('YYYY-MM', UTC) and returns the month's totals of `buckets`. */
-  addTransfer(month: string, sent: [string, number][], buckets: string[]): Maybe<Map<string, number>>;
+  /** One statement: adds to shared counters (shared-totals.ts) and returns the totals of those added to and of `read`. */
+  addTotals(adds: [string, number][], read: string[]): Maybe<Map<string, number>>;
   close(): Maybe<void>;
 }
 

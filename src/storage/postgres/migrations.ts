@@ -214,9 +214,10 @@ const MIGRATIONS: string[] = [
   );
   CREATE INDEX console_sessions_by_key ON console_sessions (access_key_id);
   `,
-  // shared-rate (session 6 entry 8): rate-limit use and monthly transfer shared by every node
+  // shared-rate (session 6 entry 8): rate-limit use and limit counters shared by every node
   // (serving/limits-pg.ts). rate_use: each node's running total per limit name, `at` the
-  // database clock in ms (rows read by it, pruned by it); transfer_month: bytes sent per bucket and month.
+  // database clock in ms (rows read by it, pruned by it); limit_totals: counters every node adds
+  // to ('transfer:YYYY-MM:<bucket>' bytes sent, 'throttled:<reason>' refusals).
   `
   CREATE TABLE IF NOT EXISTS rate_use (
     name text NOT NULL,
@@ -227,12 +228,7 @@ const MIGRATIONS: string[] = [
     PRIMARY KEY (name, node)
   );
   CREATE INDEX IF NOT EXISTS rate_use_by_time ON rate_use (at);
-  CREATE TABLE IF NOT EXISTS transfer_month (
-    bucket text NOT NULL,
-    month text NOT NULL,
-    bytes double precision NOT NULL,
-    PRIMARY KEY (bucket, month)
-  );
+  CREATE TABLE IF NOT EXISTS limit_totals (name text PRIMARY KEY, value double precision NOT NULL);
   `,
 ];
 
