@@ -29,6 +29,7 @@ import { listen, plainListener, type ConnectionGuards } from './listeners.js';
 import { prepareTls, type TlsRuntime } from './tls/index.js';
 import { loadMasterKey } from '../storage/encryption/keys.js';
 import { RequestLimiter } from '../s3/limits/limiter.js';
+import { SqliteLimitsStore } from '../serving/limits-sqlite.js';
 
 export type { ServeOptions };
 
@@ -96,7 +97,10 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const lookup = (id: string) => (id === root.accessKeyId ? rootCredential : keys.lookupKey(id));
   const cache = store.hotCache;
   const usage = new UsageRecorder(store, dataDir, { cacheCounters: cache && (() => ({ hits: cache.hits, misses: cache.misses })), counters: () => origin.counters.snapshot(), sink: shared?.usageSink });
-  const limiter = new RequestLimiter(store, opts.rateLimits);
+  // Workers of one data folder, or --meta nodes, share their rate budgets (s3/limits/shared-budget.ts);
+  // a lone process limits on its own. Transfer budgets are persisted either way.
+  const limiter = new RequestLimiter(store, opts.rateLimits, { limitsStore: shared?.limits ?? new SqliteLimitsStore(dataDir), shareRates: worker || opts.metaUrl !== undefined });
+  await limiter.start();
   const admin = createAdminHandler({
     ready: () => accepting,
     usage,
@@ -135,7 +139,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     throw err;
   }
   const tlsPort = () => tls!.port;
-  const website = createWebsiteHandler({ store, config, websiteDomain, nextRequestId, usage, httpsRedirectPort: opts.tls?.httpsRedirect ? tlsPort : undefined });
+  const website = createWebsiteHandler({ store, config, websiteDomain, nextRequestId, usage, limiter, httpsRedirectPort: opts.tls?.httpsRedirect ? tlsPort : undefined });
   const challenges = tls?.challenges;
   // Known once the listeners are bound; the console reads them per request.
   const urls: { api: string; website?: string } = { api: '' };
@@ -193,6 +197,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       tls?.destroyConnections();
       guards.bodies.stop();
       await usage.close();
+      await limiter.close();
       consoleApp?.close();
       await store.close();
       await keys.close();

@@ -14,12 +14,15 @@ import { PgMetricsQueries, PgStatsQueries } from '../serving/usage-pg-reports.js
 import type { UsageReaders, UsageSink } from '../serving/usage-backend.js';
 import { PgConsoleStatsQueries } from '../console/stats-queries-pg.js';
 import { PgSessionStore } from '../console/session-store-pg.js';
+import { PgLimitsStore } from '../serving/limits-pg.js';
+import type { LimitsStore } from '../s3/limits/shared-budget.js';
 import type { ConsoleStatsSource } from '../console/stats-queries.js';
 import type { SessionStore } from '../console/session-store.js';
 
-/** What else the nodes share through the database: usage counters and reports, console sessions. */
+/** What else the nodes share through the database: usage counters and reports, console sessions, rate-limit use and transfer budgets. */
 export interface SharedServices {
   usageSink: UsageSink;
+  limits: LimitsStore;
   usageReaders: UsageReaders;
   consoleStats: ConsoleStatsSource;
   sessions: SessionStore;
@@ -28,6 +31,7 @@ export interface SharedServices {
 export function sharedServices(db: PgDb): SharedServices {
   return {
     usageSink: new PgUsageSink(db),
+    limits: new PgLimitsStore(db),
     usageReaders: { stats: new PgStatsQueries(db), metrics: new PgMetricsQueries(db) },
     consoleStats: new PgConsoleStatsQueries(db),
     sessions: new PgSessionStore(db),

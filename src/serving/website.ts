@@ -17,6 +17,7 @@ import { escapeXml } from '../s3/xml.js';
 import { bucketWebsite, encodePath, redirectLocation, routingRuleFor, type WebsiteConfig } from '../media/website-config.js';
 import type { Store } from '../storage/types.js';
 import type { RequestTap, UsageTap } from '../s3/usage-tap.js';
+import type { RequestLimiter } from '../s3/limits/limiter.js';
 
 export interface WebsiteDeps {
   store: Store;
@@ -26,6 +27,8 @@ export interface WebsiteDeps {
   nextRequestId: () => string;
   /** Usage stats and metrics (website requests count as WebsiteGetObject/WebsiteHeadObject). */
   usage?: UsageTap;
+  /** The anonymous per-address and per-bucket rate limits and transfer budgets, as on the S3 endpoint. */
+  limiter?: RequestLimiter;
   /** `--https-redirect`: plain-HTTP website requests are sent (301) to HTTPS on this port (read once listening). */
   httpsRedirectPort?: () => number;
 }
@@ -54,7 +57,10 @@ async function serve(deps: WebsiteDeps, req: IncomingMessage, res: ServerRespons
   const method = req.method ?? 'GET';
   if (method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS') throw new S3Error('MethodNotAllowed', `The specified method is not allowed against this resource.`, { Method: method }, { Allow: 'GET, HEAD, OPTIONS' });
   const bucket = bucketFromHost(header(req.headers, 'host'), deps.websiteDomain, isBucket);
-  if (bucket === undefined || !isBucket(bucket)) throw noBucketForHost(header(req.headers, 'host') ?? '', bucket, deps.websiteDomain);
+  const known = bucket !== undefined && isBucket(bucket);
+  // Visitors are anonymous: their address's limit, and the bucket's (503 SlowDown, Retry-After).
+  if (deps.limiter?.active === true) deps.limiter.admit(req, res, ANONYMOUS.principal, known ? bucket : undefined);
+  if (!known) throw noBucketForHost(header(req.headers, 'host') ?? '', bucket, deps.websiteDomain);
   // The bucket's CORS rules answer here as on the REST endpoint (web fonts on another origin).
   const common = { requestId, req, auth: ANONYMOUS, query: new URLSearchParams(), headers: req.headers, store: deps.store, config: deps.config };
   if (method === 'OPTIONS') return writeReply(req, res, await corsPreflight(makeRequestContext({ ...common, op: { op: 'CorsPreflight', bucket } })));
@@ -190,6 +196,6 @@ function errorPage(req: IncomingMessage, res: ServerResponse, err: S3Error, requ
   res.end(req.method === 'HEAD' ? undefined : body);
 }
 
-const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 412: 'Precondition Failed', 416: 'Requested Range Not Satisfiable', 500: 'Internal Server Error', 501: 'Not Implemented' };
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 412: 'Precondition Failed', 416: 'Requested Range Not Satisfiable', 500: 'Internal Server Error', 501: 'Not Implemented', 503: 'Service Unavailable' };
 
 export type { WebsiteConfig };

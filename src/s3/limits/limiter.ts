@@ -4,14 +4,23 @@
  * answered 503 SlowDown with Retry-After at once (clients back off on it); none is held.
  * Byte budgets are charged when a request ends, and a request is refused while its budget is
  * overdrawn. With no limit configured anywhere the limiter is skipped entirely (`active`).
+ *
+ * A lone process limits on its own (no syncing). With `shareRates` (--workers, --meta nodes) the
+ * processes exchange their use through the limits store every 100 ms (shared-budget.ts), so a
+ * limit holds for the deployment, not per process. Monthly transfer budgets are persisted and
+ * shared through the same store either way (transfer-budget.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomBytes } from 'node:crypto';
 import { S3Error } from '../../errors/s3-error.js';
 import type { Principal } from '../../auth/types.js';
 import type { Store } from '../../storage/types.js';
 import { bucketLimits } from './bucket-limits.js';
 import { ClientAddresses } from './client-address.js';
 import { TokenBuckets } from './token-buckets.js';
+import { BudgetShare, PRUNE_AGE_MS, type LimitsStore } from './shared-budget.js';
+import { TransferBudgets } from './transfer-budget.js';
+import { SharedTotals } from './shared-totals.js';
 
 export interface ServerLimits {
   /** Requests per second per access key. */
@@ -24,31 +33,111 @@ export interface ServerLimits {
   trustedProxies?: string[];
 }
 
-export type ThrottleReason = 'key_rps' | 'anonymous_rps' | 'key_bandwidth' | 'anonymous_bandwidth' | 'bucket_rps' | 'bucket_anonymous_rps' | 'bucket_bandwidth' | 'transfer_budget';
+export interface LimiterOptions {
+  /** Where transfer budgets are kept (and rate use exchanged, with `shareRates`). */
+  limitsStore?: LimitsStore;
+  /** Other processes serve the same deployment: exchange rate use with them through the store. */
+  shareRates?: boolean;
+  /** Milliseconds between rate syncs (default 100). */
+  syncMs?: number;
+}
+
+export const THROTTLE_REASONS = ['key_rps', 'anonymous_rps', 'key_bandwidth', 'anonymous_bandwidth', 'bucket_rps', 'bucket_anonymous_rps', 'bucket_bandwidth', 'transfer_budget'] as const;
+export type ThrottleReason = (typeof THROTTLE_REASONS)[number];
+
+const TOTALS_SYNC_MS = 1000;
+const PRUNE_MS = 60_000;
 
 export class RequestLimiter {
-  readonly throttled = new Map<ThrottleReason, number>();
-  private readonly buckets = new TokenBuckets();
+  /** This process's refusals by reason (shared mode: also added to the deployment's counters). */
+  private readonly refused = new Map<ThrottleReason, number>();
+  private readonly buckets: TokenBuckets;
   private readonly addresses: ClientAddresses;
   private readonly serverWide: boolean;
   private checkedGeneration = -1;
   private anyBucketLimits = false;
-  /** Bytes sent per bucket this month (UTC), for monthly transfer budgets. */
-  readonly transfer = new Map<string, { month: string; bytes: number }>();
+  /** Buckets with a monthly transfer budget -> the budget (bytes), re-read when the store changes. */
+  private budgets = new Map<string, number>();
+  private readonly share: BudgetShare | undefined;
+  private readonly totals: SharedTotals;
+  private readonly transfer: TransferBudgets;
+  private readonly timer: NodeJS.Timeout | undefined;
+  private lastTotalsSync = 0;
+  private lastPrune = 0;
 
-  constructor(private readonly store: Store, private readonly limits: ServerLimits = {}) {
+  constructor(private readonly store: Store, private readonly limits: ServerLimits = {}, private readonly options: LimiterOptions = {}) {
     this.addresses = new ClientAddresses(limits.trustedProxies);
     this.serverWide = limits.keyRps !== undefined || limits.anonymousRps !== undefined || limits.bandwidth !== undefined;
+    const shared = options.shareRates === true && options.limitsStore !== undefined;
+    this.buckets = new TokenBuckets(undefined, { noteUse: shared });
+    if (shared) this.share = new BudgetShare(options.limitsStore!, this.buckets, `${process.pid}-${randomBytes(4).toString('hex')}`);
+    this.totals = new SharedTotals(options.limitsStore);
+    this.transfer = new TransferBudgets(this.totals);
+    if (options.limitsStore) {
+      this.timer = setInterval(() => void this.tick(), shared ? (options.syncMs ?? 100) : TOTALS_SYNC_MS);
+      this.timer.unref();
+    }
   }
 
   /** Whether any limit is configured: the server, or any bucket (re-checked when the store changes). */
   get active(): boolean {
-    if (this.serverWide) return true;
-    if (this.store.generation !== this.checkedGeneration) {
-      this.checkedGeneration = this.store.generation;
-      this.anyBucketLimits = this.store.listBuckets().some((b) => this.store.getBucketConfig(b.name, 'limits') !== undefined);
+    if (this.store.generation !== this.checkedGeneration) this.readBucketLimits();
+    return this.serverWide || this.anyBucketLimits;
+  }
+
+  private readBucketLimits(): void {
+    this.checkedGeneration = this.store.generation;
+    const budgets = new Map<string, number>();
+    let any = false;
+    for (const b of this.store.listBuckets()) {
+      const limits = bucketLimits(this.store, b.name);
+      if (limits === undefined) continue;
+      any = true;
+      if (limits.monthlyTransfer !== undefined) budgets.set(b.name, limits.monthlyTransfer);
     }
-    return this.anyBucketLimits;
+    this.anyBucketLimits = any;
+    this.budgets = budgets;
+  }
+
+  /** Reads the shared totals before the first request (a restart continues the month's transfer count). */
+  async start(): Promise<void> {
+    if (this.active) await this.syncTotals();
+  }
+
+  /** Transfer counters of budgeted buckets; with shared limits, the throttled counters too. */
+  private async syncTotals(): Promise<void> {
+    const read = this.transfer.counters(this.budgets);
+    if (this.share) read.push(...THROTTLE_REASONS.map(throttledCounter));
+    await this.totals.sync(read);
+    this.transfer.check(this.budgets);
+  }
+
+  /** Never rejects: a store that throws (busy, unreachable) is retried on the next tick. */
+  private async tick(): Promise<void> {
+    try {
+      if (!this.active) return;
+      const now = Date.now();
+      if (this.share) {
+        await this.share.sync();
+        if (now - this.lastPrune > PRUNE_MS) {
+          this.lastPrune = now;
+          await this.options.limitsStore!.prune(PRUNE_AGE_MS);
+        }
+      }
+      if (now - this.lastTotalsSync >= TOTALS_SYNC_MS - 50) {
+        this.lastTotalsSync = now;
+        await this.syncTotals();
+      }
+    } catch {
+      // Only prune() gets here (sync() never rejects): the next minute's prune tries again.
+    }
+  }
+
+  /** Writes what is still unsynced (at shutdown, before the store closes). */
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    if (this.active) await this.syncTotals();
+    await this.options.limitsStore?.close();
   }
 
   /** Throws SlowDown when the request is over a limit; otherwise arranges for its bytes to be charged. */
@@ -73,22 +162,18 @@ export class RequestLimiter {
       const bytes = bodyBytes(req, res);
       if (l.bandwidth !== undefined) this.buckets.charge(`${who}:bytes`, l.bandwidth, bytes);
       if (perBucket?.bandwidth !== undefined) this.buckets.charge(`bucket:${bucket}:bytes`, perBucket.bandwidth, bytes);
-      if (perBucket?.monthlyTransfer !== undefined) this.noteSent(bucket!, Number(res.getHeader('content-length') ?? 0), perBucket.monthlyTransfer);
+      if (perBucket?.monthlyTransfer !== undefined) this.transfer.note(bucket!, Number(res.getHeader('content-length') ?? 0), perBucket.monthlyTransfer);
     });
   }
 
+  /** Bytes sent for the bucket this month (UTC) by the whole deployment, as far as this process knows. */
   sentThisMonth(bucket: string): number {
-    const entry = this.transfer.get(bucket);
-    return entry && entry.month === thisMonth() ? entry.bytes : 0;
+    return this.transfer.sent(bucket);
   }
 
-  private noteSent(bucket: string, bytes: number, budget: number): void {
-    const month = thisMonth();
-    let entry = this.transfer.get(bucket);
-    if (!entry || entry.month !== month) this.transfer.set(bucket, (entry = { month, bytes: 0 }));
-    const before = entry.bytes;
-    entry.bytes += bytes;
-    if (before < budget && entry.bytes >= budget) console.warn(`offload: bucket ${bucket} has sent ${entry.bytes} bytes this month, its monthly transfer budget of ${budget} bytes is spent`);
+  /** Rate syncs done (shared mode), for tests and measurements. */
+  get syncs(): number {
+    return this.share?.syncs ?? 0;
   }
 
   private spend(name: string, rate: number, reason: ThrottleReason): void {
@@ -107,14 +192,24 @@ export class RequestLimiter {
   }
 
   count(reason: ThrottleReason): void {
-    this.throttled.set(reason, (this.throttled.get(reason) ?? 0) + 1);
+    this.refused.set(reason, (this.refused.get(reason) ?? 0) + 1);
+    if (this.share) this.totals.add(throttledCounter(reason), 1);
   }
+
+  /**
+   * Requests refused by reason: this process's own, or with shared limits the deployment's (every
+   * worker or node, kept across restarts), as far as this process knows (the others' last ~1 s missing).
+   */
+  get throttled(): ReadonlyMap<ThrottleReason, number> {
+    if (!this.share) return this.refused;
+    return new Map(THROTTLE_REASONS.map((r) => [r, this.totals.value(throttledCounter(r))]));
+  }
+}
+
+function throttledCounter(reason: ThrottleReason): string {
+  return `throttled:${reason}`;
 }
 
 function bodyBytes(req: IncomingMessage, res: ServerResponse): number {
   return Number(req.headers['content-length'] ?? 0) + Number(res.getHeader('content-length') ?? 0);
-}
-
-function thisMonth(): string {
-  return new Date().toISOString().slice(0, 7);
 }

@@ -220,6 +220,22 @@ const MIGRATIONS: string[] = [
   VERSIONS_MIGRATION,
   // 7: bucket quotas kept and checked by triggers (quota.ts).
   QUOTA_MIGRATION,
+  // 8: rate-limit use and limit counters shared by every node
+  // (serving/limits-pg.ts). rate_use: each node's running total per limit name, `at` the
+  // database clock in ms (rows read by it, pruned by it); limit_totals: counters every node adds
+  // to ('transfer:YYYY-MM:<bucket>' bytes sent, 'throttled:<reason>' refusals).
+  `
+  CREATE TABLE IF NOT EXISTS rate_use (
+    name text NOT NULL,
+    node text NOT NULL,
+    used double precision NOT NULL,
+    last double precision NOT NULL,
+    at double precision NOT NULL,
+    PRIMARY KEY (name, node)
+  );
+  CREATE INDEX IF NOT EXISTS rate_use_by_time ON rate_use (at);
+  CREATE TABLE IF NOT EXISTS limit_totals (name text PRIMARY KEY, value double precision NOT NULL);
+  `,
 ];
 
 /** Brings the schema up to date (idempotent; safe while other nodes do the same). */
