@@ -21,23 +21,24 @@ const CHUNK = 1024 * 1024;
 export class PgReads {
   constructor(private readonly objects: PgObjects, private readonly blobs: PgBlobs, private readonly cache: BlobCache, private readonly state: PgState) {}
 
-  async open(bucket: string, key: string): Promise<ObjectReader | undefined> {
+  async open(bucket: string, key: string, customerKey?: Buffer): Promise<ObjectReader | undefined> {
     try {
-      return await this.tryOpen(bucket, key);
+      return await this.tryOpen(bucket, key, customerKey);
     } catch (err) {
       // The blob was reclaimed after the metadata we read named it (a version replaced longer
       // than the grace period ago): read the metadata again, which names the current blob.
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       this.state.objectChanged(bucket, key);
-      return this.tryOpen(bucket, key);
+      return this.tryOpen(bucket, key, customerKey);
     }
   }
 
-  private async tryOpen(bucket: string, key: string): Promise<ObjectReader | undefined> {
+  private async tryOpen(bucket: string, key: string, customerKey: Buffer | undefined): Promise<ObjectReader | undefined> {
     const meta = await this.objects.head(bucket, key);
     if (!meta) return undefined;
     const first = meta.segments[0];
     if (!first) return memoryReader(meta, Buffer.alloc(0));
+    if (first.enc) return this.openSealed(meta, customerKey);
     const small = meta.segments.length === 1 && this.cache.fits(meta.size);
     const hit = small ? this.cache.get(first.blobId) : undefined;
     if (hit) return memoryReader(meta, hit);
@@ -50,6 +51,11 @@ export class PgReads {
     // Fail now, not half-way through the response, if the first blob is already gone.
     await this.blobs.files.readRange(first.blobId, { start: 0, end: 0 });
     return rangeReader(meta, this.blobs.files);
+  }
+
+  /** Encrypted objects (sealed.ts): decrypted as they are read, SSE-C ones only with their key. */
+  private openSealed(meta: ObjectMeta, customerKey: Buffer | undefined): Promise<ObjectReader> {
+    return this.blobs.sealing.open(meta, this.blobs.files, (id) => this.blobs.inlineBytes(id), customerKey);
   }
 }
 

@@ -21,6 +21,10 @@ import { PgMultipart } from './multipart.js';
 import { PgObjects } from './objects.js';
 import { PgReads } from './reads.js';
 import { PgState } from './state.js';
+import { KeyRing } from '../encryption/keyring.js';
+import type { MasterKey } from '../encryption/keys.js';
+import { claimMasterKey, RecordedMasterKey, type MasterKeyRecord } from './master-key-record.js';
+import { PgSealing } from './sealed.js';
 
 export interface PgStoreOptions extends PgDbOptions {
   /** Where blob bytes go (default: BlobFiles in `blobDir`). */
@@ -37,6 +41,10 @@ export interface PgStoreOptions extends PgDbOptions {
   staleUploadMs?: number;
   /** The in-memory cache of small hot objects (per process). */
   cache?: BlobCacheOptions;
+  /** Wraps SSE-S3 data keys (--master-key-file); must be the key master_key_record names (master-key-record.ts). */
+  masterKey?: MasterKey;
+  /** The key a rotation is replacing (--previous-master-key-file): data keys it wraps stay readable. */
+  previousMasterKey?: MasterKey;
 }
 
 const DEFAULT_GRACE_MS = 15 * 60 * 1000;
@@ -48,7 +56,10 @@ export async function openPgStore(url: string, options: PgStoreOptions = {}): Pr
   const db = new PgDb(url, options);
   try {
     await migrate(db);
-    const store = new PgStore(db, options);
+    const ring = new KeyRing(options.masterKey, options.previousMasterKey);
+    // Before serving anything: a node with another master key than the others is refused here.
+    const record = await claimMasterKey(db, ring);
+    const store = new PgStore(db, options, { ring, record });
     await store.refresh();
     // What nodes that died left behind (pending blobs past the grace period) goes now.
     await store.collectBlobs();
@@ -69,12 +80,14 @@ export class PgStore implements Store {
   private readonly reads: PgReads;
   private readonly sweep: NodeJS.Timeout;
 
-  constructor(readonly db: PgDb, options: PgStoreOptions) {
+  readonly supportsEncryption = true;
+
+  constructor(readonly db: PgDb, options: PgStoreOptions, keys: { ring: KeyRing; record?: MasterKeyRecord } = { ring: new KeyRing() }) {
     const files = options.blobs ?? (options.blobDir !== undefined ? new BlobFiles(options.blobDir) : undefined);
     if (!files) throw new Error('PgStore needs a BlobStorage or a blob folder');
     this.cache = new BlobCache(options.cache);
     this.state = new PgState(db);
-    this.blobs = new PgBlobs(db, files, this.cache, options.blobGraceMs ?? DEFAULT_GRACE_MS);
+    this.blobs = new PgBlobs(db, files, this.cache, options.blobGraceMs ?? DEFAULT_GRACE_MS, new PgSealing(keys.ring, new RecordedMasterKey(db, keys.ring, keys.record), this.cache));
     this.objects = new PgObjects(db, this.state, this.blobs);
     this.multipart = new PgMultipart(db, this.state, this.blobs);
     this.buckets = new PgBuckets(db, this.state, this.blobs, () => this.multipart);
@@ -122,7 +135,7 @@ export class PgStore implements Store {
 
   putObject: Store['putObject'] = (input) => this.objects.put(input);
   headObject: Store['headObject'] = (bucket, key) => this.objects.head(bucket, key);
-  openObject: Store['openObject'] = (bucket, key) => this.reads.open(bucket, key);
+  openObject: Store['openObject'] = (bucket, key, which) => this.reads.open(bucket, key, which?.customerKey);
   deleteObject: Store['deleteObject'] = (bucket, key) => this.objects.delete(bucket, key);
   updateObjectMeta: Store['updateObjectMeta'] = (bucket, key, change) => this.objects.updateMeta(bucket, key, change);
   copyObject: Store['copyObject'] = (input) => this.objects.copy(input);
