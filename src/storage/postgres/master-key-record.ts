@@ -30,7 +30,7 @@ export async function claimMasterKey(db: PgDb, ring: KeyRing): Promise<MasterKey
   const record = await readMasterKeyRecord(db);
   if (!record || ring.holds(record.current)) return record;
   if (!ring.master) {
-    throw new Error(`the metadata database's SSE-S3 objects are encrypted under master key ${record.current}: start every node with --master-key-file holding it`);
+    throw new Error(`the metadata database's SSE-S3 objects are encrypted under master key ${record.current}: --master-key-file must hold it (every node, and offload migrate)`);
   }
   if (record.previous !== undefined && ring.holds(record.previous)) {
     throw new Error(`--master-key-file holds master key ${ring.master.id}, which \`offload keys rotate-master\` replaced by ${record.current}: start this node with the new key file`);

@@ -16,6 +16,7 @@ import { customerKeyMatches } from '../encryption/keys.js';
 import type { KeyRing } from '../encryption/keyring.js';
 import { lockedReader } from '../encryption/open-sealed.js';
 import { cipherMetaOf, sealedReader } from '../encryption/sealed-reader.js';
+import { writeSealedAsIs } from '../encryption/sealed-transfer.js';
 import { memoryReader } from '../reader.js';
 import { remoteReader } from '../remote-reader.js';
 import type { EncryptionRequest, ObjectMeta, ObjectReader } from '../types.js';
@@ -30,6 +31,7 @@ export class PgSealing {
 
   /** Streams the body, encrypted, into a new blob (inline bytes stay in memory, ciphertext too). */
   async write(files: BlobStorage, body: Readable, inline: boolean, request: EncryptionRequest): Promise<WrittenBlob> {
+    if (request.sealed) return writeSealedAsIs(files, body, { inline }, request.sealed);
     const sealer = request.customerKey ? this.ring.primary : await this.recorded.sealer();
     return sealer.write(files, body, { inline }, request);
   }

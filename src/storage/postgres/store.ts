@@ -12,7 +12,9 @@
  */
 import { BlobCache, type BlobCacheOptions } from '../blob-cache.js';
 import { BlobFiles, type BlobStorage } from '../blobs.js';
-import type { HotBlobCache, Store } from '../types.js';
+import type { HotBlobCache, Segment, Store } from '../types.js';
+import type { Readable } from 'node:stream';
+import { storedBytes } from '../encryption/sealed-transfer.js';
 import { PgBlobs } from './blob-gc.js';
 import { PgBuckets } from './buckets.js';
 import { PgDb, type PgDbOptions } from './db.js';
@@ -150,6 +152,9 @@ export class PgStore implements Store {
   listMultipartUploads: Store['listMultipartUploads'] = (bucket, input) => this.multipart.listUploads(bucket, input);
   completeMultipartUpload: Store['completeMultipartUpload'] = (input) => this.multipart.complete(input);
   abortMultipartUpload: Store['abortMultipartUpload'] = (uploadId) => this.multipart.abort(uploadId);
+
+  /** A segment's blob as stored, ciphertext for encrypted ones (`offload migrate`: encryption/sealed-transfer.ts). */
+  readStoredBytes = (segment: Segment): Promise<Readable> => storedBytes(segment, this.blobs.files, (id) => this.blobs.inlineBytes(id));
 
   async close(): Promise<void> {
     clearInterval(this.sweep);
