@@ -3,7 +3,8 @@
  * new key and the old one as --previous-master-key-file reads every object throughout the
  * rotation (a reader loop runs during it), and afterwards; no data key stays wrapped by the old
  * key (objects, parts of an upload in progress); new writes use the new key; a node holding
- * only the old key is refused at start, one holding only the new key reads everything.
+ * only the old key, another key or none is refused at start, one holding only the new key reads
+ * everything.
  */
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -126,8 +127,10 @@ describe('rotate-master on PostgreSQL metadata while nodes serve', () => {
     expect(await failure(sdkClient(nodes[0]!).send(new GetObjectCommand({ Bucket: 'vault', Key: 'large' })))).toEqual({ status: 500, code: 'XOffloadIntegrityError' });
   }, 60_000);
 
-  it('refuses a node started with only the old key; one with only the new key reads everything', async () => {
+  it('refuses a node started with only the old key, another key or none; one with only the new key reads everything', async () => {
     await expect(start('c', ['--master-key-file', oldKey])).rejects.toThrow(/which `offload keys rotate-master` replaced by [0-9a-f]{16}: start this node with the new key file/);
+    await expect(start('e', ['--master-key-file', masterKeyFile(temp)])).rejects.toThrow(/--master-key-file holds master key [0-9a-f]{16}, but the metadata database's data keys are wrapped by master key [0-9a-f]{16}: every node must be given the same master key file/);
+    await expect(start('f', [])).rejects.toThrow(/are encrypted under master key [0-9a-f]{16}: --master-key-file must hold it/);
     const d = sdkClient(await start('d', ['--master-key-file', newKey]));
     for (const key of ['small', 'medium', 'large', 'mp', 'by-b', 'open', 'after']) expect((await get(d, key)).length).toBeGreaterThan(0);
     expect(md5(await get(d, 'customer', ssec))).toBe(md5(medium));
