@@ -9,6 +9,7 @@
  *   multipart.ts   multipart uploads
  *   blob-gc.ts     blob reference counts, pending blobs and the collector (grace period)
  *   reads.ts       opening an object for reading
+ *   sealed.ts      encryption at rest (master-key-record.ts: which master key the nodes share; rotate-pg.ts)
  */
 import { BlobCache, type BlobCacheOptions } from '../blob-cache.js';
 import { BlobFiles, type BlobStorage } from '../blobs.js';
