@@ -119,12 +119,15 @@ describe('rotate-master on PostgreSQL metadata while nodes serve', () => {
     const second = (await b.send(new UploadPartCommand({ Bucket: 'vault', Key: 'open', UploadId: uploadId, PartNumber: 2, Body: parts[1] }))).ETag!;
     await b.send(new CompleteMultipartUploadCommand({ Bucket: 'vault', Key: 'open', UploadId: uploadId, MultipartUpload: { Parts: [{ ETag: firstPart, PartNumber: 1 }, { ETag: second, PartNumber: 2 }] } }));
     expect(md5(await get(b, 'open'))).toBe(md5(whole));
-    // New writes take the new key once the node has re-read the record (every 2 s).
-    await new Promise((r) => setTimeout(r, 2100));
+    // New writes take the new key (rotate-master waited until the nodes had re-read the record).
     await b.send(new PutObjectCommand({ Bucket: 'vault', Key: 'after', Body: small, ServerSideEncryption: 'AES256' }));
     expect(await wrappedBy(idOf(oldKey))).toBe(0);
-    // A node still running with only the old key cannot unwrap the new wrapping: an error, never other bytes.
-    expect(await failure(sdkClient(nodes[0]!).send(new GetObjectCommand({ Bucket: 'vault', Key: 'large' })))).toEqual({ status: 500, code: 'XOffloadIntegrityError' });
+    // A node still running with only the old key cannot unwrap the new wrapping: an error, never other bytes;
+    // and it refuses SSE-S3 writes (503) rather than wrap data keys with a key the cluster no longer uses.
+    const stale = sdkClient(nodes[0]!);
+    expect(await failure(stale.send(new GetObjectCommand({ Bucket: 'vault', Key: 'large' })))).toEqual({ status: 500, code: 'XOffloadIntegrityError' });
+    expect(await failure(stale.send(new PutObjectCommand({ Bucket: 'vault', Key: 'stale', Body: small, ServerSideEncryption: 'AES256' })))).toEqual({ status: 503, code: 'ServiceUnavailable' });
+    await stale.send(new PutObjectCommand({ Bucket: 'vault', Key: 'stale-plain', Body: small }));
   }, 60_000);
 
   it('refuses a node started with only the old key, another key or none; one with only the new key reads everything', async () => {

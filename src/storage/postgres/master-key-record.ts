@@ -6,6 +6,7 @@
  * could read none of theirs. `offload keys rotate-master --meta` moves the record to the new key
  * (rotate-pg.ts); nodes then wrap new data keys with it as soon as they hold it.
  */
+import { S3Error } from '../../errors/s3-error.js';
 import type { KeyRing } from '../encryption/keyring.js';
 import type { Sealer } from '../encryption/sealer.js';
 import type { PgDb } from './db.js';
@@ -16,7 +17,7 @@ export interface MasterKeyRecord {
 }
 
 // How long a node wraps new data keys with the recorded key before it reads the record again.
-const RECORD_TTL_MS = 2000;
+export const RECORD_TTL_MS = 2000;
 
 export async function readMasterKeyRecord(db: PgDb): Promise<MasterKeyRecord | undefined> {
   const { rows } = await db.read<{ current_id: string; previous_id: string | null }>('SELECT current_id, previous_id FROM master_key_record');
@@ -60,6 +61,11 @@ export class RecordedMasterKey {
         .catch(() => undefined)
         .finally(() => (this.reading = undefined));
       await this.reading;
+    }
+    // Rotated to a key this node does not hold: a data key wrapped by ours would be unreadable
+    // elsewhere, so the write is refused (503: a client retries, perhaps through another node).
+    if (this.current !== undefined && this.ring.master && !this.ring.holds(this.current)) {
+      throw new S3Error('ServiceUnavailable', `This node does not hold the cluster's current master key ${this.current} (offload keys rotate-master): it must be restarted with that key before it stores SSE-S3 objects.`);
     }
     return this.ring.sealerFor(this.current);
   }

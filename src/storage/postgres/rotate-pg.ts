@@ -4,7 +4,7 @@
  * while nodes serve. Blobs are not touched: a data key is what encrypts them, and it stays.
  *
  * First the record (master-key-record.ts) moves to the new key, so nodes that hold it wrap new
- * data keys with it from their next write on. Then rows are re-wrapped in batches, each batch one
+ * data keys with it once they re-read it (within RECORD_TTL_MS, which is waited out). Then rows are re-wrapped in batches, each batch one
  * short transaction with its rows locked (FOR UPDATE: a concurrent write of the same key waits
  * for it, or it for the write) that also bumps the change counter, so no node keeps a cached meta
  * with the old wrapping. Passes repeat until one finds nothing left: writes that were sealed
@@ -13,6 +13,7 @@
 import { unwrapKey, wrapKey, type MasterKey } from '../encryption/keys.js';
 import type { Segment } from '../types.js';
 import type { PgDb } from './db.js';
+import { RECORD_TTL_MS } from './master-key-record.js';
 
 export interface PgRotationResult {
   objects: number;
@@ -40,6 +41,10 @@ export function rewrapSegments(segments: Segment[], from: MasterKey, to: MasterK
 
 export async function rotatePgMasterKey(db: PgDb, from: MasterKey, to: MasterKey, onProgress: (line: string) => void = () => undefined): Promise<PgRotationResult> {
   await moveRecord(db, from, to);
+  // Until every node has read the moved record, some still wrap new data keys with the old key:
+  // wait that out, so that the passes below also catch what they write meanwhile.
+  onProgress(`master key record moved to ${to.id}; waiting ${RECORD_TTL_MS + 500} ms for the nodes to read it`);
+  await new Promise((resolve) => setTimeout(resolve, RECORD_TTL_MS + 500));
   const result: PgRotationResult = { objects: 0, parts: 0, dataKeys: 0, passes: 0 };
   for (let pass = 1; pass <= MAX_PASSES; pass++) {
     result.passes = pass;
