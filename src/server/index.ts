@@ -55,7 +55,9 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   // Before the data folder is claimed: a bad key file stops the start, with its reason.
   const masterKey = opts.masterKeyFile === undefined ? undefined : loadMasterKey(opts.masterKeyFile);
-  if (masterKey !== undefined && opts.metaUrl !== undefined) throw new Error('--master-key-file: encryption at rest is not available with --meta yet (objects would be stored unencrypted); start without one of them');
+  const previousMasterKey = opts.previousMasterKeyFile === undefined ? undefined : loadMasterKey(opts.previousMasterKeyFile);
+  // The embedded engine is rotated offline (`offload keys rotate-master --data`): it holds one key.
+  if (previousMasterKey !== undefined && opts.metaUrl === undefined) throw new Error('--previous-master-key-file is for nodes on --meta postgres://... (a data folder is rotated with the server stopped)');
   const root = loadRootCredentials(dataDir, opts.env);
   const worker = opts.skipRecovery === true;
   // With shared metadata the data folder holds only blobs, which several nodes may share.
@@ -66,7 +68,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   let shared: SharedServices | undefined;
   try {
     const blobStorage = opts.blobs === undefined ? undefined : openBlobStorage(opts.blobs, opts.env);
-    if (opts.metaUrl !== undefined) ({ store, keys, shared } = await openSharedMetadata(opts.metaUrl, dataDir, { ...opts, blobs: blobStorage }));
+    if (opts.metaUrl !== undefined) ({ store, keys, shared } = await openSharedMetadata(opts.metaUrl, dataDir, { ...opts, blobs: blobStorage, masterKey, previousMasterKey }));
     else {
       store = await openStore(dataDir, { skipRecovery: worker, soleWriter: !worker, cache: { maxTotalBytes: opts.hotCacheBytes }, minFreeSpace: opts.minFreeSpace, blobs: blobStorage, masterKey });
       keys = openKeyStore(dataDir);

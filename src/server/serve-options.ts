@@ -55,6 +55,8 @@ export interface ServeOptions {
   tls?: TlsServeOptions;
   /** `--master-key-file`: wraps the data keys of SSE-S3 objects (storage/encryption/keys.ts). */
   masterKeyFile?: string;
+  /** `--previous-master-key-file` (with --meta): the key a running `offload keys rotate-master` replaces. */
+  previousMasterKeyFile?: string;
   /** `--metrics-token`: a bearer token that may read /_offload/metrics. */
   metricsToken?: string;
   /** `--rate-limit-rps`, `--anonymous-rps`, `--bandwidth`, `--trusted-proxy` (s3/limits/limiter.ts). */

@@ -7,6 +7,7 @@ import { openPgStore } from '../storage/postgres/store.js';
 import { attachPgKeyStore } from '../storage/postgres/keys.js';
 import type { KeyStore } from '../storage/keys.js';
 import type { BlobStorage } from '../storage/blobs.js';
+import type { MasterKey } from '../storage/encryption/keys.js';
 import type { Store } from '../storage/types.js';
 import type { PgDb } from '../storage/postgres/db.js';
 import { PgUsageSink } from '../serving/usage-pg.js';
@@ -38,8 +39,8 @@ export function sharedServices(db: PgDb): SharedServices {
   };
 }
 
-export async function openSharedMetadata(url: string, dataDir: string, opts: { hotCacheBytes?: number; blobs?: BlobStorage }): Promise<{ store: Store; keys: KeyStore; shared: SharedServices }> {
-  const store = await openPgStore(url, { blobs: opts.blobs, blobDir: dataDir, cache: { maxTotalBytes: opts.hotCacheBytes } });
+export async function openSharedMetadata(url: string, dataDir: string, opts: { hotCacheBytes?: number; blobs?: BlobStorage; masterKey?: MasterKey; previousMasterKey?: MasterKey }): Promise<{ store: Store; keys: KeyStore; shared: SharedServices }> {
+  const store = await openPgStore(url, { blobs: opts.blobs, blobDir: dataDir, cache: { maxTotalBytes: opts.hotCacheBytes }, masterKey: opts.masterKey, previousMasterKey: opts.previousMasterKey });
   try {
     return { store, keys: await attachPgKeyStore(store.db, store.state), shared: sharedServices(store.db) };
   } catch (err) {

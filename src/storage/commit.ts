@@ -15,6 +15,7 @@ import { storageFailureOf, type DiskGuard } from './disk-space.js';
 import type { Db } from './schema.js';
 import type { EncryptionRequest, PutObjectInput, Segment } from './types.js';
 import { Sealer } from './encryption/sealer.js';
+import { writeSealedAsIs } from './encryption/sealed-transfer.js';
 import { WalSync } from './wal-sync.js';
 
 type Pending = { fn: () => unknown; resolve: (value: unknown) => void; reject: (err: unknown) => void };
@@ -47,7 +48,8 @@ export class Commits {
     // the error response closes the connection (respond.ts) instead of draining an upload.
     this.disk.assertRoomForWrite();
     try {
-      const blob = opts.encryption ? await this.sealer.write(this.files, body, opts, opts.encryption) : await this.files.write(body, opts);
+      const sealed = opts.encryption?.sealed;
+      const blob = sealed ? await writeSealedAsIs(this.files, body, opts, sealed) : opts.encryption ? await this.sealer.write(this.files, body, opts, opts.encryption) : await this.files.write(body, opts);
       this.disk.noteWritten(blob.size);
       return blob;
     } catch (err) {

@@ -30,7 +30,9 @@ import { join } from 'node:path';
 import { openDatabase, type Db } from './schema.js';
 import { recover, startSweeper } from './sweeper.js';
 import { clockFromEnv, LifecycleSweep, startLifecycle } from './lifecycle.js';
-import type { HotBlobCache, Store } from './types.js';
+import type { HotBlobCache, Segment, Store } from './types.js';
+import type { Readable } from 'node:stream';
+import { storedBytes } from './encryption/sealed-transfer.js';
 import { Sealer } from './encryption/sealer.js';
 import { SqliteQuotas } from './quota-sql.js';
 import type { MasterKey } from './encryption/keys.js';
@@ -167,6 +169,9 @@ export class Engine implements Store {
   listMultipartUploads: Store['listMultipartUploads'] = async (bucket, input) => this.multipart.listUploads(bucket, input);
   completeMultipartUpload: Store['completeMultipartUpload'] = (input) => SqliteQuotas.refusals(this.multipart.complete(input));
   abortMultipartUpload: Store['abortMultipartUpload'] = (uploadId) => this.multipart.abort(uploadId);
+
+  /** A segment's blob as stored, ciphertext for encrypted ones (`offload migrate`: encryption/sealed-transfer.ts). */
+  readStoredBytes = (segment: Segment): Promise<Readable> => storedBytes(segment, this.files, (id) => this.blobs.inlineBytes(id));
 
   async close(): Promise<void> {
     await this.commits.close();

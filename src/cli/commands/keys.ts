@@ -72,15 +72,26 @@ export function keysCommand(): Command {
     );
   keys
     .command('rotate-master')
-    .description('Re-wrap every data key of the encrypted objects with a new master key (the server must be stopped; blobs are not rewritten)')
+    .description('Re-wrap every data key of the encrypted objects with a new master key (blobs are not rewritten); a data folder\'s server must be stopped, --meta nodes keep serving')
     .requiredOption('--old <file>', 'the master key file the server ran with')
     .requiredOption('--new <file>', 'the new master key file (64 hex characters, mode 0600)')
     .addOption(dataOption())
-    .addHelpText('after', '\nExample:\n  openssl rand -hex 32 > new.key && chmod 600 new.key\n  offload keys rotate-master --old old.key --new new.key --data ./data   # then serve with --master-key-file new.key')
-    .action((opts: { old: string; new: string; data: string }) => {
+    .addOption(metaOption())
+    .addHelpText('after', [
+      '\nExample:\n  openssl rand -hex 32 > new.key && chmod 600 new.key',
+      '  offload keys rotate-master --old old.key --new new.key --data ./data   # then serve with --master-key-file new.key',
+      '\nWith --meta, while the nodes serve: first restart each node with --master-key-file new.key --previous-master-key-file old.key,',
+      'then run rotate-master --meta URL, then (later) restart them without --previous-master-key-file.',
+    ].join('\n'))
+    .action(async (opts: { old: string; new: string } & Where) => {
       const oldKey = loadMasterKey(opts.old);
       const newKey = loadMasterKey(opts.new);
       if (oldKey.id === newKey.id) throw new Error('--old and --new hold the same key');
+      if (opts.meta !== undefined) {
+        const { rotateMasterKeyOnPostgres } = await import('./rotate-master-pg.js');
+        await rotateMasterKeyOnPostgres(opts.meta, oldKey, newKey);
+        return;
+      }
       const release = claimDataFolder(resolve(opts.data));
       try {
         const done = rotateMasterKey(resolve(opts.data), oldKey, newKey);

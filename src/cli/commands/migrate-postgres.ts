@@ -4,13 +4,15 @@
  * change counter like any other, so running nodes would see it).
  */
 import type { BlobStorage } from '../../storage/blobs.js';
+import type { MasterKey } from '../../storage/encryption/keys.js';
 import { scopeOf, type Credential } from '../../storage/keys.js';
 import { openPgStore } from '../../storage/postgres/store.js';
 import type { Side } from './migrate-side.js';
 
-export async function openPostgresSide(url: string, blobs: BlobStorage | undefined): Promise<Side> {
+export async function openPostgresSide(url: string, blobs: BlobStorage | undefined, masterKey: MasterKey | undefined): Promise<Side> {
   if (blobs === undefined) throw new Error('offload migrate: with PostgreSQL metadata, say where its blobs are: --blobs (target) or --from-blobs (source)');
-  const store = await openPgStore(url, { blobs });
+  // With a master key, a target records it (and refuses if its nodes use another one: master-key-record.ts).
+  const store = await openPgStore(url, { blobs, masterKey });
   return {
     store,
     keys: {

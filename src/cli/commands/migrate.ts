@@ -9,7 +9,9 @@
  */
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
+import type { MasterKey } from '../../storage/encryption/keys.js';
+import { checkSourceMasterKey, loadMigrateKey } from './migrate-keys.js';
 import { claimDataFolder } from '../../server/data-lock.js';
 import { openBlobStorage } from '../../storage/blob-backends/open.js';
 import { openStore } from '../../storage/engine.js';
@@ -20,11 +22,11 @@ import type { Side } from './migrate-side.js';
 
 const isPostgres = (spec: string) => /^postgres(ql)?:\/\//.test(spec);
 
-async function openSide(spec: string, blobs: string | undefined, role: 'source' | 'target'): Promise<Side> {
+async function openSide(spec: string, blobs: string | undefined, role: 'source' | 'target', masterKey: MasterKey | undefined): Promise<Side> {
   const blobStorage = blobs === undefined ? undefined : openBlobStorage(blobs);
   if (isPostgres(spec)) {
     const { openPostgresSide } = await import('./migrate-postgres.js');
-    return openPostgresSide(spec, blobStorage);
+    return openPostgresSide(spec, blobStorage, masterKey);
   }
   const dataDir = resolve(spec);
   if (role === 'source' && !existsSync(join(dataDir, 'meta.db'))) throw new Error(`${dataDir} is not an offload data folder (no meta.db)`);
@@ -59,12 +61,15 @@ export function migrateCommand(): Command {
     .requiredOption('--to <target>', 'a data folder or postgres://user:pass@host/db (must hold no buckets yet)')
     .option('--blobs <url>', "the target's blob storage: s3://bucket/prefix?endpoint=... or a shared folder (default: the target data folder)")
     .option('--from-blobs <url>', "the source's blob storage, when it was served with --blobs")
-    .action(async (opts: { from: string; to: string; blobs?: string; fromBlobs?: string }) => {
+    .addOption(new Option('--master-key-file <file>', 'the master key the source\'s SSE-S3 objects are encrypted under (encrypted objects move as they are: the target must be served with it)').env('OFFLOAD_MASTER_KEY_FILE'))
+    .action(async (opts: { from: string; to: string; blobs?: string; fromBlobs?: string; masterKeyFile?: string }) => {
       const started = Date.now();
-      const from = await openSide(opts.from, opts.fromBlobs, 'source');
+      const masterKey = loadMigrateKey(opts.masterKeyFile);
+      const from = await openSide(opts.from, opts.fromBlobs, 'source', masterKey);
       let to: Side | undefined;
       try {
-        to = await openSide(opts.to, opts.blobs, 'target');
+        await checkSourceMasterKey(from.store, masterKey);
+        to = await openSide(opts.to, opts.blobs, 'target', masterKey);
         const report = await copyStore(from.store, to.store, (line) => console.error(`offload migrate: ${line}`));
         let keys = 0;
         for (const key of await from.keys.list()) {
@@ -83,6 +88,7 @@ export function migrateCommand(): Command {
         }
         const seconds = ((Date.now() - started) / 1000).toFixed(1);
         console.log(`migrated ${report.buckets} buckets, ${report.configs} bucket settings, ${report.objects} objects (${report.bytes} bytes), ${keys} access keys in ${seconds} s; verified: counts, bytes and ETags match`);
+        if (masterKey !== undefined) console.log(`encrypted objects were copied as they are: serve the target with --master-key-file holding master key ${masterKey.id}`);
         if (from.dataDir !== undefined && to.dataDir === undefined) console.log('root credentials: start every node with OFFLOAD_ROOT_ACCESS_KEY and OFFLOAD_ROOT_SECRET_KEY (from the data folder\'s root.json)');
       } finally {
         await to?.close();

@@ -30,7 +30,7 @@ export function requestedEncryption(ctx: RequestContext, bucket: string): Encryp
   return { sse: { algorithm: 'AES256' } };
 }
 
-/** Encryption at rest is a feature of the embedded engine; a shared metadata store does not have it yet. */
+/** A Store without encryption at rest (both the embedded engine and PostgreSQL metadata have it; a test double may not). */
 export function unsupportedByStore(): S3Error {
-  return new S3Error('NotImplemented', 'Server-side encryption is not available on this server\'s storage (--meta): objects would be stored unencrypted.');
+  return new S3Error('NotImplemented', 'Server-side encryption is not available on this server\'s storage: objects would be stored unencrypted.');
 }

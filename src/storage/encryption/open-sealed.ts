@@ -66,7 +66,7 @@ export async function openSealed(meta: ObjectMeta, deps: SealedDeps, customerKey
 }
 
 /** A reader of an SSE-C object opened without its key: every read is refused. */
-function lockedReader(meta: ObjectMeta): ObjectReader {
+export function lockedReader(meta: ObjectMeta): ObjectReader {
   const refuse = () => new S3Error('InvalidRequest', NEEDS_CUSTOMER_KEY);
   return {
     meta,

@@ -21,4 +21,14 @@ export interface ObjectEncryption {
 export interface EncryptionRequest {
   sse: ObjectEncryption;
   customerKey?: Buffer;
+  /** The body is already ciphertext, sealed so (`offload migrate`, sealed-transfer.ts): stored as it is. */
+  sealed?: SealedAsIs;
+}
+
+/** How a body that is already ciphertext was sealed: its segment's encryption, and the plaintext's MD5 and size. */
+export interface SealedAsIs {
+  /** Absent only for an empty body (no blob, no data key). */
+  enc?: SegmentEncryption;
+  md5: Buffer;
+  size: number;
 }

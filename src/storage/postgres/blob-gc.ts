@@ -16,6 +16,8 @@ import type { BlobStorage, WrittenBlob } from '../blobs.js';
 import type { BlobCache } from '../blob-cache.js';
 import { S3Error } from '../../errors/s3-error.js';
 import type { PgDb } from './db.js';
+import type { EncryptionRequest } from '../types.js';
+import type { PgSealing } from './sealed.js';
 
 const COLLECT_BATCH = 200;
 
@@ -25,10 +27,11 @@ export class PgBlobs {
   private collecting: Promise<number> | undefined;
   private readonly placed = new WeakSet<WrittenBlob>();
 
-  constructor(private readonly db: PgDb, readonly files: BlobStorage, private readonly cache: BlobCache, readonly graceMs: number) {}
+  constructor(private readonly db: PgDb, readonly files: BlobStorage, private readonly cache: BlobCache, readonly graceMs: number, readonly sealing: PgSealing) {}
 
-  /** Streams the body into the blob storage (small bodies stay in memory, to be stored inline). */
-  write(body: Readable, inline: boolean): Promise<WrittenBlob> {
+  /** Streams the body into the blob storage (small bodies stay in memory, to be stored inline), encrypted when asked. */
+  write(body: Readable, inline: boolean, encryption?: EncryptionRequest): Promise<WrittenBlob> {
+    if (encryption) return this.sealing.write(this.files, body, inline, encryption);
     return this.files.write(body, { inline });
   }
 

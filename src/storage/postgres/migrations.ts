@@ -236,6 +236,17 @@ const MIGRATIONS: string[] = [
   CREATE INDEX IF NOT EXISTS rate_use_by_time ON rate_use (at);
   CREATE TABLE IF NOT EXISTS limit_totals (name text PRIMARY KEY, value double precision NOT NULL);
   `,
+  // 9: which master key wraps the cluster's SSE-S3 data keys (its id, never the key), and
+  // during a rotation the one before it: a node started with another key is refused
+  // (postgres/master-key-record.ts).
+  `
+  CREATE TABLE master_key_record (
+    only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+    current_id text NOT NULL,
+    previous_id text,
+    changed_at timestamptz NOT NULL DEFAULT now()
+  );
+  `,
 ];
 
 /** Brings the schema up to date (idempotent; safe while other nodes do the same). */

@@ -39,7 +39,7 @@ export class PgMultipart {
       input.body.resume();
       throw new StoreError('NoSuchUpload');
     }
-    const blob = await this.blobs.write(input.body, false);
+    const blob = await this.blobs.write(input.body, false, input.encryption);
     try {
       await input.beforeCommit?.({ md5: blob.md5, size: blob.size });
       await this.blobs.place(blob);
@@ -49,7 +49,7 @@ export class PgMultipart {
         etag: `"${blob.md5.toString('hex')}"`,
         lastModified: Date.now(),
         checksum: input.checksum,
-        segment: blob.size === 0 ? { blobId: '', size: 0 } : { blobId: blob.id, size: blob.size },
+        segment: blob.size === 0 ? { blobId: '', size: 0 } : { blobId: blob.id, size: blob.size, ...(blob.enc && { enc: blob.enc }) },
       };
       await this.db.tx(async (sql) => {
         if (blob.size > 0) {
@@ -125,7 +125,9 @@ export class PgMultipart {
         tags: upload.tags,
         checksum: input.checksum,
         partSizes: input.parts.map((p) => p.size),
-        segments: input.parts.filter((p) => p.size > 0).map((p) => p.segment),
+        // The stored parts' segments: their data keys come from the database, not from the caller.
+        segments: input.parts.filter((p) => p.size > 0).map((p) => stored.get(p.partNumber)!.segment),
+        ...(upload.sse && { sse: upload.sse }),
       };
       await replaceInTx(sql, meta, input.precondition);
       // The chosen parts' references pass to the object; the others are released.

@@ -49,11 +49,12 @@ export class PgObjects {
       input.body.resume();
       throw new StoreError('NoSuchBucket');
     }
-    const blob = await this.blobs.write(input.body, true);
+    const blob = await this.blobs.write(input.body, true, input.encryption);
     try {
       await input.beforeCommit?.({ md5: blob.md5, size: blob.size });
       await this.blobs.place(blob);
-      const segments: Segment[] = blob.size === 0 ? [] : blob.data !== undefined ? [{ blobId: blob.id, size: blob.size, inline: true }] : [{ blobId: blob.id, size: blob.size }];
+      const enc = blob.enc && { enc: blob.enc };
+      const segments: Segment[] = blob.size === 0 ? [] : blob.data !== undefined ? [{ blobId: blob.id, size: blob.size, inline: true, ...enc }] : [{ blobId: blob.id, size: blob.size, ...enc }];
       const meta: ObjectMeta = {
         bucket: input.bucket,
         key: input.key,
@@ -66,6 +67,7 @@ export class PgObjects {
         tags: input.tags ?? {},
         segments,
         ...headersOf(input),
+        ...(input.encryption && { sse: input.encryption.sse }),
       };
       // Without a precondition any current version is replaced (-1); with one, only the version
       // it was evaluated on: if another writer got in first, evaluate it again on theirs.
@@ -160,6 +162,8 @@ export class PgObjects {
         checksum: source.checksum,
         partSizes: source.partSizes,
         segments: source.segments,
+        // Called only when the copy keeps the source's encryption (s3/sse/copy.ts): the blobs are shared as they are.
+        ...(source.sse && { sse: source.sse }),
       };
       await replaceInTx(sql, meta, input.precondition);
       return meta;

@@ -22,8 +22,8 @@ const CHUNK = 1024 * 1024;
 export class PgReads {
   constructor(private readonly objects: PgObjects, private readonly blobs: PgBlobs, private readonly cache: BlobCache, private readonly state: PgState, private readonly versions: PgVersions) {}
 
-  /** The current object, or the version named (a delete marker reads as absent). */
-  async open(bucket: string, key: string, which: { versionId?: string } = {}): Promise<ObjectReader | undefined> {
+  /** The current object, or the version named (a delete marker reads as absent); customerKey: an SSE-C object's key. */
+  async open(bucket: string, key: string, which: { versionId?: string; customerKey?: Buffer } = {}): Promise<ObjectReader | undefined> {
     try {
       return await this.tryOpen(bucket, key, which);
     } catch (err) {
@@ -35,11 +35,12 @@ export class PgReads {
     }
   }
 
-  private async tryOpen(bucket: string, key: string, { versionId }: { versionId?: string }): Promise<ObjectReader | undefined> {
+  private async tryOpen(bucket: string, key: string, { versionId, customerKey }: { versionId?: string; customerKey?: Buffer }): Promise<ObjectReader | undefined> {
     const meta = versionId === undefined ? await this.objects.head(bucket, key) : await this.versions.head(bucket, key, { versionId });
     if (!meta || meta.deleteMarker) return undefined;
     const first = meta.segments[0];
     if (!first) return memoryReader(meta, Buffer.alloc(0));
+    if (first.enc) return this.openSealed(meta, customerKey);
     const small = meta.segments.length === 1 && this.cache.fits(meta.size);
     const hit = small ? this.cache.get(first.blobId) : undefined;
     if (hit) return memoryReader(meta, hit);
@@ -52,6 +53,11 @@ export class PgReads {
     // Fail now, not half-way through the response, if the first blob is already gone.
     await this.blobs.files.readRange(first.blobId, { start: 0, end: 0 });
     return rangeReader(meta, this.blobs.files);
+  }
+
+  /** Encrypted objects (sealed.ts): decrypted as they are read, SSE-C ones only with their key. */
+  private openSealed(meta: ObjectMeta, customerKey: Buffer | undefined): Promise<ObjectReader> {
+    return this.blobs.sealing.open(meta, this.blobs.files, (id) => this.blobs.inlineBytes(id), customerKey);
   }
 }
 

@@ -11,10 +11,13 @@
  *   multipart.ts   multipart uploads
  *   blob-gc.ts     blob reference counts, pending blobs and the collector (grace period)
  *   reads.ts       opening an object for reading
+ *   sealed.ts      encryption at rest (master-key-record.ts: which master key the nodes share; rotate-pg.ts)
  */
 import { BlobCache, type BlobCacheOptions } from '../blob-cache.js';
 import { BlobFiles, type BlobStorage } from '../blobs.js';
-import type { HotBlobCache, Store } from '../types.js';
+import type { HotBlobCache, Segment, Store } from '../types.js';
+import type { Readable } from 'node:stream';
+import { storedBytes } from '../encryption/sealed-transfer.js';
 import { PgBlobs } from './blob-gc.js';
 import { PgBuckets } from './buckets.js';
 import { PgDb, type PgDbOptions } from './db.js';
@@ -27,6 +30,10 @@ import { PgVersions } from './versions.js';
 import { clockFromEnv } from '../lifecycle.js';
 import { PgLifecycle } from './lifecycle.js';
 import { pgQuotaRefusals, pgQuotaUsage } from './quota.js';
+import { KeyRing } from '../encryption/keyring.js';
+import type { MasterKey } from '../encryption/keys.js';
+import { claimMasterKey, RecordedMasterKey, type MasterKeyRecord } from './master-key-record.js';
+import { PgSealing } from './sealed.js';
 
 export interface PgStoreOptions extends PgDbOptions {
   /** Where blob bytes go (default: BlobFiles in `blobDir`). */
@@ -45,6 +52,10 @@ export interface PgStoreOptions extends PgDbOptions {
   cache?: BlobCacheOptions;
   /** The lifecycle sweep's clock and period (default: the real time, hourly; tests: lifecycle.ts clockFromEnv). */
   lifecycleClock?: { now: () => number; everyMs: number };
+  /** Wraps SSE-S3 data keys (--master-key-file); must be the key master_key_record names (master-key-record.ts). */
+  masterKey?: MasterKey;
+  /** The key a rotation is replacing (--previous-master-key-file): data keys it wraps stay readable. */
+  previousMasterKey?: MasterKey;
 }
 
 const DEFAULT_GRACE_MS = 15 * 60 * 1000;
@@ -56,7 +67,10 @@ export async function openPgStore(url: string, options: PgStoreOptions = {}): Pr
   const db = new PgDb(url, options);
   try {
     await migrate(db);
-    const store = new PgStore(db, options);
+    const ring = new KeyRing(options.masterKey, options.previousMasterKey);
+    // Before serving anything: a node with another master key than the others is refused here.
+    const record = await claimMasterKey(db, ring);
+    const store = new PgStore(db, options, { ring, record });
     await store.refresh();
     // What nodes that died left behind (pending blobs past the grace period) goes now.
     await store.collectBlobs();
@@ -80,12 +94,14 @@ export class PgStore implements Store {
   /** Applies the buckets' lifecycle rules, on one node at a time (lifecycle.ts); exposed for tests that drive the clock. */
   readonly lifecycle: PgLifecycle;
 
-  constructor(readonly db: PgDb, options: PgStoreOptions) {
+  readonly supportsEncryption = true;
+
+  constructor(readonly db: PgDb, options: PgStoreOptions, keys: { ring: KeyRing; record?: MasterKeyRecord } = { ring: new KeyRing() }) {
     const files = options.blobs ?? (options.blobDir !== undefined ? new BlobFiles(options.blobDir) : undefined);
     if (!files) throw new Error('PgStore needs a BlobStorage or a blob folder');
     this.cache = new BlobCache(options.cache);
     this.state = new PgState(db);
-    this.blobs = new PgBlobs(db, files, this.cache, options.blobGraceMs ?? DEFAULT_GRACE_MS);
+    this.blobs = new PgBlobs(db, files, this.cache, options.blobGraceMs ?? DEFAULT_GRACE_MS, new PgSealing(keys.ring, new RecordedMasterKey(db, keys.ring, keys.record), this.cache));
     this.objects = new PgObjects(db, this.state, this.blobs);
     this.multipart = new PgMultipart(db, this.state, this.blobs);
     this.buckets = new PgBuckets(db, this.state, this.blobs, () => this.multipart);
@@ -156,6 +172,9 @@ export class PgStore implements Store {
   listMultipartUploads: Store['listMultipartUploads'] = (bucket, input) => this.multipart.listUploads(bucket, input);
   completeMultipartUpload: Store['completeMultipartUpload'] = (input) => pgQuotaRefusals(this.multipart.complete(input));
   abortMultipartUpload: Store['abortMultipartUpload'] = (uploadId) => this.multipart.abort(uploadId);
+
+  /** A segment's blob as stored, ciphertext for encrypted ones (`offload migrate`: encryption/sealed-transfer.ts). */
+  readStoredBytes = (segment: Segment): Promise<Readable> => storedBytes(segment, this.blobs.files, (id) => this.blobs.inlineBytes(id));
 
   async close(): Promise<void> {
     clearInterval(this.sweep);
