@@ -71,7 +71,11 @@ export const completeMultipartUpload: Handler<'CompleteMultipartUpload'> = async
   const chosen: PartInfo[] = [];
   for (const [i, want] of requested.entries()) {
     const part = stored.get(want.partNumber);
-    if (!part || part.etag.replace(/^"|"$/g, '') !== want.etag) throw new S3Error('InvalidPart', undefined, { PartNumber: String(want.partNumber), UploadId: upload.uploadId });
+    if (!part || part.etag.replace(/^"|"$/g, '') !== want.etag) {
+      // A completion racing this one (through another node) may have taken the parts meanwhile.
+      if (!part && !(await ctx.store.getMultipartUpload(ctx.op.bucket, id))) throw new S3Error('NoSuchUpload', undefined, { UploadId: id });
+      throw new S3Error('InvalidPart', undefined, { PartNumber: String(want.partNumber), UploadId: upload.uploadId });
+    }
     const sent = upload.checksumAlgorithm ? want.checksums[upload.checksumAlgorithm] : undefined;
     if (sent !== undefined && part.checksum && sent !== part.checksum.value) throw new S3Error('InvalidPart', undefined, { PartNumber: String(want.partNumber) });
     if (i < requested.length - 1 && part.size < MIN_PART_SIZE) {
