@@ -4,7 +4,8 @@
  * missing peers are n/a; exits non-zero only if Offload fails). `--out FILE` overrides where the report goes
  * (full: BENCHMARKS.md; quick/smoke: bench/out/BENCHMARKS.<mode>.md). `--only sync` runs just the sync
  * case (report: bench/out/BENCHMARKS.<mode>-sync.md unless --out); `--only origin` the origin-bucket case;
- * `--only cluster` the cluster case (PostgreSQL nodes, Ceph RGW as the peer: bench/cluster-case.js).
+ * `--only cluster` the cluster case (PostgreSQL nodes, Ceph RGW as the peer: bench/cluster-case.js);
+ * `--only sse` the encryption-at-rest and rate-limiter cases (bench/sse-case.js).
  */
 import './env.js';
 import { mkdirSync, writeFileSync, existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -19,6 +20,7 @@ import { WRK } from './load.js';
 import { tailAt256, mixedLoad } from './tail.js';
 import { originCase } from './origin.js';
 import { clusterCase } from './cluster-case.js';
+import { sseCases } from './sse-case.js';
 import { tempDir, cleanupAll, onCleanup, rssSampler, median, fmt } from './util.js';
 
 const argv = process.argv.slice(2);
@@ -29,7 +31,7 @@ const workersArg = argv.indexOf('--workers');
 const workers = workersArg >= 0 ? Number(argv[workersArg + 1]) : undefined;
 const onlyArg = argv.indexOf('--only');
 const only = onlyArg >= 0 ? argv[onlyArg + 1] : undefined;
-if (only !== undefined && !['sync', 'origin', 'cluster'].includes(only)) throw new Error(`--only: the cases that run alone are "sync", "origin" and "cluster", got "${only}"`);
+if (only !== undefined && !['sync', 'origin', 'cluster', 'sse'].includes(only)) throw new Error(`--only: the cases that run alone are "sync", "origin", "cluster" and "sse", got "${only}"`);
 const outFile = resolve(outArg >= 0 ? argv[outArg + 1] : only ? join(ROOT, `bench/out/BENCHMARKS.${mode}-${only}.md`) : mode === 'full' ? join(ROOT, 'BENCHMARKS.md') : join(ROOT, `bench/out/BENCHMARKS.${mode}.md`));
 const MiB = 1 << 20;
 const TWIN = 'Offload --workers 2';
@@ -190,6 +192,7 @@ async function main() {
   if (only === 'sync') return finish(env, offload, [await syncCase(offload)]);
   if (only === 'origin') return finish(env, offload, [await originCase(ctx, { mode })]);
   if (only === 'cluster') return finish(env, offload, [await clusterCase(ctx, { mode })]);
+  if (only === 'sse') return finish(env, offload, await sseCases(ctx));
   const nginxRoot = tempDir('offload-bench-www-');
   const nginx = await optionalPeer('nginx', () => startNginx(nginxRoot));
   const s3rver = mode === 'tail' ? null : await optionalPeer('s3rver', () => startS3rver(['bench', 'put', 'list']));
@@ -234,6 +237,7 @@ async function main() {
     await withCols(['Offload', 'nginx', 's3rver'], (s) => largeGet(ctx, s, { bucket, objects: [mid, big] }));
     await withCols(['Offload', 'nginx', 's3rver'], (s) => rangeGet(ctx, s, { bucket, key: big.key }));
     if (nginx) cases.push(await originCase(ctx, { mode }));
+    cases.push(...(await sseCases(ctx)));
   }
   const sdkServers = [offload, s3rver].filter((s) => s !== null);
   await offload.client.send(new CreateBucketCommand({ Bucket: 'list' }));

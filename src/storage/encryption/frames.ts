@@ -12,6 +12,8 @@ import { S3Error } from '../../errors/s3-error.js';
 export const FRAME_BYTES = 64 * 1024;
 export const TAG_BYTES = 16;
 const CIPHER_FRAME = FRAME_BYTES + TAG_BYTES;
+// Request bodies arrive in pieces of 16-64 KiB: a frame spans a few of them.
+const MAX_PIECES_PER_FRAME = 8;
 
 /** Ciphertext size of a segment of `plain` bytes. */
 export function cipherSize(plain: number): number {
@@ -32,30 +34,64 @@ function aadOf(index: number, final: boolean): Buffer {
   return aad;
 }
 
-export function sealFrame(key: Buffer, prefix: Buffer, index: number, final: boolean, plain: Buffer): Buffer[] {
+/** The frame's ciphertext as pieces (no copy of the plaintext pieces into one buffer first), then its tag. */
+export function sealFrame(key: Buffer, prefix: Buffer, index: number, final: boolean, plain: Buffer | Buffer[]): Buffer[] {
   const cipher = createCipheriv('aes-256-gcm', key, nonceOf(prefix, index));
   cipher.setAAD(aadOf(index, final));
-  const body = cipher.update(plain);
+  const out = Array.isArray(plain) ? plain.map((piece) => cipher.update(piece)) : [cipher.update(plain)];
   cipher.final();
-  return [body, cipher.getAuthTag()];
+  out.push(cipher.getAuthTag());
+  return out;
 }
 
-/** Decrypts frame `index` of a segment of `plainSize` bytes; any tampering is an integrity error, never other bytes. */
-export function openFrame(key: Buffer, prefix: Buffer, index: number, plainSize: number, sealed: Buffer, where: string): Buffer {
-  const final = index === Math.ceil(plainSize / FRAME_BYTES) - 1;
-  const expected = (final ? plainSize - index * FRAME_BYTES : FRAME_BYTES) + TAG_BYTES;
-  try {
-    if (sealed.length !== expected) throw new Error(`frame is ${sealed.length} bytes, expected ${expected}`);
-    const decipher = createDecipheriv('aes-256-gcm', key, nonceOf(prefix, index));
-    decipher.setAAD(aadOf(index, final));
-    decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
-    const plain = decipher.update(sealed.subarray(0, sealed.length - TAG_BYTES));
-    decipher.final();
-    return plain;
-  } catch (err) {
-    console.error(`offload: integrity check failed for ${where}, frame ${index}: ${(err as Error).message}`);
-    throw new S3Error('XOffloadIntegrityError', undefined, { Detail: `${where} frame ${index}` });
+/**
+ * Opens the frames of one segment of `plainSize` bytes; any tampering is an integrity error, never
+ * other bytes. Frame i is checked with its own nonce and with i and "is it the last" as its
+ * additional data, so a frame moved, or a segment cut at a frame boundary, fails like a flipped bit.
+ */
+export class FrameOpener {
+  private readonly nonce = Buffer.alloc(12);
+  private readonly aad = Buffer.alloc(5);
+  private readonly lastIndex: number;
+
+  constructor(private readonly key: Buffer, prefix: Buffer, private readonly plainSize: number, private readonly where: string) {
+    prefix.copy(this.nonce, 0, 0, 8);
+    this.lastIndex = Math.ceil(plainSize / FRAME_BYTES) - 1;
   }
+
+  /** Plaintext bytes of frame `index`. */
+  plainLength(index: number): number {
+    return Math.min(FRAME_BYTES, this.plainSize - index * FRAME_BYTES);
+  }
+
+  /** Decrypts frame `index` from `sealed` (its ciphertext and tag, exactly). */
+  open(index: number, sealed: Buffer): Buffer {
+    const final = index === this.lastIndex;
+    const expected = this.plainLength(index) + TAG_BYTES;
+    try {
+      if (index < 0 || index > this.lastIndex) throw new Error(`no frame ${index} in a segment of ${this.plainSize} bytes`);
+      if (sealed.length !== expected) throw new Error(`frame is ${sealed.length} bytes, expected ${expected}`);
+      // createDecipheriv and setAAD take copies: the two buffers can be reused for the next frame.
+      this.nonce.writeUInt32BE(index, 8);
+      this.aad.writeUInt32BE(index, 0);
+      this.aad[4] = final ? 1 : 0;
+      const decipher = createDecipheriv('aes-256-gcm', this.key, this.nonce);
+      decipher.setAAD(this.aad);
+      decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
+      const plain = decipher.update(sealed.subarray(0, sealed.length - TAG_BYTES));
+      // Throws unless the tag matches: only then may the bytes be used.
+      decipher.final();
+      return plain;
+    } catch (err) {
+      console.error(`offload: integrity check failed for ${this.where}, frame ${index}: ${(err as Error).message}`);
+      throw new S3Error('XOffloadIntegrityError', undefined, { Detail: `${this.where} frame ${index}` });
+    }
+  }
+}
+
+/** Decrypts frame `index` of a segment of `plainSize` bytes (one-off; readers use a FrameOpener). */
+export function openFrame(key: Buffer, prefix: Buffer, index: number, plainSize: number, sealed: Buffer, where: string): Buffer {
+  return new FrameOpener(key, prefix, plainSize, where).open(index, sealed);
 }
 
 /** Where frame `index` starts in the ciphertext. */
@@ -81,7 +117,10 @@ export class SealingStream extends Transform {
   private index = 0;
 
   constructor(private readonly key: Buffer, private readonly prefix: Buffer, private readonly onPlain: (chunk: Buffer) => void) {
-    super();
+    // Object mode on the reading side hands each ciphertext piece and tag to the blob writer as
+    // pushed: a byte-mode reader joins whatever is buffered into a new buffer on every read (a
+    // copy of every frame). The writer gathers them into large writes anyway.
+    super({ readableObjectMode: true, readableHighWaterMark: 2 * MAX_PIECES_PER_FRAME });
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
@@ -103,7 +142,9 @@ export class SealingStream extends Transform {
   }
 
   private emitFrame(final: boolean): void {
-    const plain = this.held.length === 1 ? this.held[0]! : Buffer.concat(this.held, this.heldBytes);
+    // A few held pieces go through the cipher one by one (no copy into one frame buffer first);
+    // many small ones are joined, so the writer is not handed a crowd of tiny buffers.
+    const plain = this.held.length <= MAX_PIECES_PER_FRAME ? this.held : Buffer.concat(this.held, this.heldBytes);
     for (const part of sealFrame(this.key, this.prefix, this.index++, final, plain)) this.push(part);
     this.held = [];
     this.heldBytes = 0;

@@ -57,7 +57,7 @@ export async function openSealed(meta: ObjectMeta, deps: SealedDeps, customerKey
   const reader = sealedReader(meta, raw, dataKeys);
   if (!small) return reader;
   try {
-    const whole = (await reader.read()).bytes;
+    const whole = await reader.readOwned();
     if (cacheable) deps.cache.set(first.blobId, whole);
     return memoryReader(meta, whole);
   } finally {
