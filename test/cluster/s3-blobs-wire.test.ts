@@ -155,6 +155,15 @@ describe.skipIf(peers)('S3 blob backend on the wire (Ceph RGW behind a recording
     expect(proxy.seen.filter((s) => s.method === 'PUT').length).toBe(3);
   }, 30_000);
 
+  it('an endpoint given by IP address without forcePathStyle is still addressed path-style (as the SDK does)', async () => {
+    const q = new URLSearchParams({ endpoint, region: ceph.region, accessKeyId: ceph.accessKeyId, secretAccessKey: ceph.secretAccessKey });
+    const blobs = openBlobStorage(`s3://wire/ip/?${q}`);
+    const bytes = randomBytes(70 * 1024);
+    const blob = await blobs.write(chunked(bytes));
+    expect(proxy.seen.map((s) => s.path)).toEqual([`/wire/ip/blobs/${blob.id}`]);
+    expect((await blobs.readRange(blob.id, { start: 5, end: 9 })).equals(bytes.subarray(5, 10))).toBe(true);
+  }, 30_000);
+
   it('a missing blob reads as ENOENT; a range past the end reads empty', async () => {
     const blobs = open('gone/');
     await expect(blobs.readRange('0'.repeat(32), { start: 0, end: 9 })).rejects.toMatchObject({ code: 'ENOENT' });

@@ -13,6 +13,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { isIP } from 'node:net';
 import type { S3Client } from '@aws-sdk/client-s3';
 
 // Requests in flight at once per node (the SDK's default is 50 sockets, too few for a node
@@ -72,7 +73,8 @@ export class DirectS3 {
     if (!https && endpoint.protocol !== 'http:') return undefined;
     const base = endpoint.path.replace(/\/+$/, '');
     const port = endpoint.port === undefined || endpoint.port === (https ? 443 : 80) ? undefined : endpoint.port;
-    const pathStyle = config.forcePathStyle === true || !VIRTUAL_HOSTABLE.test(bucket);
+    // As the SDK does: an IP address or localhost cannot carry the bucket in the host name.
+    const pathStyle = config.forcePathStyle === true || !VIRTUAL_HOSTABLE.test(bucket) || isIP(endpoint.hostname) !== 0 || endpoint.hostname === 'localhost';
     const hostname = pathStyle ? endpoint.hostname : `${bucket}.${endpoint.hostname}`;
     const host = port === undefined ? hostname : `${hostname}:${port}`;
     return new DirectS3(client, hostname, port, host, pathStyle ? `${base}/${encodeSegment(bucket)}` : base, https);
