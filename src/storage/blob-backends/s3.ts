@@ -8,12 +8,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { PassThrough, Readable } from 'node:stream';
-import { AbortMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { AbortMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { INLINE_LIMIT, type BlobStorage, type WrittenBlob } from '../blobs.js';
+import { DirectS3, s3ErrorOf } from './s3-direct.js';
 
-// Bodies above one part go up as a multipart upload, PART_SIZE bytes at a time, QUEUE parts in
-// flight: an upload holds at most PART_SIZE * QUEUE bytes (16 MiB) in memory.
+// A body of up to one part is held whole and sent as one PUT of known length with its
+// Content-MD5; larger bodies go up as a multipart upload, PART_SIZE bytes at a time, QUEUE parts
+// in flight: an upload holds at most PART_SIZE * QUEUE bytes (16 MiB) in memory.
 const PART_SIZE = 8 * 1024 * 1024;
 const QUEUE = 2;
 // Deletes in flight at once while reclaiming orphans.
@@ -33,6 +35,7 @@ export class S3Blobs implements BlobStorage {
   private readonly bucket: string;
   private readonly prefix: string;
   private readonly orphanGraceMs: number;
+  private direct: Promise<DirectS3 | undefined> | undefined;
 
   constructor(options: S3BlobsOptions) {
     this.client = options.client;
@@ -43,6 +46,19 @@ export class S3Blobs implements BlobStorage {
 
   private keyOf(id: string): string {
     return `${this.prefix}blobs/${id}`;
+  }
+
+  /** The SDK-free path for PUT/GET/DELETE of a blob when the store has an explicit endpoint (s3-direct.ts). */
+  private directPath(): Promise<DirectS3 | undefined> {
+    this.direct ??= DirectS3.of(this.client, this.bucket);
+    return this.direct;
+  }
+
+  /** One PUT of a whole body; the store checks it against its MD5. Resolves on the store's 200. */
+  private async putWhole(key: string, data: Buffer, md5: Buffer): Promise<void> {
+    const direct = await this.directPath();
+    if (direct !== undefined) return direct.put(key, data, md5);
+    await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: data, ContentLength: data.length, ContentMD5: md5.toString('base64') }));
   }
 
   async write(body: Readable, opts: { inline?: boolean } = {}): Promise<WrittenBlob> {
@@ -60,7 +76,7 @@ export class S3Blobs implements BlobStorage {
         size += chunk.length;
         if (pass === undefined) {
           held.push(chunk);
-          if (size <= holdUpTo) continue;
+          if (size <= Math.max(holdUpTo, PART_SIZE)) continue;
           pass = new PassThrough();
           upload = new Upload({ client: this.client, params: { Bucket: this.bucket, Key: this.keyOf(id), Body: pass }, partSize: PART_SIZE, queueSize: QUEUE, leavePartsOnError: false });
           uploaded = upload.done();
@@ -71,7 +87,13 @@ export class S3Blobs implements BlobStorage {
         }
         if (!pass.write(chunk)) await Promise.race([once(pass, 'drain'), uploaded]);
       }
-      if (pass === undefined) return { id, size, md5: md5.digest(), data: Buffer.concat(held, size) };
+      if (pass === undefined) {
+        const digest = md5.digest();
+        const data = Buffer.concat(held, size);
+        if (size <= holdUpTo) return { id, size, md5: digest, data };
+        await this.putWhole(this.keyOf(id), data, digest);
+        return { id, size, md5: digest, path: `s3://${this.bucket}/${this.keyOf(id)}` };
+      }
       pass.end();
       await uploaded;
     } catch (err) {
@@ -91,13 +113,13 @@ export class S3Blobs implements BlobStorage {
 
   async readRange(id: string, range: { start: number; end: number }): Promise<Buffer> {
     if (range.end < range.start) return Buffer.alloc(0);
-    try {
-      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.keyOf(id), Range: `bytes=${range.start}-${range.end}` }));
-      return Buffer.from(await out.Body!.transformToByteArray());
-    } catch (err) {
-      if (statusOf(err) === 416) return Buffer.alloc(0);
-      throw asNotFound(err, id);
-    }
+    const body = await this.openRange(id, range);
+    if (body === undefined) return Buffer.alloc(0);
+    const chunks: Buffer[] = [];
+    for await (const c of body as AsyncIterable<Buffer>) chunks.push(c);
+    const bytes = Buffer.concat(chunks);
+    // A store that ignored the Range sent the whole object (openRange only accepts that from 0).
+    return bytes.length > range.end - range.start + 1 ? bytes.subarray(0, range.end - range.start + 1) : bytes;
   }
 
   readStream(id: string, range: { start: number; end: number }): Readable {
@@ -105,15 +127,33 @@ export class S3Blobs implements BlobStorage {
     const out = new PassThrough();
     const abort = new AbortController();
     out.once('close', () => abort.abort());
-    this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.keyOf(id), Range: `bytes=${range.start}-${range.end}` }), { abortSignal: abort.signal }).then(
-      (res) => {
-        const body = res.Body as Readable;
+    this.openRange(id, range, abort.signal).then(
+      (body) => {
+        if (body === undefined) return void out.end();
         body.once('error', (err) => out.destroy(err));
         body.pipe(out);
       },
-      (err: unknown) => out.destroy(asNotFound(err, id) as Error),
+      (err: unknown) => out.destroy(err as Error),
     );
     return out;
+  }
+
+  /** The body of one ranged GET; undefined when the range starts past the end (416); ENOENT when the blob is gone. */
+  private async openRange(id: string, range: { start: number; end: number }, signal?: AbortSignal): Promise<Readable | undefined> {
+    try {
+      const direct = await this.directPath();
+      if (direct === undefined) {
+        const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.keyOf(id), Range: `bytes=${range.start}-${range.end}` }), { abortSignal: signal });
+        return out.Body as Readable;
+      }
+      const res = await direct.get(this.keyOf(id), range, signal);
+      if (res.status === 206 || (res.status === 200 && range.start === 0)) return res.body;
+      await direct.expect(res, []);
+      throw s3ErrorOf(res.status, '');
+    } catch (err) {
+      if (statusOf(err) === 416) return undefined;
+      throw asNotFound(err, id);
+    }
   }
 
   async discard(blob: WrittenBlob): Promise<void> {
@@ -122,6 +162,8 @@ export class S3Blobs implements BlobStorage {
 
   async remove(id: string): Promise<void> {
     try {
+      const direct = await this.directPath();
+      if (direct !== undefined) return await direct.delete(this.keyOf(id));
       await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.keyOf(id) }));
     } catch (err) {
       if (statusOf(err) !== 404) throw err;
