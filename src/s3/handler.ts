@@ -15,7 +15,7 @@ import type { CredentialLookup } from '../auth/types.js';
 import { ANONYMOUS, makeRequestContext } from './request-context.js';
 import type { RequestTarget } from '../util/request-target.js';
 import { applyCors } from './ops/cors.js';
-import { RepeatedAnswerCache } from './repeated-answer-cache.js';
+import { RepeatedAnswerCache, type RepeatedAnswerHit } from './repeated-answer-cache.js';
 import { withHoistedHeaders } from './hoisted-headers.js';
 import { bucketPolicy } from './access/policy-cache.js';
 import { dependsOnRequest } from './access/bucket-policy.js';
@@ -77,13 +77,16 @@ export function createS3Handler(deps: S3HandlerDeps): (req: IncomingMessage, res
     const generation = store.generation;
     const requestId = nextRequestId();
     const tap = deps.usage?.begin(req, res);
-    // Limited requests are all counted: none is answered from the repeated-answer cache.
     const limited = deps.limiter?.active === true;
-    const repeatKey = repeatedAnswers && !limited ? RepeatedAnswerCache.keyOf(req) : undefined;
+    const repeatKey = repeatedAnswers ? RepeatedAnswerCache.keyOf(req) : undefined;
     if (repeatKey !== undefined) {
-      const hit = repeatedAnswers!.serve(repeatKey, res, requestId);
+      const hit = repeatedAnswers!.find(repeatKey);
       if (hit) {
         if (tap) Object.assign(tap, { op: 'GetObject', bucket: hit.bucket, key: hit.key });
+        // A kept answer is counted against the limits like the full path's: the request is
+        // anonymous (keyOf() takes no credentials) and its body is the kept blob.
+        if (limited && !admitRepeat(req, res, rawPath, requestId, hit)) return;
+        repeatedAnswers!.answer(hit, res, requestId);
         return;
       }
     }
@@ -122,6 +125,19 @@ export function createS3Handler(deps: S3HandlerDeps): (req: IncomingMessage, res
       if (repeatKey !== undefined && reply.blobId !== undefined && op.op === 'GetObject' && auth.principal.kind === 'anonymous' && reply.status === 200 && !policyDependsOnRequest(store, op.bucket)) {
         repeatedAnswers!.remember(repeatKey, res, reply.headers ?? {}, { generation, bucket: op.bucket, key: op.key, blobId: reply.blobId });
       }
+    }
+  }
+
+  /** Admits a repeated answer through the limiter; false when it was refused (and the refusal sent). */
+  function admitRepeat(req: IncomingMessage, res: ServerResponse, rawPath: string, requestId: string, hit: RepeatedAnswerHit): boolean {
+    try {
+      deps.limiter!.admit(req, res, ANONYMOUS.principal, hit.bucket, hit.body.length);
+      return true;
+    } catch (err) {
+      setRequestIdHeaders(res, requestId);
+      const resource = rawPath.startsWith(`/${hit.bucket}/`) ? rawPath : `/${hit.bucket}${rawPath}`;
+      writeError(req, res, err, resource, requestId);
+      return false;
     }
   }
 }

@@ -29,6 +29,15 @@ interface Entry {
 export interface RepeatedAnswerHit {
   bucket: string;
   key: string;
+  /** The response body (the blob, from the hot cache): its length is what the answer sends. */
+  body: Buffer;
+  entry: Entry;
+}
+
+/** Answers this process served from here since it started (/_offload/metrics: offload_repeated_answers_total). */
+let answered = 0;
+export function repeatedAnswersServed(): number {
+  return answered;
 }
 
 export class RepeatedAnswerCache {
@@ -49,8 +58,11 @@ export class RepeatedAnswerCache {
     return `${h.host ?? ''}\n${h['accept-encoding'] ?? ''}\n${url}`; // GET_ANSWER_INPUTS.keyedOn
   }
 
-  /** Answers the request if it can; true when it did. */
-  serve(key: string, res: ServerResponse, requestId: string): RepeatedAnswerHit | undefined {
+  /**
+   * The kept answer for the request, if it can be used, without sending it: the caller admits
+   * the request through the rate limiter first (handler.ts), then calls answer().
+   */
+  find(key: string): RepeatedAnswerHit | undefined {
     const entry = this.entries.get(key);
     if (entry === undefined) return undefined;
     if (entry.generation !== this.generation() || entry.expiresAt < Date.now()) {
@@ -59,12 +71,17 @@ export class RepeatedAnswerCache {
     }
     const body = this.hotBlob(entry.blobId);
     if (body === undefined) return undefined;
-    const head = entry.head.slice();
+    return { bucket: entry.bucket, key: entry.key, body, entry };
+  }
+
+  /** Sends a found answer with this request's id. */
+  answer(hit: RepeatedAnswerHit, res: ServerResponse, requestId: string): void {
+    const head = hit.entry.head.slice();
     head[1] = requestId;
     head[3] = requestId;
+    answered++;
     res.writeHead(200, head as string[]);
-    res.end(body);
-    return entry;
+    res.end(hit.body);
   }
 
   /**

@@ -5,6 +5,7 @@
  */
 import type { Db } from '../storage/schema.js';
 import { LATENCY_BOUNDS } from './usage-pending.js';
+import { repeatedAnswersServed } from '../s3/repeated-answer-cache.js';
 
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -87,6 +88,8 @@ export function renderMetrics(rows: MetricsRows): string {
   out.push(`offload_cache_misses_total ${misses}`);
   family('offload_cache_hit_ratio', 'gauge', 'Hot-cache hits / (hits + misses) since the data folder was created (0 before any lookup).');
   out.push(`offload_cache_hit_ratio ${hits + misses === 0 ? 0 : hits / (hits + misses)}`);
+  family('offload_repeated_answers_total', 'counter', 'Repeated anonymous GETs answered from a kept response head (the fast path), by this server process since it started.');
+  out.push(`offload_repeated_answers_total ${repeatedAnswersServed()}`);
 
   renderOriginCounters(totals, family, out);
 

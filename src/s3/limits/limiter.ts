@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { S3Error } from '../../errors/s3-error.js';
 import type { Principal } from '../../auth/types.js';
 import type { Store } from '../../storage/types.js';
-import { bucketLimits } from './bucket-limits.js';
+import { bucketLimits, type BucketLimits } from './bucket-limits.js';
 import { ClientAddresses } from './client-address.js';
 import { TokenBuckets } from './token-buckets.js';
 import { BudgetShare, PRUNE_AGE_MS, type LimitsStore } from './shared-budget.js';
@@ -56,6 +56,8 @@ export class RequestLimiter {
   private readonly serverWide: boolean;
   private checkedGeneration = -1;
   private anyBucketLimits = false;
+  /** Each limited bucket's limits as of `checkedGeneration`: admit() asks no store per request. */
+  private bucketLimitsByName = new Map<string, BucketLimits>();
   /** Buckets with a monthly transfer budget -> the budget (bytes), re-read when the store changes. */
   private budgets = new Map<string, number>();
   private readonly share: BudgetShare | undefined;
@@ -88,14 +90,15 @@ export class RequestLimiter {
   private readBucketLimits(): void {
     this.checkedGeneration = this.store.generation;
     const budgets = new Map<string, number>();
-    let any = false;
+    const byName = new Map<string, BucketLimits>();
     for (const b of this.store.listBuckets()) {
       const limits = bucketLimits(this.store, b.name);
       if (limits === undefined) continue;
-      any = true;
+      byName.set(b.name, limits);
       if (limits.monthlyTransfer !== undefined) budgets.set(b.name, limits.monthlyTransfer);
     }
-    this.anyBucketLimits = any;
+    this.anyBucketLimits = byName.size > 0;
+    this.bucketLimitsByName = byName;
     this.budgets = budgets;
   }
 
@@ -140,12 +143,16 @@ export class RequestLimiter {
     await this.options.limitsStore?.close();
   }
 
-  /** Throws SlowDown when the request is over a limit; otherwise arranges for its bytes to be charged. */
-  admit(req: IncomingMessage, res: ServerResponse, principal: Principal, bucket: string | undefined): void {
+  /**
+   * Throws SlowDown when the request is over a limit; otherwise arranges for its bytes to be charged.
+   * `responseBytes`: the body's length, for answers whose head is not kept on `res` (the
+   * repeated-answer cache writes its head in one writeHead); otherwise its Content-Length header.
+   */
+  admit(req: IncomingMessage, res: ServerResponse, principal: Principal, bucket: string | undefined, responseBytes?: number): void {
     const l = this.limits;
     const anonymous = principal.kind !== 'user';
     const who = anonymous ? `ip:${this.addresses.of(req)}` : `key:${principal.credential.accessKeyId}`;
-    const perBucket = bucket === undefined ? undefined : bucketLimits(this.store, bucket);
+    const perBucket = bucket === undefined ? undefined : this.limitsOf(bucket);
     const rps = anonymous ? l.anonymousRps : l.keyRps;
     if (rps !== undefined) this.spend(`${who}:rps`, rps, anonymous ? 'anonymous_rps' : 'key_rps');
     if (l.bandwidth !== undefined) this.solvent(`${who}:bytes`, l.bandwidth, anonymous ? 'anonymous_bandwidth' : 'key_bandwidth');
@@ -159,11 +166,18 @@ export class RequestLimiter {
     const charged = l.bandwidth !== undefined || perBucket?.bandwidth !== undefined || perBucket?.monthlyTransfer !== undefined;
     if (!charged) return;
     res.once('finish', () => {
-      const bytes = bodyBytes(req, res);
+      const sent = responseBytes ?? Number(res.getHeader('content-length') ?? 0);
+      const bytes = Number(req.headers['content-length'] ?? 0) + sent;
       if (l.bandwidth !== undefined) this.buckets.charge(`${who}:bytes`, l.bandwidth, bytes);
       if (perBucket?.bandwidth !== undefined) this.buckets.charge(`bucket:${bucket}:bytes`, perBucket.bandwidth, bytes);
-      if (perBucket?.monthlyTransfer !== undefined) this.transfer.note(bucket!, Number(res.getHeader('content-length') ?? 0), perBucket.monthlyTransfer);
+      if (perBucket?.monthlyTransfer !== undefined) this.transfer.note(bucket!, sent, perBucket.monthlyTransfer);
     });
+  }
+
+  /** The bucket's limits, from the copy re-read when the store's generation moves. */
+  private limitsOf(bucket: string): BucketLimits | undefined {
+    if (this.store.generation !== this.checkedGeneration) this.readBucketLimits();
+    return this.bucketLimitsByName.get(bucket);
   }
 
   /** Bytes sent for the bucket this month (UTC) by the whole deployment, as far as this process knows. */
@@ -208,8 +222,4 @@ export class RequestLimiter {
 
 function throttledCounter(reason: ThrottleReason): string {
   return `throttled:${reason}`;
-}
-
-function bodyBytes(req: IncomingMessage, res: ServerResponse): number {
-  return Number(req.headers['content-length'] ?? 0) + Number(res.getHeader('content-length') ?? 0);
 }
