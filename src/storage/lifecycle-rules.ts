@@ -63,3 +63,25 @@ export function dueCutoff(now: number, days: number): number {
 export function expiryOf(from: number, days: number): number {
   return Math.ceil((from + days * DAY_MS) / DAY_MS) * DAY_MS;
 }
+
+/** What a store does for each kind of expiry, each returning how many versions or uploads it removed. */
+export interface LifecycleActions {
+  expireCurrent(bucket: string, rule: LifecycleRule, cutoff: number): Promise<number>;
+  expireNoncurrent(bucket: string, rule: LifecycleRule, cutoff: number, keep: number): Promise<number>;
+  removeLoneMarkers(bucket: string, rule: LifecycleRule): Promise<number>;
+  abortUploads(bucket: string, rule: LifecycleRule, cutoff: number): Promise<number>;
+}
+
+/** Which expiries one rule asks for at `now`, for both stores' sweeps (lifecycle.ts, postgres/lifecycle.ts). */
+export async function applyRule(actions: LifecycleActions, bucket: string, rule: LifecycleRule, now: number): Promise<number> {
+  let removed = 0;
+  const exp = rule.expiration;
+  if (exp?.days !== undefined) removed += await actions.expireCurrent(bucket, rule, dueCutoff(now, exp.days));
+  if (exp?.date !== undefined && Date.parse(exp.date) <= now) removed += await actions.expireCurrent(bucket, rule, Number.MAX_SAFE_INTEGER);
+  const nc = rule.noncurrentExpiration;
+  if (nc?.noncurrentDays !== undefined) removed += await actions.expireNoncurrent(bucket, rule, dueCutoff(now, nc.noncurrentDays), nc.newerNoncurrentVersions ?? 0);
+  // A marker with no versions behind it hides nothing: S3 removes it under ExpiredObjectDeleteMarker, and under Days too.
+  if (exp?.expiredObjectDeleteMarker || exp?.days !== undefined) removed += await actions.removeLoneMarkers(bucket, rule);
+  if (rule.abortIncompleteMultipartUploadDays !== undefined) removed += await actions.abortUploads(bucket, rule, dueCutoff(now, rule.abortIncompleteMultipartUploadDays));
+  return removed;
+}

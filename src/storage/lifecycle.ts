@@ -12,7 +12,7 @@ import type { Buckets } from './buckets.js';
 import type { Multipart } from './multipart.js';
 import { decodeMeta, type Objects } from './objects.js';
 import type { Db } from './schema.js';
-import { dueCutoff, parseStoredRules, rulePrefix, ruleMatches, type LifecycleRule } from './lifecycle-rules.js';
+import { applyRule, parseStoredRules, rulePrefix, ruleMatches, type LifecycleRule } from './lifecycle-rules.js';
 import { decodeVersion, type VersionRow } from './versions.js';
 
 const BATCH = 500;
@@ -73,17 +73,13 @@ export class LifecycleSweep {
     return removed;
   }
 
-  private async apply(bucket: string, rule: LifecycleRule, now: number): Promise<number> {
-    let removed = 0;
-    const exp = rule.expiration;
-    if (exp?.days !== undefined) removed += await this.expireCurrent(bucket, rule, dueCutoff(now, exp.days));
-    if (exp?.date !== undefined && Date.parse(exp.date) <= now) removed += await this.expireCurrent(bucket, rule, Number.MAX_SAFE_INTEGER);
-    const nc = rule.noncurrentExpiration;
-    if (nc?.noncurrentDays !== undefined) removed += await this.expireNoncurrent(bucket, rule, dueCutoff(now, nc.noncurrentDays), nc.newerNoncurrentVersions ?? 0);
-    // A marker with no versions behind it hides nothing: S3 removes it under ExpiredObjectDeleteMarker, and under Days too.
-    if (exp?.expiredObjectDeleteMarker || exp?.days !== undefined) removed += await this.removeLoneMarkers(bucket, rule);
-    if (rule.abortIncompleteMultipartUploadDays !== undefined) removed += await this.abortUploads(bucket, rule, dueCutoff(now, rule.abortIncompleteMultipartUploadDays));
-    return removed;
+  private apply(bucket: string, rule: LifecycleRule, now: number): Promise<number> {
+    return applyRule({
+      expireCurrent: (b, r, cutoff) => this.expireCurrent(b, r, cutoff),
+      expireNoncurrent: (b, r, cutoff, keep) => this.expireNoncurrent(b, r, cutoff, keep),
+      removeLoneMarkers: (b, r) => this.removeLoneMarkers(b, r),
+      abortUploads: (b, r, cutoff) => this.abortUploads(b, r, cutoff),
+    }, bucket, rule, now);
   }
 
   /** Current versions due: deleted as a DELETE would (a delete marker in a versioned bucket). */

@@ -8,7 +8,7 @@
  * transaction that locks the version and checks it is still what the sweep read, so a write
  * another node makes meanwhile is never undone, and a sweep stopped anywhere leaves consistent state.
  */
-import { dueCutoff, parseStoredRules, rulePrefix, ruleMatches, type LifecycleRule } from '../lifecycle-rules.js';
+import { applyRule, parseStoredRules, rulePrefix, ruleMatches, type LifecycleRule } from '../lifecycle-rules.js';
 import type { ObjectMeta } from '../types.js';
 import type { PgDb } from './db.js';
 import type { PgMultipart } from './multipart.js';
@@ -79,17 +79,13 @@ export class PgLifecycle {
     }
   }
 
-  private async apply(bucket: string, rule: LifecycleRule, now: number): Promise<number> {
-    let removed = 0;
-    const exp = rule.expiration;
-    if (exp?.days !== undefined) removed += await this.expireCurrent(bucket, rule, dueCutoff(now, exp.days));
-    if (exp?.date !== undefined && Date.parse(exp.date) <= now) removed += await this.expireCurrent(bucket, rule, Number.MAX_SAFE_INTEGER);
-    const nc = rule.noncurrentExpiration;
-    if (nc?.noncurrentDays !== undefined) removed += await this.expireNoncurrent(bucket, rule, dueCutoff(now, nc.noncurrentDays), nc.newerNoncurrentVersions ?? 0);
-    // A marker with no versions behind it hides nothing: S3 removes it under ExpiredObjectDeleteMarker, and under Days too.
-    if (exp?.expiredObjectDeleteMarker || exp?.days !== undefined) removed += await this.removeLoneMarkers(bucket, rule);
-    if (rule.abortIncompleteMultipartUploadDays !== undefined) removed += await this.abortUploads(bucket, rule, dueCutoff(now, rule.abortIncompleteMultipartUploadDays));
-    return removed;
+  private apply(bucket: string, rule: LifecycleRule, now: number): Promise<number> {
+    return applyRule({
+      expireCurrent: (b, r, cutoff) => this.expireCurrent(b, r, cutoff),
+      expireNoncurrent: (b, r, cutoff, keep) => this.expireNoncurrent(b, r, cutoff, keep),
+      removeLoneMarkers: (b, r) => this.removeLoneMarkers(b, r),
+      abortUploads: (b, r, cutoff) => this.abortUploads(b, r, cutoff),
+    }, bucket, rule, now);
   }
 
   /** Rows of one index by age, from the oldest, a batch at a time; `act` says whether it removed the row's version. */
