@@ -9,11 +9,12 @@ import type { PayloadMode } from '../auth/types.js';
 import { bucketLimits, validateBucketLimits } from '../s3/limits/bucket-limits.js';
 import { bucketQuotaUse } from '../s3/limits/quota.js';
 import type { Store } from '../storage/types.js';
+import type { RequestLimiter } from '../s3/limits/limiter.js';
 import { methodNotAllowed, writeJson } from './admin-common.js';
 
 const MAX_DOCUMENT_BYTES = 16 * 1024;
 
-export async function limitsAdmin(req: IncomingMessage, res: ServerResponse, bucket: string, deps: { store: Store; payload: PayloadMode }): Promise<void> {
+export async function limitsAdmin(req: IncomingMessage, res: ServerResponse, bucket: string, deps: { store: Store; payload: PayloadMode; limiter?: RequestLimiter }): Promise<void> {
   // As S3 requests do: bucket state another process (worker, --meta node) changed is seen now.
   await deps.store.refresh();
   if (!deps.store.getBucket(bucket)) throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket });
@@ -21,7 +22,10 @@ export async function limitsAdmin(req: IncomingMessage, res: ServerResponse, buc
     case 'GET': {
       // The quota's use (every version counted), from the metadata store: exact across processes.
       const use = await bucketQuotaUse(deps.store, bucket);
-      return writeJson(res, 200, { bucket, limits: bucketLimits(deps.store, bucket) ?? {}, ...(use && { quotaUse: { bytes: use.bytes, objects: use.objects } }) });
+      const limits = bucketLimits(deps.store, bucket) ?? {};
+      // The deployment's count for a budgeted bucket (shared by every worker and node, persisted).
+      const sent = limits.monthlyTransfer !== undefined && deps.limiter ? deps.limiter.sentThisMonth(bucket) : undefined;
+      return writeJson(res, 200, { bucket, limits, ...(use && { quotaUse: { bytes: use.bytes, objects: use.objects } }), ...(sent !== undefined && { transferThisMonth: sent }) });
     }
     case 'DELETE':
       await deps.store.setBucketConfig(bucket, 'limits', undefined);

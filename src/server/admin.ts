@@ -78,7 +78,7 @@ async function answer(req: IncomingMessage, res: ServerResponse, target: Request
   const limits = /^\/_offload\/buckets\/([^/]+)\/limits$/.exec(path);
   if (limits && deps.store) {
     const auth = requireRoot(req, target, deps);
-    return limitsAdmin(req, res, safeDecode(limits[1]!), { store: deps.store, payload: auth.payload });
+    return limitsAdmin(req, res, safeDecode(limits[1]!), { store: deps.store, payload: auth.payload, limiter: deps.limiter });
   }
   const isMetrics = path === '/_offload/metrics';
   const statsBucket = path.startsWith('/_offload/stats/') ? safeDecode(path.slice('/_offload/stats/'.length)) : undefined;

@@ -3,6 +3,7 @@
  * budget still refuses anonymous reads after a restart (the count continues), and two --meta
  * nodes reach the budget together (each counting its own would not).
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ import { sdkClient } from '../helpers/clients.js';
 import { findPostgresBin, startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { rawRequest, signRequest, toHttp } from '../helpers/raw.js';
 import { missingPeer } from '../helpers/require-peer.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { CLI, startServer, type TestServer } from '../helpers/server.js';
 
 const BUDGET = { monthlyTransfer: 2500, overBudget: 'refuse-anonymous' };
 
@@ -69,6 +70,13 @@ describe('monthly transfer budget across a restart', () => {
     expect((await got.Body!.transformToByteArray()).length).toBe(1000);
     s3.destroy();
     expect(await transferMetric(server)).toBe(4000);
+    // `offload stats` shows the same count against the budget, in text and JSON.
+    const env = { ...process.env, AWS_ENDPOINT_URL: server.endpoint, AWS_ACCESS_KEY_ID: server.accessKeyId, AWS_SECRET_ACCESS_KEY: server.secretAccessKey, AWS_REGION: server.region };
+    const stats = spawnSync(process.execPath, [CLI, 'stats', 's3://budget'], { encoding: 'utf8', env });
+    expect(stats.stderr).toBe('');
+    expect(stats.stdout).toContain('transfer this month: 4000 of 2500 bytes (160%)');
+    const json = spawnSync(process.execPath, [CLI, 'stats', 's3://budget', '--json'], { encoding: 'utf8', env });
+    expect((JSON.parse(json.stdout) as { transferThisMonth?: number }).transferThisMonth).toBe(4000);
     expect((await fetch(`${server.endpoint}/_offload/health`)).status).toBe(200);
   }, 60_000);
 });

@@ -62,9 +62,9 @@ Examples:
         query: { prefix: opts.prefix ?? loc.prefix, since: opts.since, top: String(top) },
       });
       const cost = monthlyCost(report, prices);
-      const { limits, quotaUse } = (await fetchLimits(adminConnection(opts), loc.bucket)) ?? {};
-      if (opts.json) process.stdout.write(JSON.stringify({ ...report, prices, cost, ...(limits && Object.keys(limits).length > 0 && { limits }), ...(quotaUse && { quotaUse }) }, null, 2) + '\n');
-      else process.stdout.write(formatStatsReport(report, cost) + (limits && Object.keys(limits).length > 0 ? formatLimits(`Limits and quotas of ${loc.bucket}`, limits) + formatQuotaUse(limits, quotaUse) : ''));
+      const { limits, quotaUse, transferThisMonth } = (await fetchLimits(adminConnection(opts), loc.bucket)) ?? {};
+      if (opts.json) process.stdout.write(JSON.stringify({ ...report, prices, cost, ...(limits && Object.keys(limits).length > 0 && { limits }), ...(quotaUse && { quotaUse }), ...(transferThisMonth !== undefined && { transferThisMonth }) }, null, 2) + '\n');
+      else process.stdout.write(formatStatsReport(report, cost) + (limits && Object.keys(limits).length > 0 ? formatLimits(`Limits and quotas of ${loc.bucket}`, limits) + formatQuotaUse(limits, quotaUse) + formatTransfer(limits, transferThisMonth) : ''));
     }));
 }
 
@@ -77,10 +77,10 @@ function price(flag: string, value: string): number {
 type QuotaUse = { bytes: number; objects: number };
 
 /** The bucket's limits and quotas, and its quota use; undefined from a server without the limits endpoint. */
-async function fetchLimits(conn: AdminConnection, bucket: string): Promise<{ limits: BucketLimits; quotaUse?: QuotaUse } | undefined> {
+async function fetchLimits(conn: AdminConnection, bucket: string): Promise<{ limits: BucketLimits; quotaUse?: QuotaUse; transferThisMonth?: number } | undefined> {
   const res = await signedGet(conn, `/_offload/buckets/${encodeURIComponent(bucket)}/limits`);
   if (res.status === 404) return undefined;
-  return jsonOrThrow<{ limits: BucketLimits; quotaUse?: QuotaUse }>(res, conn.endpoint);
+  return jsonOrThrow<{ limits: BucketLimits; quotaUse?: QuotaUse; transferThisMonth?: number }>(res, conn.endpoint);
 }
 
 /** What the bucket's quota counts now (every version), against its limits. */
@@ -106,3 +106,9 @@ export function signedGet(conn: AdminConnection, path: string, query: Record<str
   return signedRequest(conn, 'GET', path, { query });
 }
 export type { AdminConnection } from '../admin-client.js';
+
+/** Bytes the bucket sent this month (UTC) against its monthly transfer budget. */
+function formatTransfer(limits: BucketLimits, sent: number | undefined): string {
+  if (sent === undefined || limits.monthlyTransfer === undefined) return '';
+  return `  transfer this month: ${sent} of ${limits.monthlyTransfer} bytes (${Math.floor((sent / limits.monthlyTransfer) * 100)}%)\n`;
+}
