@@ -64,6 +64,8 @@ async function answer(req: IncomingMessage, res: ServerResponse, target: Request
     const ready = deps.ready();
     return writeJson(res, ready ? 200 : 503, { status: ready ? 'ok' : 'stopping' }, headOnly);
   }
+  // Bucket state another process (worker, --meta node) changed is seen now, as S3 requests see it.
+  if (path.startsWith('/_offload/buckets/')) await deps.store?.refresh();
   const rules = /^\/_offload\/buckets\/([^/]+)\/cache-rules$/.exec(path);
   if (rules && deps.store) {
     const auth = requireRoot(req, target, deps);

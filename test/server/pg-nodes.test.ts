@@ -13,6 +13,7 @@ import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, ListObjects
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sdkClient } from '../helpers/clients.js';
 import { findPostgresBin, startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { rawRequest, signRequest, toHttp } from '../helpers/raw.js';
 import { missingPeer } from '../helpers/require-peer.js';
 import { CLI, startServer, type TestServer } from '../helpers/server.js';
 
@@ -51,6 +52,15 @@ describe.skipIf(missingPeer('postgresql (Debian package)', findPostgresBin()))('
     await Promise.all(nodes.map((n) => n.stop()));
     await pg?.stop();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('a bucket made through A can be configured through B at once (the admin endpoints read current bucket state)', async () => {
+    await a.send(new CreateBucketCommand({ Bucket: 'fresh-admin' }));
+    const rules = JSON.stringify({ rules: [{ contentType: ['text/css'], cacheControl: 'public, max-age=60' }] });
+    for (const [path, body] of [['/_offload/buckets/fresh-admin/cache-rules', rules], ['/_offload/buckets/fresh-admin/limits', JSON.stringify({ rps: 100 })]] as const) {
+      const res = await rawRequest(nodes[1]!, toHttp(await signRequest(nodes[1]!, { method: 'PUT', path, body, headers: { 'content-type': 'application/json' } })));
+      expect(res.status, `${path}: ${res.body}`).toBe(200);
+    }
   });
 
   it('an object PUT through A is read whole through B at once; its overwrite and delete too', async () => {
