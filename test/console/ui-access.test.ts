@@ -87,8 +87,10 @@ describe.skipIf(!canRunBrowser)('web console: access rules and safety in a brows
     expect(scoped.accessKeyId).not.toBe('');
     expect(scoped.secretAccessKey.length).toBeGreaterThan(10);
     const row = page.getByRole('row').filter({ hasText: 'read photos' });
-    await expect(row.getByText('Read only').isVisible()).resolves.toBe(true);
+    // The list is fetched again after the secret is shown: wait for the new row, not a first look.
+    await row.getByText('Read only').waitFor();
     await page.getByRole('button', { name: /hide the secret/ }).click();
+    await secret.waitFor({ state: 'detached' });
     await expect(page.getByText(scoped.secretAccessKey).count()).resolves.toBe(0);
   });
 
