@@ -48,7 +48,7 @@ describe.skipIf(!canRunBrowser)('web console: the main flow in a browser', () =>
 
   it('signs in with the root key and shows the buckets page', async () => {
     await signIn(page, server);
-    await expect(page.getByRole('heading', { name: 'Buckets' }).isVisible()).resolves.toBe(true);
+    await page.getByRole('heading', { name: 'Buckets' }).waitFor(); // waits until visible (fails on timeout), never one look
     // The secret went in a POST body only: not in the URL, not in storage.
     expect(page.url()).not.toContain(server.secretAccessKey);
     const stored = await page.evaluate<string>('JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }) + document.cookie');
@@ -60,7 +60,7 @@ describe.skipIf(!canRunBrowser)('web console: the main flow in a browser', () =>
     await page.getByRole('button', { name: 'Create bucket' }).click();
     await page.getByRole('link', { name: BUCKET, exact: true }).waitFor();
     const row = page.getByRole('row').filter({ hasText: BUCKET });
-    await expect(row.getByText('Private').isVisible()).resolves.toBe(true);
+    await row.getByText('Private').waitFor(); // waits until visible (fails on timeout), never one look
   });
 
   it('uploads a folder through the folder input, keeping its paths, the big file in parts', async () => {
@@ -133,7 +133,7 @@ describe.skipIf(!canRunBrowser)('web console: the main flow in a browser', () =>
     await page.getByRole('link', { name: 'logo.png' }).click();
     const panel = page.getByRole('complementary');
     await panel.getByText('image/png').first().waitFor();
-    await expect(panel.getByText(`${server.endpoint}/${BUCKET}/site/img/logo.png`).isVisible()).resolves.toBe(true);
+    await panel.getByText(`${server.endpoint}/${BUCKET}/site/img/logo.png`).waitFor(); // waits until visible (fails on timeout), never one look
   });
 
   it('sets a cache rule in the settings form, and an anonymous answer carries it', async () => {
@@ -170,7 +170,7 @@ describe.skipIf(!canRunBrowser)('web console: the main flow in a browser', () =>
     })()`);
     expect(drawn).toBeGreaterThan(100);
     await page.getByText('Top files by requests').waitFor();
-    await expect(page.getByRole('cell', { name: 'site/index.html' }).first().isVisible()).resolves.toBe(true);
+    await page.getByRole('cell', { name: 'site/index.html' }).first().waitFor(); // waits until visible (fails on timeout), never one look
   }, 60_000);
 
   it('deletes a bucket that is not empty only after its name is typed', async () => {
