@@ -12,7 +12,7 @@ import type { Buckets } from './buckets.js';
 import type { Multipart } from './multipart.js';
 import { decodeMeta, type Objects } from './objects.js';
 import type { Db } from './schema.js';
-import { applyRule, parseStoredRules, rulePrefix, ruleMatches, type LifecycleRule } from './lifecycle-rules.js';
+import { applyRule, parseStoredRules, type LifecycleActions, rulePrefix, ruleMatches, type LifecycleRule } from './lifecycle-rules.js';
 import { decodeVersion, type VersionRow } from './versions.js';
 
 const BATCH = 500;
@@ -37,7 +37,7 @@ export function clockFromEnv(): { now: () => number; everyMs: number } {
   return { now, everyMs: Number(process.env.OFFLOAD_TEST_LIFECYCLE_SWEEP_MS) || 200 };
 }
 
-export class LifecycleSweep {
+export class LifecycleSweep implements LifecycleActions {
   private readonly sql: {
     dueCurrent: Statement<[string, number, number, string, number], { key: string; meta: string; modified: number }>;
     dueNoncurrent: Statement<[string, number, number, string, number, number], VersionRow>;
@@ -74,16 +74,11 @@ export class LifecycleSweep {
   }
 
   private apply(bucket: string, rule: LifecycleRule, now: number): Promise<number> {
-    return applyRule({
-      expireCurrent: (b, r, cutoff) => this.expireCurrent(b, r, cutoff),
-      expireNoncurrent: (b, r, cutoff, keep) => this.expireNoncurrent(b, r, cutoff, keep),
-      removeLoneMarkers: (b, r) => this.removeLoneMarkers(b, r),
-      abortUploads: (b, r, cutoff) => this.abortUploads(b, r, cutoff),
-    }, bucket, rule, now);
+    return applyRule(this, bucket, rule, now);
   }
 
   /** Current versions due: deleted as a DELETE would (a delete marker in a versioned bucket). */
-  private async expireCurrent(bucket: string, rule: LifecycleRule, cutoff: number): Promise<number> {
+  async expireCurrent(bucket: string, rule: LifecycleRule, cutoff: number): Promise<number> {
     let removed = 0;
     let after = { modified: -Infinity, key: '' };
     for (;;) {
@@ -98,7 +93,7 @@ export class LifecycleSweep {
   }
 
   /** Noncurrent versions due, except the newest `keep` noncurrent versions of each key. */
-  private async expireNoncurrent(bucket: string, rule: LifecycleRule, cutoff: number, keep: number): Promise<number> {
+  async expireNoncurrent(bucket: string, rule: LifecycleRule, cutoff: number, keep: number): Promise<number> {
     let removed = 0;
     let after = { since: -Infinity, key: '', negSeq: -Infinity };
     for (;;) {
@@ -117,7 +112,7 @@ export class LifecycleSweep {
   }
 
   /** Delete markers that are their key's only version. */
-  private async removeLoneMarkers(bucket: string, rule: LifecycleRule): Promise<number> {
+  async removeLoneMarkers(bucket: string, rule: LifecycleRule): Promise<number> {
     let removed = 0;
     let after = { since: -Infinity, key: '', negSeq: -Infinity };
     for (;;) {
@@ -134,7 +129,8 @@ export class LifecycleSweep {
     }
   }
 
-  private async abortUploads(bucket: string, rule: LifecycleRule, cutoff: number): Promise<number> {
+  /** LifecycleActions (lifecycle-rules.ts). */
+  async abortUploads(bucket: string, rule: LifecycleRule, cutoff: number): Promise<number> {
     let removed = 0;
     let marker: { keyMarker?: string; uploadIdMarker?: string } = {};
     for (;;) {

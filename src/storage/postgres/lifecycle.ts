@@ -8,7 +8,7 @@
  * transaction that locks the version and checks it is still what the sweep read, so a write
  * another node makes meanwhile is never undone, and a sweep stopped anywhere leaves consistent state.
  */
-import { applyRule, parseStoredRules, rulePrefix, ruleMatches, type LifecycleRule } from '../lifecycle-rules.js';
+import { applyRule, parseStoredRules, type LifecycleActions, rulePrefix, ruleMatches, type LifecycleRule } from '../lifecycle-rules.js';
 import type { ObjectMeta } from '../types.js';
 import type { PgDb } from './db.js';
 import type { PgMultipart } from './multipart.js';
@@ -29,7 +29,7 @@ export const DUE_NONCURRENT = `SELECT key, version_id, seq::text, since::text AS
 export const MARKERS = `SELECT key, version_id, seq::text, since::text AS age, revision::text, meta FROM objects o
   WHERE bucket = $1 AND marker AND since <= $2 AND (since, key, seq) > ($3::bigint, $4, $5::bigint) ORDER BY o.since, o.key, o.seq LIMIT ${BATCH}`;
 
-export class PgLifecycle {
+export class PgLifecycle implements LifecycleActions {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<number> | undefined;
 
@@ -80,12 +80,7 @@ export class PgLifecycle {
   }
 
   private apply(bucket: string, rule: LifecycleRule, now: number): Promise<number> {
-    return applyRule({
-      expireCurrent: (b, r, cutoff) => this.expireCurrent(b, r, cutoff),
-      expireNoncurrent: (b, r, cutoff, keep) => this.expireNoncurrent(b, r, cutoff, keep),
-      removeLoneMarkers: (b, r) => this.removeLoneMarkers(b, r),
-      abortUploads: (b, r, cutoff) => this.abortUploads(b, r, cutoff),
-    }, bucket, rule, now);
+    return applyRule(this, bucket, rule, now);
   }
 
   /** Rows of one index by age, from the oldest, a batch at a time; `act` says whether it removed the row's version. */
@@ -103,7 +98,7 @@ export class PgLifecycle {
   }
 
   /** Current versions due: deleted as a DELETE would (a delete marker in a versioned bucket), if not rewritten meanwhile. */
-  private expireCurrent(bucket: string, rule: LifecycleRule, cutoff: number): Promise<number> {
+  expireCurrent(bucket: string, rule: LifecycleRule, cutoff: number): Promise<number> {
     return this.walk(DUE_CURRENT, bucket, cutoff, false, async (row) => {
       if (!ruleMatches(rule, decodeMeta(bucket, row.key, row.meta))) return false;
       return this.objects.deleteIfStill(bucket, row.key, undefined, (locked) => locked.out_revision === row.revision);
@@ -111,7 +106,7 @@ export class PgLifecycle {
   }
 
   /** Noncurrent versions due, except the newest `keep` noncurrent versions of each key. */
-  private expireNoncurrent(bucket: string, rule: LifecycleRule, cutoff: number, keep: number): Promise<number> {
+  expireNoncurrent(bucket: string, rule: LifecycleRule, cutoff: number, keep: number): Promise<number> {
     return this.walk(DUE_NONCURRENT, bucket, cutoff, true, async (row) => {
       if (!ruleMatches(rule, decodeMeta(bucket, row.key, row.meta))) return false;
       return this.objects.deleteIfStill(bucket, row.key, row.version_id, async (locked, sql) => {
@@ -124,7 +119,7 @@ export class PgLifecycle {
   }
 
   /** Delete markers that are their key's only version. */
-  private removeLoneMarkers(bucket: string, rule: LifecycleRule): Promise<number> {
+  removeLoneMarkers(bucket: string, rule: LifecycleRule): Promise<number> {
     return this.walk(MARKERS, bucket, Number.MAX_SAFE_INTEGER, true, async (row) => {
       if (!row.key.startsWith(rulePrefix(rule))) return false;
       return this.objects.deleteIfStill(bucket, row.key, row.version_id, async (locked, sql) => {
@@ -135,7 +130,8 @@ export class PgLifecycle {
     });
   }
 
-  private async abortUploads(bucket: string, rule: LifecycleRule, cutoff: number): Promise<number> {
+  /** LifecycleActions (lifecycle-rules.ts). */
+  async abortUploads(bucket: string, rule: LifecycleRule, cutoff: number): Promise<number> {
     let removed = 0;
     let marker: { keyMarker?: string; uploadIdMarker?: string } = {};
     for (;;) {
