@@ -85,16 +85,12 @@ export class StatsQueries {
   }
 
   report(q: StatsQuery): StatsReport {
-    const { periodMs, hour } = reportPeriod(q);
+    const { hour, header } = reportPeriod(q);
     const p: Params = { bucket: q.bucket, hour, prefix: q.prefix, top: q.top };
     const stored = this.sql.stored.get({ bucket: q.bucket, prefix: q.prefix })!;
     const old = this.sql.noncurrent.get({ bucket: q.bucket, prefix: q.prefix })!;
     return {
-      bucket: q.bucket,
-      prefix: q.prefix,
-      since: q.since,
-      from: new Date(hour * 3_600_000).toISOString(),
-      days: periodMs / 86_400_000,
+      ...header,
       totals: zeroed(this.sql.totals.get(p)!),
       topByRequests: this.sql.byRequests.all(p),
       topByBytes: this.sql.byBytes.all(p),
@@ -106,12 +102,13 @@ export class StatsQueries {
   }
 }
 
-/** The period a report covers: its length, and the first hour counted. */
-export function reportPeriod(q: StatsQuery): { periodMs: number; hour: number } {
+/** The period a report covers: its first counted hour, and the report's fields that say so. */
+export function reportPeriod(q: StatsQuery): { hour: number; header: Pick<StatsReport, 'bucket' | 'prefix' | 'since' | 'from' | 'days'> } {
   const periodMs = parseSince(q.since);
   if (periodMs === undefined) throw new StatsArgumentError(`since must look like 7d, 24h or 30m, got "${q.since}"`);
   const now = q.now ?? Date.now();
-  return { periodMs, hour: Math.floor((now - periodMs) / 3_600_000) };
+  const hour = Math.floor((now - periodMs) / 3_600_000);
+  return { hour, header: { bucket: q.bucket, prefix: q.prefix, since: q.since, from: new Date(hour * 3_600_000).toISOString(), days: periodMs / 86_400_000 } };
 }
 
 export function dayOf({ dayNumber, ...t }: Totals & { dayNumber: number }): Totals & { day: string } {

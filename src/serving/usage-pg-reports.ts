@@ -20,7 +20,7 @@ export class PgStatsQueries implements StatsSource {
   constructor(private readonly db: PgDb) {}
 
   async report(q: StatsQuery): Promise<StatsReport> {
-    const { periodMs, hour } = reportPeriod(q);
+    const { hour, header } = reportPeriod(q);
     const p = [q.bucket, hour, q.prefix, q.top];
     const read = <R extends object>(text: string, values: unknown[]) => this.db.read<R & Record<string, unknown>>(text, values).then((r) => r.rows as R[]);
     const [totals, byRequests, byBytes, perDay, referrers, stored, origin] = await Promise.all([
@@ -42,11 +42,7 @@ export class PgStatsQueries implements StatsSource {
     ]);
     const s = stored[0]!;
     return {
-      bucket: q.bucket,
-      prefix: q.prefix,
-      since: q.since,
-      from: new Date(hour * 3_600_000).toISOString(),
-      days: periodMs / 86_400_000,
+      ...header,
       totals: zeroed(totals[0]!),
       topByRequests: byRequests,
       topByBytes: byBytes,
